@@ -1,0 +1,45 @@
+using System.CommandLine;
+using SparOrleans.Client.Commands;
+using SparOrleans.Core.Errors;
+
+namespace SparOrleans.Client.Cli;
+
+/// <summary>The `spar` command tree and its error policy: user mistakes print one line and exit 2.</summary>
+public static class SparCli
+{
+    public static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("spar: SPaR self-play (actor + refiner, tree-search refinement, DPO/RFT) on Orleans.");
+        foreach (var command in new[]
+                 {
+                     EvalCommand.Create(stdout, stderr),
+                     WorldCommand.Create(stdout, stderr),
+                     SearchCommand.Create(stdout, stderr),
+                     BenchCommand.Create(stdout, stderr),
+                 })
+        {
+            root.Subcommands.Add(command);
+        }
+        return root;
+    }
+
+    public static async Task<int> InvokeAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = BuildRoot(stdout, stderr);
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await root.Parse(args).InvokeAsync(config);
+        }
+        catch (UserInputException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.UserError;
+        }
+        catch (OperationCanceledException)
+        {
+            await stderr.WriteLineAsync("cancelled.");
+            return ExitCodes.Cancelled;
+        }
+    }
+}
