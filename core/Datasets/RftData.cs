@@ -1,0 +1,73 @@
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Judging;
+using SparOrleans.Core.Negatives;
+using SparOrleans.Core.Search;
+
+namespace SparOrleans.Core.Datasets;
+
+/// <summary>The five sources of refiner RFT data, in the reference's order of priority for de-duplication.</summary>
+public enum RftSource
+{
+    /// <summary>(prompt, parent response, parent judgment) → the refiner output that produced a winner.</summary>
+    Refinement,
+
+    /// <summary>A tree node's majority-Yes judgment from a non-unanimous vote.</summary>
+    TreeYes,
+
+    /// <summary>A tree node's majority-No judgment from a non-unanimous vote.</summary>
+    TreeNo,
+
+    /// <summary>An actor sample's majority-No judgment from a non-unanimous vote in the initial judging.</summary>
+    InitialNo,
+
+    /// <summary>An actor sample's majority-Yes judgment from a non-unanimous vote in the initial judging.</summary>
+    InitialYes,
+}
+
+/// <summary>One SFT example (a chat ending with the assistant's target turn) and where it came from.</summary>
+public sealed record SftExample(RftSource Source, IReadOnlyList<ChatMessage> Messages)
+{
+    /// <summary>The de-duplication key: the first turn (the judge prompt for judgments and the paper's refinements).</summary>
+    public string Key => Messages[0].Content;
+
+    public bool IsYesJudgment => Source is RftSource.TreeYes or RftSource.InitialYes;
+
+    public bool IsNoJudgment => Source is RftSource.TreeNo or RftSource.InitialNo;
+}
+
+/// <summary>Extracts RFT candidates from finished trees and from the initial judging.</summary>
+public static class RftData
+{
+    /// <summary>The refinement that produced the winner, as the refiner's conversation; null without a winner.</summary>
+    public static SftExample? Refinement(SearchState state, IRoleFormat format)
+    {
+        if (state.Winner is not { RefinerOutput: { } output } winner)
+        {
+            return null;
+        }
+        var parent = state.Nodes[winner.ParentId];
+        return new SftExample(RftSource.Refinement,
+            [.. format.RefinePrompt(state.Instruction, parent.Response!, parent.Judgment!), new(ChatMessage.Assistant, output)]);
+    }
+
+    /// <summary>Judgments of the tree's judged children (cache hits count once) whose vote was non-unanimous.</summary>
+    public static IEnumerable<SftExample> TreeJudgments(SearchState state, IRoleFormat format) =>
+        state.Nodes.Where(n => n.Status == NodeStatus.Judged && !n.FromCache)
+            .Select(n => Judgment(state.Instruction, n.Response!, n.Vote!, format, RftSource.TreeYes, RftSource.TreeNo))
+            .OfType<SftExample>();
+
+    /// <summary>Judgments of the initial judging stage whose vote was non-unanimous.</summary>
+    public static IEnumerable<SftExample> InitialJudgments(JudgedPrompt prompt, IRoleFormat format) =>
+        prompt.Responses.Select(r => Judgment(prompt.Instruction, r.Response, r.Vote, format, RftSource.InitialYes, RftSource.InitialNo))
+            .OfType<SftExample>();
+
+    private static SftExample? Judgment(string instruction, string response, Vote vote, IRoleFormat format, RftSource yes, RftSource no)
+    {
+        if (!vote.IsNonUnanimous || vote.KeptJudgment is not { } kept)
+        {
+            return null;
+        }
+        return new SftExample(vote.Majority == Verdict.Yes ? yes : no,
+            [.. format.JudgePrompt(instruction, response), new(ChatMessage.Assistant, kept)]);
+    }
+}

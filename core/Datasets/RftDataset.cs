@@ -1,0 +1,99 @@
+using SparOrleans.Core.Options;
+
+namespace SparOrleans.Core.Datasets;
+
+/// <summary>
+/// Caps per source and Yes/No balance for the refiner's RFT set. Defaults are the reference's caps
+/// (4000 / 1500 / 1000 / 500 / 2500, 9,500 in all); <see cref="ScaledTo"/> keeps those proportions for a smaller
+/// world. With <see cref="BalanceYesNo"/> (default true) the larger verdict side is trimmed to the smaller one.
+/// Every cap ≥ 0; <see cref="Seed"/> drives the shuffles.
+/// </summary>
+public sealed record RftBalanceOptions(
+    int MaxRefinements = 4000,
+    int MaxTreeYes = 1500,
+    int MaxTreeNo = 1000,
+    int MaxInitialNo = 500,
+    int MaxInitialYes = 2500,
+    bool BalanceYesNo = true,
+    int Seed = 0) : IValidatedOptions
+{
+    private static readonly int[] ReferenceCaps = [4000, 1500, 1000, 500, 2500];
+
+    /// <summary>Caps proportional to the reference's, summing to about <paramref name="total"/>.</summary>
+    public static RftBalanceOptions ScaledTo(int total, bool balanceYesNo = true, int seed = 0)
+    {
+        if (total < 0)
+        {
+            throw new InvalidOptionsException(nameof(RftBalanceOptions), [$"total must be at least 0 (got {total})"]);
+        }
+        var caps = ReferenceCaps.Select(c => (int)Math.Round((double)c * total / ReferenceCaps.Sum())).ToArray();
+        return new RftBalanceOptions(caps[0], caps[1], caps[2], caps[3], caps[4], balanceYesNo, seed);
+    }
+
+    public int Cap(RftSource source) => source switch
+    {
+        RftSource.Refinement => MaxRefinements,
+        RftSource.TreeYes => MaxTreeYes,
+        RftSource.TreeNo => MaxTreeNo,
+        RftSource.InitialNo => MaxInitialNo,
+        _ => MaxInitialYes,
+    };
+
+    public IEnumerable<string> Problems() => new ProblemList()
+        .NonNegative(nameof(MaxRefinements), MaxRefinements)
+        .NonNegative(nameof(MaxTreeYes), MaxTreeYes)
+        .NonNegative(nameof(MaxTreeNo), MaxTreeNo)
+        .NonNegative(nameof(MaxInitialNo), MaxInitialNo)
+        .NonNegative(nameof(MaxInitialYes), MaxInitialYes);
+}
+
+/// <summary>The refiner's RFT set and how many examples each source gave.</summary>
+public sealed record RftDataset(IReadOnlyList<SftExample> Examples, IReadOnlyDictionary<RftSource, int> Counts)
+{
+    public int YesJudgments => Examples.Count(e => e.IsYesJudgment);
+
+    public int NoJudgments => Examples.Count(e => e.IsNoJudgment);
+}
+
+/// <summary>
+/// Builds the RFT set as the reference does: shuffle each source, cap it, de-duplicate by the first turn in source
+/// order (refinements first), then (unlike the reference, whose caps leave 4,000 Yes vs 1,500 No) balance Yes and
+/// No judgments by dropping the surplus side's last examples, initial-judging ones before tree ones.
+/// </summary>
+public static class RftDatasetBuilder
+{
+    public static RftDataset Build(IEnumerable<SftExample> candidates, RftBalanceOptions? options = null)
+    {
+        options = (options ?? new RftBalanceOptions()).Validated();
+        var random = new Random(options.Seed);
+        var bySource = candidates.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.ToList());
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var kept = new Dictionary<RftSource, List<SftExample>>();
+        foreach (var source in Enum.GetValues<RftSource>())
+        {
+            var items = bySource.TryGetValue(source, out var list) ? list.ToArray() : [];
+            random.Shuffle(items);
+            kept[source] = items.Take(options.Cap(source)).Where(e => seen.Add(e.Key)).ToList();
+        }
+        if (options.BalanceYesNo)
+        {
+            var yes = kept[RftSource.TreeYes].Count + kept[RftSource.InitialYes].Count;
+            var no = kept[RftSource.TreeNo].Count + kept[RftSource.InitialNo].Count;
+            var target = Math.Min(yes, no);
+            Trim(kept, RftSource.TreeYes, RftSource.InitialYes, target);
+            Trim(kept, RftSource.TreeNo, RftSource.InitialNo, target);
+        }
+        var examples = kept.Values.SelectMany(l => l).ToArray();
+        random.Shuffle(examples);
+        return new RftDataset(examples, kept.ToDictionary(k => k.Key, k => k.Value.Count));
+    }
+
+    private static void Trim(Dictionary<RftSource, List<SftExample>> kept, RftSource tree, RftSource initial, int target)
+    {
+        var surplus = kept[tree].Count + kept[initial].Count - target;
+        var fromInitial = Math.Min(surplus, kept[initial].Count);
+        kept[initial].RemoveRange(kept[initial].Count - fromInitial, fromInitial);
+        surplus -= fromInitial;
+        kept[tree].RemoveRange(kept[tree].Count - surplus, surplus);
+    }
+}

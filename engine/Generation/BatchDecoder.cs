@@ -1,0 +1,275 @@
+using SparOrleans.Core.Options;
+using SparOrleans.Engine.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SparOrleans.Engine.Generation;
+
+/// <summary>
+/// A running batch for one model: rows join (prefilled together, then merged into the right-aligned KV cache) and
+/// leave as they finish, so the batch can be kept full. Not thread safe: one thread drives it.
+/// </summary>
+internal sealed class BatchDecoder : IDisposable
+{
+    internal sealed class Row(GenerationRequest request, int[] prompt, object? tag)
+    {
+        public GenerationRequest Request { get; } = request;
+        public int[] Prompt { get; } = prompt;
+        public object? Tag { get; } = tag;
+        public List<int> Generated { get; } = [];
+        public Generator Random { get; } = new((ulong)request.Seed);
+        public GenerationResult? Result { get; set; }
+        public bool Cancelled { get; set; }
+    }
+
+    private readonly LanguageModel _model;
+    private readonly List<Row> _rows = [];
+    private readonly KvCache _cache;
+    private readonly HashSet<int> _stopIds;
+    private Tensor? _mask;       // [B,S] int64: 1 for real tokens, 0 for left padding
+    private Tensor? _lastTokens; // [B,1] the token each row feeds next
+
+    public BatchDecoder(LanguageModel model)
+    {
+        _model = model;
+        _cache = new KvCache(model.Config.NumHiddenLayers);
+        _stopIds = [.. model.Template.StopTokenIds];
+    }
+
+    public LanguageModel Model => _model;
+
+    public int Count => _rows.Count;
+
+    public long CacheColumns => _cache.Length;
+
+    /// <summary>Renders and validates a request; throws <see cref="InvalidOptionsException"/> for bad values.</summary>
+    public static Row Prepare(LanguageModel model, GenerationRequest request, object? tag = null)
+    {
+        request.Validated();
+        var prompt = model.Template.Encode(request.Prompt).Tokens;
+        if (prompt.Length + request.MaxNewTokens > model.Config.MaxPositionEmbeddings)
+        {
+            throw new InvalidOptionsException(nameof(GenerationRequest),
+                [$"prompt ({prompt.Length} tokens) plus max_new_tokens ({request.MaxNewTokens}) exceeds the model's {model.Config.MaxPositionEmbeddings} positions"]);
+        }
+        return new Row(request, prompt, tag);
+    }
+
+    /// <summary>Prefills the rows as one left-padded batch, samples their first tokens, and adds them to the batch.</summary>
+    public List<Row> Admit(IReadOnlyList<Row> joining)
+    {
+        if (joining.Count == 0)
+        {
+            return [];
+        }
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var device = _model.Device;
+        var width = joining.Max(r => r.Prompt.Length);
+        var ids = new long[joining.Count * width];
+        var maskValues = new long[joining.Count * width];
+        for (var r = 0; r < joining.Count; r++)
+        {
+            var p = joining[r].Prompt;
+            var offset = r * width + width - p.Length;
+            for (var i = 0; i < p.Length; i++)
+            {
+                ids[offset + i] = p[i];
+                maskValues[offset + i] = 1;
+            }
+        }
+        var input = tensor(ids, [joining.Count, width], device: device);
+        var mask = tensor(maskValues, [joining.Count, width], device: device);
+        using var fresh = new KvCache(_model.Config.NumHiddenLayers);
+        var logits = _model.Network.Forward(input, mask, fresh, lastOnly: true).squeeze(1);
+        var first = Sample(logits, joining);
+
+        var (padThis, padOther) = _cache.Merge(fresh);
+        var merged = _mask is null ? mask : cat([Pad(_mask, padThis), Pad(mask, padOther)], 0);
+        var last = _lastTokens is null ? first.unsqueeze(1) : cat([_lastTokens, first.unsqueeze(1)], 0);
+        SetState(merged, last);
+        _rows.AddRange(joining);
+        return Record(first, _rows.Count - joining.Count);
+    }
+
+    /// <summary>One decoding step for every row; returns the rows that finished (already removed).</summary>
+    public List<Row> Step()
+    {
+        if (_rows.Count == 0)
+        {
+            return [];
+        }
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var mask = cat([_mask!, ones(_rows.Count, 1, ScalarType.Int64, _model.Device)], 1);
+        var logits = _model.Network.Forward(_lastTokens!, mask, _cache, lastOnly: true).squeeze(1);
+        var next = Sample(logits, _rows);
+        SetState(mask, next.unsqueeze(1));
+        return Record(next, 0);
+    }
+
+    /// <summary>Marks rows whose tag satisfies <paramref name="cancelled"/> as finished; returns them.</summary>
+    public List<Row> RemoveWhere(Func<Row, bool> cancelled)
+    {
+        var gone = _rows.Where(cancelled).ToList();
+        foreach (var row in gone)
+        {
+            row.Cancelled = true;
+        }
+        if (gone.Count > 0)
+        {
+            Compact();
+        }
+        return gone;
+    }
+
+    private List<Row> Record(Tensor tokens, int firstRow)
+    {
+        var values = tokens.cpu().data<long>().ToArray();
+        var finished = new List<Row>();
+        for (var i = 0; i < values.Length; i++)
+        {
+            var row = _rows[firstRow + i];
+            var token = (int)values[i];
+            var request = row.Request;
+            if (request.StopAtEndOfTurn && _stopIds.Contains(token))
+            {
+                row.Result = Finish(row, FinishReason.EndOfTurn, null);
+            }
+            else
+            {
+                row.Generated.Add(token);
+                if (request.StopStrings.Count > 0 && FindStop(row) is { } cut)
+                {
+                    row.Result = Finish(row, FinishReason.StopString, cut);
+                }
+                else if (row.Generated.Count >= request.MaxNewTokens)
+                {
+                    row.Result = Finish(row, FinishReason.Length, null);
+                }
+            }
+            if (row.Result is not null)
+            {
+                finished.Add(row);
+            }
+        }
+        if (finished.Count > 0)
+        {
+            Compact();
+        }
+        return finished;
+    }
+
+    private string? FindStop(Row row)
+    {
+        var text = _model.Tokenizer.Decode(row.Generated);
+        var cut = -1;
+        foreach (var stop in row.Request.StopStrings)
+        {
+            var at = text.IndexOf(stop, StringComparison.Ordinal);
+            if (at >= 0 && (cut < 0 || at < cut))
+            {
+                cut = at;
+            }
+        }
+        return cut < 0 ? null : text[..cut];
+    }
+
+    private GenerationResult Finish(Row row, FinishReason reason, string? text) =>
+        new(text ?? _model.Tokenizer.Decode(row.Generated), [.. row.Generated], reason, row.Prompt.Length, _model.Version);
+
+    // Drops finished/cancelled rows from the cache, mask and next tokens, and the padding columns no row needs.
+    private void Compact()
+    {
+        var keep = Enumerable.Range(0, _rows.Count).Where(i => _rows[i].Result is null && !_rows[i].Cancelled).ToArray();
+        _rows.RemoveAll(r => r.Result is not null || r.Cancelled);
+        if (keep.Length == 0)
+        {
+            _cache.Dispose();
+            SetState(null, null);
+            return;
+        }
+        using var scope = NewDisposeScope();
+        var index = tensor(keep.Select(i => (long)i).ToArray(), device: _model.Device);
+        _cache.SelectRows(index);
+        var mask = _mask!.index_select(0, index);
+        var last = _lastTokens!.index_select(0, index);
+        // Leading columns that are padding in every remaining row carry nothing: trim them so attention stays short.
+        var used = mask.sum(0).gt(0).nonzero();
+        var lead = used.numel() == 0 ? 0 : used[0, 0].item<long>();
+        if (lead > 0)
+        {
+            _cache.TrimLeft(lead);
+            mask = mask.narrow(1, lead, mask.shape[1] - lead);
+        }
+        SetState(mask, last);
+    }
+
+    private void SetState(Tensor? mask, Tensor? last)
+    {
+        var oldMask = _mask;
+        var oldLast = _lastTokens;
+        _mask = mask?.contiguous().DetachFromDisposeScope();
+        _lastTokens = last?.contiguous().DetachFromDisposeScope();
+        if (!ReferenceEquals(oldMask, _mask))
+        {
+            oldMask?.Dispose();
+        }
+        if (!ReferenceEquals(oldLast, _lastTokens))
+        {
+            oldLast?.Dispose();
+        }
+    }
+
+    private static Tensor Pad(Tensor mask, long columns) => columns == 0 ? mask : nn.functional.pad(mask, [columns, 0]);
+
+    /// <summary>
+    /// Next tokens [B] from logits [B,V]: greedy rows take the argmax; the others sample from temperature- and
+    /// top-p-filtered probabilities by inverting the CDF at a uniform draw from the row's own generator.
+    /// </summary>
+    private static Tensor Sample(Tensor logits, IReadOnlyList<Row> rows)
+    {
+        var n = rows.Count;
+        var greedy = logits.argmax(-1);
+        if (rows.All(r => r.Request.Temperature == 0))
+        {
+            return greedy;
+        }
+        var device = logits.device;
+        var temps = new float[n];
+        var topP = new float[n];
+        var uniform = new float[n];
+        var isGreedy = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            var r = rows[i].Request;
+            isGreedy[i] = r.Temperature == 0;
+            temps[i] = isGreedy[i] ? 1f : (float)r.Temperature;
+            topP[i] = (float)r.TopP;
+            // Every row draws every step, so a row's stream depends only on its own seed and step count.
+            using var u = rand(1, generator: rows[i].Random);
+            uniform[i] = u.item<float>();
+        }
+        var probs = (logits.to(ScalarType.Float32) / tensor(temps, [n, 1], device: device)).softmax(-1);
+        var (sorted, order) = probs.sort(-1, descending: true);
+        var cumulative = sorted.cumsum(-1);
+        // Keep the smallest prefix whose mass reaches top_p (the first token always survives).
+        var keep = (cumulative - sorted).lt(tensor(topP, [n, 1], device: device));
+        var kept = sorted * keep;
+        var cdf = kept.cumsum(-1);
+        var target = tensor(uniform, [n, 1], device: device) * cdf.narrow(1, cdf.shape[1] - 1, 1);
+        var choice = searchsorted(cdf, target, right: true).clamp_max(cdf.shape[1] - 1);
+        var sampled = order.gather(1, choice).squeeze(1);
+        return where(tensor(isGreedy, device: device), greedy, sampled);
+    }
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        SetState(null, null);
+        foreach (var row in _rows)
+        {
+            row.Random.Dispose();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using SparOrleans.Engine.Model;
+
+namespace SparOrleans.Engine.Generation;
+
+/// <summary>Static batched generation: all requests start together; finished rows leave the batch at once.</summary>
+public static class BatchGenerator
+{
+    /// <summary>Generates every request with <paramref name="model"/> on the calling thread; results in request order.</summary>
+    public static IReadOnlyList<GenerationResult> Generate(LanguageModel model, IReadOnlyList<GenerationRequest> requests,
+        int maxBatchSize = 64, CancellationToken cancellationToken = default)
+    {
+        var rows = requests.Select((r, i) => BatchDecoder.Prepare(model, r, i)).ToList();
+        var results = new GenerationResult[requests.Count];
+        using var decoder = new BatchDecoder(model);
+        var next = 0;
+        while (next < rows.Count || decoder.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var room = maxBatchSize - decoder.Count;
+            var finished = new List<BatchDecoder.Row>();
+            if (room > 0 && next < rows.Count)
+            {
+                var joining = rows.GetRange(next, Math.Min(room, rows.Count - next));
+                next += joining.Count;
+                finished.AddRange(decoder.Admit(joining));
+            }
+            else
+            {
+                finished.AddRange(decoder.Step());
+            }
+            foreach (var row in finished)
+            {
+                results[(int)row.Tag!] = row.Result!;
+                row.Random.Dispose();
+            }
+        }
+        return results;
+    }
+}

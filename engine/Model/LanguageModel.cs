@@ -1,0 +1,72 @@
+using SparOrleans.Engine.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SparOrleans.Engine.Model;
+
+/// <summary>
+/// A decoder together with the tokenizer and chat template it was trained with, on one device, under a version
+/// label (generation reports which version produced each result). Owns the network: disposing frees it.
+/// </summary>
+public sealed class LanguageModel : IDisposable
+{
+    public LanguageModel(LlamaForCausalLM network, IChatTemplate template, string version = "v0")
+    {
+        Network = network;
+        Template = template;
+        Version = version;
+    }
+
+    public LlamaForCausalLM Network { get; }
+
+    public IChatTemplate Template { get; }
+
+    public ITokenizer Tokenizer => Template.Tokenizer;
+
+    public LlamaConfig Config => Network.Config;
+
+    public string Version { get; set; }
+
+    public Device Device => Network.Device;
+
+    /// <summary>
+    /// A fresh byte-level model with the compact template, initialised from <paramref name="seed"/> (the same seed
+    /// gives the same weights). Defaults: the simulator's d=256, 4 layers, 4 heads.
+    /// </summary>
+    public static LanguageModel CreateByteLevel(int hiddenSize = 256, int layers = 4, int heads = 4, int kvHeads = 0,
+        long seed = 0, string device = "cpu", string version = "v0")
+    {
+        Native.TorchRuntime.EnsureNativeLibraryPatched();
+        var tok = ByteTokenizer.Instance;
+        var config = LlamaConfig.Small(tok.VocabSize, hiddenSize, layers, heads, kvHeads, tok.BosId, tok.EosId);
+        LlamaForCausalLM network;
+        lock (SeedLock)
+        {
+            // The global generator is process-wide: hold it while initialising so concurrent creations stay reproducible.
+            random.manual_seed(seed);
+            network = new LlamaForCausalLM(config);
+        }
+        network.to(Native.TorchRuntime.ResolveDevice(device));
+        return new LanguageModel(network, new CompactChatTemplate(tok), version);
+    }
+
+    internal static readonly object SeedLock = new();
+
+    /// <summary>An independent deep copy (same weights, own tensors), e.g. the next version to train.</summary>
+    public LanguageModel Clone(string? version = null)
+    {
+        var copy = new LlamaForCausalLM(Config);
+        copy.to(Device);
+        using (no_grad())
+        {
+            var source = Network.state_dict();
+            foreach (var (name, tensor) in copy.state_dict())
+            {
+                tensor.copy_(source[name]);
+            }
+        }
+        return new LanguageModel(copy, Template, version ?? Version);
+    }
+
+    public void Dispose() => Network.Dispose();
+}
