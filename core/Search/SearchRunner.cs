@@ -44,16 +44,27 @@ public static class SearchRunner
     /// <paramref name="onReport"/> sees every intermediate state (to persist it); a state restored from any of
     /// them and passed back here continues to the same result when the environment is deterministic.
     /// </summary>
-    public static async Task<SearchState> RunAsync(
+    public static Task<SearchState> RunAsync(
         SearchState state,
         IRefinementEnvironment environment,
+        Func<SearchState, CancellationToken, Task>? onReport = null,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(state, (snapshot, nodeId, ct) => ExpandChildAsync(snapshot, nodeId, environment, ct), onReport, cancellationToken);
+
+    /// <summary>
+    /// The same loop with the expansion of each child delegated (e.g. to a tree-node grain that runs
+    /// <see cref="ExpandChildAsync"/> elsewhere): the policy, ordering and reporting stay in one place.
+    /// </summary>
+    public static async Task<SearchState> RunAsync(
+        SearchState state,
+        Func<SearchState, int, CancellationToken, Task<ChildOutcome>> expandChild,
         Func<SearchState, CancellationToken, Task>? onReport = null,
         CancellationToken cancellationToken = default)
     {
         while (!state.IsFinished)
         {
             var snapshot = state;
-            var running = snapshot.PendingNodes.Select(n => ExpandChildAsync(snapshot, n.Id, environment, cancellationToken)).ToList();
+            var running = snapshot.PendingNodes.Select(n => expandChild(snapshot, n.Id, cancellationToken)).ToList();
             while (running.Count > 0)
             {
                 var done = await Task.WhenAny(running).ConfigureAwait(false);

@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Options;
+using SparOrleans.Engine.Generation;
+using SparOrleans.Engine.Model;
+using SparOrleans.Interfaces.Generation;
+
+namespace SparOrleans.Grains.Generation;
+
+/// <summary>Settings of a GPU-role silo's model host. Device <c>cpu</c> (default) or <c>cuda</c>.</summary>
+public sealed record ModelHostOptions : IValidatedOptions
+{
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Most rows decoded together per model. Default 64.</summary>
+    public int MaxBatchSize { get; init; } = 64;
+
+    public IEnumerable<string> Problems() => new ProblemList()
+        .Require(Device is "cpu" or "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), $"device must be cpu or cuda[:N] (got '{Device}')")
+        .InRange(nameof(MaxBatchSize), MaxBatchSize, 1, 4096);
+}
+
+/// <summary>
+/// The models of one GPU-role silo: one continuous-batching <see cref="GenerationService"/> per role, loaded from
+/// checkpoints on first use. A request for a newer version swaps the model atomically: calls submitted after the swap
+/// use the new one, calls in flight finish on the old one.
+/// </summary>
+public sealed class ModelHost(ModelHostOptions options, ILogger<ModelHost> logger) : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<ModelRole, Slot> _slots = new();
+
+    public async Task<GenerationService> AcquireAsync(ModelRef model, CancellationToken cancellationToken)
+    {
+        var slot = _slots.GetOrAdd(model.Role, _ => new Slot());
+        if (slot.Version == model.Version && slot.Service is { } ready)
+        {
+            return ready;
+        }
+        await slot.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (slot.Version == model.Version && slot.Service is { } loaded)
+            {
+                return loaded;
+            }
+            var network = await Task.Run(() => ModelCheckpoint.Load(model.CheckpointDirectory, options.Device, model.Version), cancellationToken);
+            if (slot.Service is null)
+            {
+                slot.Service = new GenerationService(network, new GenerationServiceOptions { MaxBatchSize = options.MaxBatchSize });
+            }
+            else
+            {
+                var retired = slot.Service.CurrentModel;
+                await slot.Service.SwapModel(network);
+                retired.Dispose();
+            }
+            slot.Version = model.Version;
+            logger.LogInformation("Model {Role} now at {Version} ({Directory})", model.Role, model.Version, model.CheckpointDirectory);
+            return slot.Service;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    /// <summary>Generates every call concurrently, so they share decoding steps with all other callers.</summary>
+    public async Task<IReadOnlyList<GenerationResult>> GenerateAsync(ModelRef model, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken)
+    {
+        var service = await AcquireAsync(model, cancellationToken);
+        return await Task.WhenAll(calls.Select(call => service.GenerateAsync(ToRequest(call), cancellationToken)));
+    }
+
+    public static GenerationRequest ToRequest(GenerationCall call) =>
+        new(call.Prompt.Select(t => new ChatMessage(t.Role, t.Content)).ToList())
+        {
+            Temperature = call.Temperature,
+            TopP = call.TopP,
+            MaxNewTokens = call.MaxNewTokens,
+            Seed = call.Seed,
+        };
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var slot in _slots.Values)
+        {
+            if (slot.Service is { } service)
+            {
+                var model = service.CurrentModel;
+                await service.DisposeAsync();
+                model.Dispose();
+            }
+        }
+    }
+
+    private sealed class Slot
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public volatile GenerationService? Service;
+
+        public volatile string? Version;
+    }
+}
