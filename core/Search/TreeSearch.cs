@@ -35,7 +35,7 @@ public static class TreeSearch
             SearchPolicyKind.Greedy => Expand(state, [(0, 1)], SamplingHint.Greedy),
             SearchPolicyKind.Iterative => Expand(state, [(0, 1)]),
             SearchPolicyKind.BestOfN => Expand(state, [(0, options.MaxExpansions)]),
-            _ => Expand(state, [(0, options.BranchFactor)]),
+            _ => Expand(state, [(0, Math.Min(options.BranchFactor, options.MaxExpansions))]),
         };
     }
 
