@@ -74,4 +74,21 @@ public class DpoAndBaselinePairsTests
         Assert.Equal("x\n=> no", pair.Chosen);
         Assert.Equal("y\n=> yes", pair.Rejected);
     }
+
+    [Fact]
+    public void BaselineBuilders_RandomSamplesWithRepeatedTexts_NeverPairATextWithItself()
+    {
+        var random = new Random(8);
+        for (var trial = 0; trial < 500; trial++)
+        {
+            var texts = Enumerable.Range(0, random.Next(1, 6)).Select(_ => $"t{random.Next(0, 3)}").ToList();
+            var scored = texts.Select(t => new ScoredResponse(t, random.Next(0, 3) / 2.0)).ToList();
+            var labelled = texts.Select(t => new LabelledResponse(t, random.Next(2) == 0)).ToList();
+
+            foreach (var pair in new[] { BaselinePairs.SelfRewarding("p", scored), BaselinePairs.Interfering("p", labelled, trial) }.OfType<DpoPair>())
+            {
+                Assert.NotEqual(pair.Chosen, pair.Rejected);
+            }
+        }
+    }
 }

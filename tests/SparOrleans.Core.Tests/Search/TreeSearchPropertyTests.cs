@@ -17,14 +17,19 @@ public class TreeSearchPropertyTests
         }
     }
 
-    [Fact]
-    public async Task Bfs_AnyRefiner_NeverExceedsThreePlusSixPlusSix()
+    [Theory]
+    [InlineData(15)]
+    [InlineData(100)]
+    [InlineData(7)]
+    [InlineData(2)]
+    public async Task Bfs_AnyRefiner_NeverExceedsThreePlusSixPlusSixNorItsBudget(int budget)
     {
-        foreach (var (refiner, root) in Worlds(300))
+        foreach (var (refiner, root) in Worlds(200))
         {
-            var state = await SearchRunner.RunAsync(SearchTestKit.StartSimulated(SearchPolicyKind.Bfs, root), new SimulatedRefiner(refiner, 1, root));
+            var state = await SearchRunner.RunAsync(
+                SearchTestKit.StartSimulated(SearchPolicyKind.Bfs, root, new TreeSearchOptions(MaxExpansions: budget)), new SimulatedRefiner(refiner, 1, root));
 
-            Assert.InRange(state.Expansions, 1, 15);
+            Assert.InRange(state.Expansions, 1, Math.Min(15, budget));
             Assert.True(state.Nodes.Max(n => n.Depth) <= 3);
             Assert.True(state.Winner is null || state.Winner.Value > 0.5);
         }
