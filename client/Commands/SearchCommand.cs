@@ -28,7 +28,6 @@ public static class SearchCommand
             Description = "bfs, dfs, greedy, iterative or best-of-n",
             DefaultValueFactory = _ => "bfs",
         };
-        policy.AcceptOnlyFromAmong(Enum.GetValues<SearchPolicyKind>().Select(SearchSimulation.PolicyName).ToArray());
         var accuracy = new Option<double>("--refiner-accuracy")
         {
             Description = "P in 0..1: chance that a refinement fixes a flawed response (and, by default, that a judge sample is right)",

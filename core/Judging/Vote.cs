@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using SparOrleans.Core.Formats;
 
 namespace SparOrleans.Core.Judging;
@@ -18,14 +19,18 @@ public sealed record Vote(
     int? KeptIndex,
     int Rounds)
 {
+    [JsonIgnore]
     public bool IsTie => Majority is null;
 
     /// <summary>Both Yes and No among the samples: the votes whose majority judgment is RFT data.</summary>
+    [JsonIgnore]
     public bool IsNonUnanimous => Yes > 0 && No > 0;
 
+    [JsonIgnore]
     public string? KeptJudgment => KeptIndex is { } i ? Samples[i] : null;
 
     /// <summary>A sample that disagrees with the majority (the first), for judge-preference pairs; null when none.</summary>
+    [JsonIgnore]
     public string? DissentingJudgment
     {
         get

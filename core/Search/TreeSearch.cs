@@ -9,6 +9,13 @@ namespace SparOrleans.Core.Search;
 /// <see cref="Report"/>; when a step's last child is reported the policy checks it and either ends the search or
 /// requests the next children. All functions are pure: the same state and reports give the same result.
 /// </summary>
+/// <remarks>
+/// BFS: the whole level is judged before the check, the best V above the threshold wins (ties: lowest id), else the
+/// best <see cref="TreeSearchOptions.KeepBest"/> of the level are expanded next. DFS keeps its recursion as an
+/// explicit stack of node ids (best child on top), so there is no shared variable for a recursive call to
+/// overwrite (the reference's bug in its non-greedy branch) and <see cref="TreeSearchOptions.MaxExpansions"/> caps
+/// it (without the cap the defaults reach 3 + 2 × (3 + 2 × 3) = 21). Failed and tied children are never searched.
+/// </remarks>
 public static class TreeSearch
 {
     public static SearchState Start(
@@ -35,7 +42,7 @@ public static class TreeSearch
             SearchPolicyKind.Greedy => Expand(state, [(0, 1)], SamplingHint.Greedy),
             SearchPolicyKind.Iterative => Expand(state, [(0, 1)]),
             SearchPolicyKind.BestOfN => Expand(state, [(0, options.MaxExpansions)]),
-            _ => Expand(state, [(0, options.BranchFactor)]),
+            _ => Expand(state, [(0, Math.Min(options.BranchFactor, options.MaxExpansions))]),
         };
     }
 

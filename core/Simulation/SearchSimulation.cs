@@ -72,8 +72,15 @@ public static class SearchSimulation
         _ => policy.ToString().ToLowerInvariant(),
     };
 
-    public static SearchPolicyKind ParsePolicy(string name) =>
-        Enum.GetValues<SearchPolicyKind>().FirstOrDefault(p => PolicyName(p) == name.Trim().ToLowerInvariant(), (SearchPolicyKind)(-1)) is var p && Enum.IsDefined(p)
-            ? p
-            : throw new Errors.UserInputException($"Unknown policy '{name}': use bfs, dfs, greedy, iterative or best-of-n.");
+    public static SearchPolicyKind ParsePolicy(string name)
+    {
+        foreach (var policy in Enum.GetValues<SearchPolicyKind>())
+        {
+            if (PolicyName(policy) == name.Trim().ToLowerInvariant())
+            {
+                return policy;
+            }
+        }
+        throw new Errors.UserInputException($"Unknown policy '{name}': use bfs, dfs, greedy, iterative or best-of-n.");
+    }
 }

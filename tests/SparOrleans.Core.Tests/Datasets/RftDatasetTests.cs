@@ -1,0 +1,106 @@
+using SparOrleans.Core.Datasets;
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Judging;
+using SparOrleans.Core.Negatives;
+using SparOrleans.Core.Options;
+using SparOrleans.Core.Search;
+using SparOrleans.Core.Tests.Search;
+
+namespace SparOrleans.Core.Tests.Datasets;
+
+public class RftDatasetTests
+{
+    private static SftExample Example(RftSource source, string key) =>
+        new(source, [new(ChatMessage.User, key), new(ChatMessage.Assistant, $"answer to {key}")]);
+
+    [Fact]
+    public void Build_RandomCandidatePools_BalancesYesAndNoWithinOneAndRespectsCapsAndKeys()
+    {
+        var random = new Random(11);
+        for (var trial = 0; trial < 200; trial++)
+        {
+            var candidates = Enum.GetValues<RftSource>()
+                .SelectMany(s => Enumerable.Range(0, random.Next(0, 60)).Select(i => Example(s, $"k{random.Next(0, 150)}")))
+                .ToList();
+            var options = new RftBalanceOptions(random.Next(0, 40), random.Next(0, 40), random.Next(0, 40), random.Next(0, 40), random.Next(0, 40), Seed: trial);
+
+            var dataset = RftDatasetBuilder.Build(candidates, options);
+
+            Assert.InRange(dataset.YesJudgments - dataset.NoJudgments, -1, 1);
+            Assert.All(Enum.GetValues<RftSource>(), s => Assert.True(dataset.Counts[s] <= options.Cap(s)));
+            Assert.Equal(dataset.Examples.Count, dataset.Examples.Select(e => e.Key).Distinct().Count());
+            Assert.Equal(dataset.Counts.Values.Sum(), dataset.Examples.Count);
+        }
+    }
+
+    [Fact]
+    public void Build_DuplicateKeys_KeepsTheHigherPrioritySource()
+    {
+        var dataset = RftDatasetBuilder.Build(
+            [Example(RftSource.InitialYes, "same"), Example(RftSource.Refinement, "same"), Example(RftSource.TreeNo, "n")],
+            new RftBalanceOptions(BalanceYesNo: false));
+
+        Assert.Equal(2, dataset.Examples.Count);
+        Assert.Equal(1, dataset.Counts[RftSource.Refinement]);
+        Assert.Equal(0, dataset.Counts[RftSource.InitialYes]);
+    }
+
+    [Fact]
+    public void Build_MoreYesThanNo_TrimsInitialYesBeforeTreeYes()
+    {
+        var candidates = Enumerable.Range(0, 5).Select(i => Example(RftSource.TreeYes, $"ty{i}"))
+            .Concat(Enumerable.Range(0, 5).Select(i => Example(RftSource.InitialYes, $"iy{i}")))
+            .Concat(Enumerable.Range(0, 6).Select(i => Example(RftSource.TreeNo, $"tn{i}")));
+
+        var dataset = RftDatasetBuilder.Build(candidates);
+
+        Assert.Equal(6, dataset.YesJudgments);
+        Assert.Equal(6, dataset.NoJudgments);
+        Assert.Equal(5, dataset.Counts[RftSource.TreeYes]);
+        Assert.Equal(1, dataset.Counts[RftSource.InitialYes]);
+    }
+
+    [Fact]
+    public void ScaledTo_Total_KeepsTheReferenceProportions()
+    {
+        var options = RftBalanceOptions.ScaledTo(950);
+
+        Assert.Equal((400, 150, 100, 50, 250), (options.MaxRefinements, options.MaxTreeYes, options.MaxTreeNo, options.MaxInitialNo, options.MaxInitialYes));
+        Assert.Equal(9500, Enum.GetValues<RftSource>().Sum(s => new RftBalanceOptions().Cap(s)));
+        Assert.Throws<InvalidOptionsException>(() => new RftBalanceOptions(MaxTreeNo: -1).Validated());
+    }
+
+    [Fact]
+    public async Task Refinement_PaperFormatWinner_IsTheParentsRefineConversationPlusTheRefinerOutput()
+    {
+        var format = new PaperFormat();
+        var env = new ScriptedEnvironment(call => call.NodeId == 2 ? "fixed v5" : $"n{call.NodeId} v1", call => ScriptedEnvironment.VotesFromText(call.Response));
+        var state = await SearchRunner.RunAsync(TreeSearch.Start(SearchPolicyKind.Bfs, "Write.", "draft", "Final Judgement: No"), env);
+
+        var example = RftData.Refinement(state, format)!;
+
+        Assert.Equal(RftSource.Refinement, example.Source);
+        Assert.Equal(4, example.Messages.Count);
+        Assert.Equal(format.RefinePrompt("Write.", "draft", "Final Judgement: No"), example.Messages.Take(3));
+        Assert.Equal(state.Winner!.RefinerOutput, example.Messages[3].Content);
+        Assert.Equal(ChatMessage.Assistant, example.Messages[3].Role);
+    }
+
+    [Fact]
+    public async Task TreeAndInitialJudgments_OnlyNonUnanimousVotes_BecomeExamplesWithTheMajorityJudgment()
+    {
+        var format = new CompactFormat();
+        var env = new ScriptedEnvironment(call => $"n{call.NodeId} v{(call.NodeId == 1 ? 5 : call.NodeId == 2 ? 2 : 0)}", call => ScriptedEnvironment.VotesFromText(call.Response));
+        var state = await SearchRunner.RunAsync(TreeSearch.Start(SearchPolicyKind.Bfs, "Write.", "draft", "=> no"), env);
+        var initial = new JudgedPrompt("p", "Write.", [new("a", MajorityVote.Tally(["=> yes", "=> yes", "=> no"], format, new VotingOptions(), "a"))]);
+
+        var tree = RftData.TreeJudgments(state, format).ToList();
+        var fromInitial = RftData.InitialJudgments(initial, format).ToList();
+
+        var example = Assert.Single(tree);
+        Assert.Equal(RftSource.TreeNo, example.Source);
+        Assert.Equal("J|Write.|n2 v2", example.Key);
+        Assert.EndsWith("=> no", example.Messages[1].Content);
+        Assert.Equal(RftSource.InitialYes, Assert.Single(fromInitial).Source);
+    }
+}

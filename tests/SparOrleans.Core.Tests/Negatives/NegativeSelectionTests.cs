@@ -1,0 +1,48 @@
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Judging;
+using SparOrleans.Core.Negatives;
+
+namespace SparOrleans.Core.Tests.Negatives;
+
+public class NegativeSelectionTests
+{
+    private static readonly CompactFormat Format = new();
+
+    private static JudgedResponse Judged(string response, string verdicts) =>
+        new(response, MajorityVote.Tally(verdicts.Select(v => v == 'y' ? $"{response}\n=> yes" : v == 'n' ? $"{response}\n=> no" : "?").ToArray(),
+            Format, new VotingOptions(), response));
+
+    [Fact]
+    public void Select_MixedPrompts_KeepsOnlyPromptsWithAMajorityNoAndOneRootEach()
+    {
+        var prompts = new[]
+        {
+            new JudgedPrompt("p1", "one", [Judged("a", "yyyyy"), Judged("b", "nnnyy"), Judged("c", "nnnnn")]),
+            new JudgedPrompt("p2", "two", [Judged("d", "yyyyn"), Judged("e", "yynnx")]),
+            new JudgedPrompt("p3", "three", [Judged("f", "xxxxx")]),
+        };
+
+        var roots = NegativeSelection.Select(prompts, seed: 1);
+
+        var root = Assert.Single(roots);
+        Assert.Equal("p1", root.PromptId);
+        Assert.Contains(root.Response, new[] { "b", "c" });
+        Assert.EndsWith("=> no", root.Judgment);
+        Assert.StartsWith(root.Response, root.Judgment);
+    }
+
+    [Fact]
+    public void Select_SameSeed_ChoosesTheSameRootsAndVariesAcrossPrompts()
+    {
+        var prompts = Enumerable.Range(0, 30)
+            .Select(i => new JudgedPrompt($"p{i}", $"i{i}", [Judged($"a{i}", "nnnnn"), Judged($"b{i}", "nnnyy"), Judged($"c{i}", "nnnny")]))
+            .ToList();
+
+        var first = NegativeSelection.Select(prompts, 5);
+        var second = NegativeSelection.Select(prompts, 5);
+
+        Assert.Equal(first, second);
+        Assert.Equal(30, first.Count);
+        Assert.True(first.Select(r => r.Response[0]).Distinct().Count() > 1);
+    }
+}
