@@ -65,14 +65,16 @@ public static class SearchRunner
         {
             var snapshot = state;
             var running = snapshot.PendingNodes.Select(n => expandChild(snapshot, n.Id, cancellationToken)).ToList();
+            // No ConfigureAwait(false) here: the callbacks belong to the caller (a grain persists its state in
+            // onReport) and must run on the caller's scheduling context.
             while (running.Count > 0)
             {
-                var done = await Task.WhenAny(running).ConfigureAwait(false);
+                var done = await Task.WhenAny(running);
                 running.Remove(done);
-                state = TreeSearch.Report(state, await done.ConfigureAwait(false));
+                state = TreeSearch.Report(state, await done);
                 if (onReport is not null)
                 {
-                    await onReport(state, cancellationToken).ConfigureAwait(false);
+                    await onReport(state, cancellationToken);
                 }
             }
         }

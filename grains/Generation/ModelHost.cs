@@ -26,7 +26,7 @@ public sealed record ModelHostOptions : IValidatedOptions
 /// checkpoints on first use. A request for a newer version swaps the model atomically: calls submitted after the swap
 /// use the new one, calls in flight finish on the old one.
 /// </summary>
-public sealed class ModelHost(ModelHostOptions options, ILogger<ModelHost> logger) : IAsyncDisposable
+public sealed class ModelHost(ModelHostOptions options, ILogger<ModelHost> logger) : IGenerationBackend, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ModelRole, Slot> _slots = new();
 
@@ -66,10 +66,11 @@ public sealed class ModelHost(ModelHostOptions options, ILogger<ModelHost> logge
     }
 
     /// <summary>Generates every call concurrently, so they share decoding steps with all other callers.</summary>
-    public async Task<IReadOnlyList<GenerationResult>> GenerateAsync(ModelRef model, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Generated>> GenerateAsync(ModelRef model, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken)
     {
         var service = await AcquireAsync(model, cancellationToken);
-        return await Task.WhenAll(calls.Select(call => service.GenerateAsync(ToRequest(call), cancellationToken)));
+        var results = await Task.WhenAll(calls.Select(call => service.GenerateAsync(ToRequest(call), cancellationToken)));
+        return results.Select(r => new Generated(r.Text, r.TokenIds.Count, "", r.ModelVersion)).ToList();
     }
 
     public static GenerationRequest ToRequest(GenerationCall call) =>

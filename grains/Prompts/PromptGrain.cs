@@ -4,6 +4,7 @@ using SparOrleans.Core.Judging;
 using SparOrleans.Core.Negatives;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Generation;
+using SparOrleans.Grains.Placement;
 using SparOrleans.Grains.Search;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
@@ -16,6 +17,7 @@ namespace SparOrleans.Grains.Prompts;
 /// is idempotent, so a coordinator that restarts calls again and gets the stored result.
 /// </summary>
 [GrainType("prompt")]
+[RequireSiloRole(SiloRoles.Cpu)]
 public sealed class PromptGrain(
     [PersistentState("state", SparStorage.Name)] IPersistentState<PromptGrain.PromptState> state,
     IGrainFactory grains) : Grain, IPromptGrain

@@ -1,6 +1,7 @@
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Generation;
+using SparOrleans.Grains.Placement;
 using SparOrleans.Grains.Search;
 using SparOrleans.Interfaces.Prompts;
 
@@ -11,6 +12,7 @@ namespace SparOrleans.Grains.Prompts;
 /// call after a crash or a retry returns the stored result instead of generating again.
 /// </summary>
 [GrainType("tree-node")]
+[RequireSiloRole(SiloRoles.Cpu)]
 public sealed class TreeNodeGrain(
     [PersistentState("state", SparStorage.Name)] IPersistentState<TreeNodeGrain.NodeState> state,
     IGrainFactory grains,

@@ -1,5 +1,6 @@
 using Orleans.TestingHost;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Interfaces;
 
 namespace SparOrleans.Integration.Tests.Placement;
 
@@ -36,7 +37,11 @@ public sealed class SiloRolePlacementTests : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((options, silo) =>
-            silo.UseSiloRoles(options.SiloName == "Silo_0" ? [SiloRoles.Gpu] : [SiloRoles.Cpu]));
+        {
+            silo.UseSiloRoles(options.SiloName == "Silo_0" ? [SiloRoles.Gpu] : [SiloRoles.Cpu]);
+            silo.Services.AddSparSerialization();
+        });
+        builder.ConfigureClient(client => client.Services.AddSparSerialization());
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }

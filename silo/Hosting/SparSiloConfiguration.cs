@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SparOrleans.Core.Options;
+using SparOrleans.Grains;
+using SparOrleans.Grains.Generation;
+using SparOrleans.Grains.Placement;
+using SparOrleans.Interfaces;
+using SparOrleans.Storage.Hosting;
+
+namespace SparOrleans.Silo.Hosting;
+
+public static class SparSiloConfiguration
+{
+    /// <summary>Everything a SPaR silo needs, whatever its clustering: roles, serialization, storage, models.</summary>
+    public static ISiloBuilder ConfigureSpar(this ISiloBuilder builder, SparSiloOptions options)
+    {
+        options.Validated();
+        builder.UseSiloRoles(options.Roles);
+        builder.Services.AddSparSerialization();
+        if (options.Storage is { } storage)
+        {
+            builder.AddSparBlobGrainStorage(SparStorage.Name, storage);
+        }
+        else
+        {
+            builder.AddMemoryGrainStorage(SparStorage.Name);
+        }
+        if (options.IsGpu)
+        {
+            builder.Services.AddSingleton(options.Models);
+            builder.Services.AddSingleton<ModelHost>();
+            // TryAdd: a test may register a scripted backend first.
+            builder.Services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<ModelHost>());
+        }
+        return builder;
+    }
+}

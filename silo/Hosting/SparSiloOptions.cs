@@ -1,0 +1,29 @@
+using SparOrleans.Core.Options;
+using SparOrleans.Grains.Generation;
+using SparOrleans.Grains.Placement;
+using SparOrleans.Storage;
+
+namespace SparOrleans.Silo.Hosting;
+
+/// <summary>
+/// What a SPaR silo is: its roles (<c>gpu</c> hosts the models, <c>cpu</c> hosts prompt and tree grains; both by
+/// default, as in the embedded run), where grain state lives (null = in memory, for tests), and its model host.
+/// </summary>
+public sealed record SparSiloOptions : IValidatedOptions
+{
+    public IReadOnlyList<string> Roles { get; init; } = [SiloRoles.Gpu, SiloRoles.Cpu];
+
+    public BlobStorageOptions? Storage { get; init; }
+
+    public ModelHostOptions Models { get; init; } = new();
+
+    public bool IsGpu => Roles.Contains(SiloRoles.Gpu);
+
+    public IEnumerable<string> Problems()
+    {
+        var problems = new ProblemList()
+            .Require(Roles.Count > 0, "a silo needs at least one role (gpu, cpu)")
+            .Require(Roles.All(r => r is SiloRoles.Gpu or SiloRoles.Cpu), $"unknown role in '{string.Join(",", Roles)}': roles are gpu and cpu");
+        return problems.Concat(Storage?.Problems() ?? []).Concat(Models.Problems());
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Judging;
+using SparOrleans.Core.Search;
+using SparOrleans.Grains.Generation;
+using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Search;
+using SparOrleans.Interfaces;
+using SparOrleans.Interfaces.Generation;
+using SparOrleans.Interfaces.Prompts;
+using SparOrleans.Silo.Hosting;
+
+namespace SparOrleans.Integration.Tests.Prompts;
+
+/// <summary>A gpu silo (Silo_0) with the scripted backend and a cpu silo (Silo_1), as in a real deployment.</summary>
+public sealed class TwoRoleClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((options, silo) =>
+        {
+            var gpu = options.SiloName == "Silo_0";
+            if (gpu)
+            {
+                silo.Services.AddSingleton<IGenerationBackend, ScriptedBackend>();
+            }
+            silo.ConfigureSpar(new SparSiloOptions { Roles = gpu ? [SiloRoles.Gpu] : [SiloRoles.Cpu] });
+        });
+        builder.ConfigureClient(client => client.Services.AddSparSerialization());
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+public sealed class PromptGrainTests(TwoRoleClusterFixture fixture) : IClassFixture<TwoRoleClusterFixture>
+{
+    private static IterationContext Context(string runId) => new(
+        runId,
+        Iteration: 1,
+        Actor: new ModelRef(ModelRole.Actor, "actor-v0", "/nowhere"),
+        Refiner: new ModelRef(ModelRole.Refiner, "refiner-v0", "/nowhere"),
+        Seed: 7,
+        FormatName: "compact",
+        SamplesPerPrompt: 5,
+        Sampling: new SamplingOptions(),
+        InitialVoting: VotingOptions.InitialJudging,
+        Policy: SearchPolicyKind.Bfs,
+        Search: new TreeSearchOptions(),
+        TreeVoting: VotingOptions.TreeSearch);
+
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    private static async Task<T> RetryPlacementAsync<T>(Func<Task<T>> call) => await Placement.RoleMetadata.CallWhenPropagatedAsync(call);
+
+    [Fact]
+    public async Task GenerateAsync_FromClient_RunsOnGpuSiloOnly()
+    {
+        var calls = Enumerable.Range(0, 6).Select(i => new GenerationCall([new Turn("user", "A|write")], 0.9, 0.9, 16, i)).ToList();
+        var generated = await RetryPlacementAsync(() => Grains.GetGrain<IGenerationGrain>(0).GenerateAsync(Context("gen").Actor, calls));
+        Assert.All(generated, g => Assert.Equal("Silo_0", g.Silo));
+    }
+
+    [Fact]
+    public async Task SearchAsync_ThroughGrains_MatchesCorePolicyRunDirectly()
+    {
+        var context = Context("run-direct");
+        var format = RoleFormats.Compact;
+        GenerateTexts direct = (_, calls, _) => Task.FromResult<IReadOnlyList<string>>(calls.Select(ScriptedBackend.Answer).ToList());
+        var searched = 0;
+        var winners = 0;
+        for (var p = 0; p < 16; p++)
+        {
+            var key = PromptKeys.Prompt(context.RunId, context.Iteration, $"p{p}");
+            var grain = Grains.GetGrain<IPromptGrain>(key);
+            var spec = new PromptSpec($"p{p}", $"Write answer number {p}.", [], []);
+            await RetryPlacementAsync(async () => { await grain.SampleAsync(context, spec); return 0; });
+            await grain.JudgeAsync(context);
+            var outcome = await grain.SearchAsync(context);
+            var snapshot = await grain.GetSnapshotAsync();
+            Assert.Equal(PromptPhase.Done, snapshot.Phase);
+            if (snapshot.Search is not { } viaGrains)
+            {
+                Assert.False(outcome.HadNegative);
+                continue;
+            }
+            searched++;
+            winners += outcome.FoundWinner ? 1 : 0;
+            Assert.InRange(viaGrains.Expansions, 1, 15);
+            Assert.Equal(outcome.FoundWinner, outcome.Pair is not null);
+
+            var start = TreeSearch.Start(context.Policy, spec.Instruction, viaGrains.Root.Response!, viaGrains.Root.Judgment!, context.Search, context.TreeVoting);
+            var directRun = await SearchRunner.RunAsync(start, new ModelRefinementEnvironment(format, context.Sampling, direct, context.Seed, key));
+            Assert.Equal(JsonSerializer.Serialize(directRun.Nodes), JsonSerializer.Serialize(viaGrains.Nodes));
+            Assert.Equal(directRun.End, viaGrains.End);
+
+            foreach (var node in viaGrains.Nodes.Skip(1))
+            {
+                var child = await Grains.GetGrain<ITreeNodeGrain>(PromptKeys.Node(key, node.Id)).GetAsync();
+                Assert.Equal(node.ParentId, child.ParentId);
+                Assert.Equal("Silo_1", child.Silo);
+            }
+        }
+        Assert.True(searched >= 4, $"only {searched} of 16 prompts had a negative");
+        Assert.True(winners >= 2, $"only {winners} searches found a winner");
+    }
+
+    [Fact]
+    public async Task SearchAsync_CalledTwice_ReturnsStoredOutcomeWithoutGenerating()
+    {
+        var context = Context("run-idempotent");
+        var key = PromptKeys.Prompt(context.RunId, 1, "p0");
+        var grain = Grains.GetGrain<IPromptGrain>(key);
+        await RetryPlacementAsync(async () => { await grain.SampleAsync(context, new PromptSpec("p0", "Write answer.", [], [])); return 0; });
+        var firstJudged = await grain.JudgeAsync(context);
+        var first = await grain.SearchAsync(context);
+        var backend = (ScriptedBackend)fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IGenerationBackend>();
+        var callsBefore = backend.Calls;
+        await grain.SampleAsync(context, new PromptSpec("p0", "Write answer.", [], []));
+        var secondJudged = await grain.JudgeAsync(context);
+        var second = await grain.SearchAsync(context);
+        Assert.Equal(callsBefore, backend.Calls);
+        Assert.Equal(JsonSerializer.Serialize(firstJudged), JsonSerializer.Serialize(secondJudged));
+        Assert.Equal(JsonSerializer.Serialize(first), JsonSerializer.Serialize(second));
+    }
+}
