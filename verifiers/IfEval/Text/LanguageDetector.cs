@@ -135,8 +135,14 @@ public static class LanguageDetector
     {
         Span<double> scores = stackalloc double[profiles.Length];
         var lower = text.ToLowerInvariant();
+        // Latin one-letter words ("a", "o", "e", "i") are stop words in too many languages to tell them apart.
+        int minLength = ReferenceEquals(profiles, Latin) ? 2 : 1;
         for (var m = Word.Match(lower); m.Success; m = m.NextMatch())
         {
+            if (m.Length < minLength)
+            {
+                continue;
+            }
             for (int i = 0; i < profiles.Length; i++)
             {
                 if (profiles[i].StopWords.Contains(m.Value))
