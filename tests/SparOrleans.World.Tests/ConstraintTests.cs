@@ -29,7 +29,7 @@ public class ConstraintTests
         var c = RequiredSentenceConstraint.Create(new Random(0), "See you soon.", atStart: false);
         const string text = "The fox ran home. That is all.";
 
-        Assert.Equal("last words: is all.; required: See you soon.", c.Evidence(text));
+        Assert.Equal("last words: That is all.; required: See you soon.", c.Evidence(text));
         Assert.Equal("The fox ran home. See you soon.", c.Fix(text, Context("See you soon.")));
         Assert.Equal("The fox ran home. See you soon.", c.Fix("The fox ran home.", Context("See you soon.")));
         Assert.Equal(new JsonObject { ["end_phrase"] = "See you soon." }.ToJsonString(), c.Kwargs().ToJsonString());
@@ -53,7 +53,7 @@ public class ConstraintTests
 
         var fixedText = c.Fix("The fox ran home. It slept.", Context());
 
-        Assert.Equal("The fox ran home with a lamp with an apple. It slept.", fixedText);
+        Assert.Equal("The fox ran home with the lamp with the apple. It slept.", fixedText);
         Assert.True(c.IsFollowed(fixedText));
         Assert.Equal("lamp: found; apple: missing", c.Evidence("A lamp."));
     }

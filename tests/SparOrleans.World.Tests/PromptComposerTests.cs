@@ -35,10 +35,10 @@ public class PromptComposerTests
     [Fact]
     public void Sample_TrainAndHeldOut_NeverShareAPromptText()
     {
-        var train = Composer.Sample(4000, 3, WorldSplit.Train).Select(p => p.Text).ToHashSet();
-        var heldOut = Composer.Sample(600, 3, WorldSplit.HeldOut);
+        var train = Composer.Sample(2500, 3, WorldSplit.Train).Select(p => p.Text).ToHashSet();
+        var heldOut = Composer.Sample(500, 3, WorldSplit.HeldOut);
 
-        Assert.Equal(600, heldOut.Select(p => p.Text).Distinct().Count());
+        Assert.Equal(500, heldOut.Select(p => p.Text).Distinct().Count());
         Assert.DoesNotContain(heldOut, p => train.Contains(p.Text));
         Assert.All(heldOut, p => Assert.Equal(WorldSplit.HeldOut, WorldPrompt.SplitOf(p.CanonicalKey)));
     }

@@ -46,7 +46,7 @@ public sealed class KeywordsConstraint(Random rng, IReadOnlyList<string> keyword
         var text = response;
         foreach (var k in Keywords.Where(k => TextEdit.CountSubstring(text, k) == 0))
         {
-            text = Insertion.Insert(text, $" with {Lexicon.WithArticle(k)}", context);
+            text = Insertion.Insert(text, $" with the {k}", context);
         }
         return text;
     }
@@ -66,7 +66,7 @@ public sealed class KeywordFrequencyConstraint(Random rng, string keyword, int f
     public static readonly ConstraintKind KindInfo = new("keyword_frequency", ConstraintFamily.Content, "keyword", "keywords:frequency", 13);
     private static readonly string[] Templates =
         ["Use the word {k} at least {n} times.", "The word {k} should appear at least {n} times.", "Mention {k} {n} or more times."];
-    private static readonly string[] Phrases = [" with {a}", " near {a}", " and {a}"];
+    private static readonly string[] Phrases = [" with the {k}", " near the {k}", " and the {k}"];
 
     public string Keyword { get; } = keyword;
     public int Frequency { get; } = frequency;
@@ -84,7 +84,7 @@ public sealed class KeywordFrequencyConstraint(Random rng, string keyword, int f
         var text = response;
         for (var k = TextEdit.CountSubstring(text, Keyword); k < Frequency; k++)
         {
-            text = Insertion.Insert(text, Phrases[k % Phrases.Length].Replace("{a}", Lexicon.WithArticle(Keyword)), context, skip: k);
+            text = Insertion.Insert(text, Phrases[k % Phrases.Length].Replace("{k}", Keyword), context, skip: k);
         }
         return text;
     }
