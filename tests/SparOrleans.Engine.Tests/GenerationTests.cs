@@ -79,7 +79,7 @@ public class GenerationTests
         using var model = TestSupport.TinyModel();
         var requests = Enumerable.Range(0, 24).Select(i => Request($"prompt {i}", seed: i, max: 4 + i % 9)).ToList();
         var expected = BatchGenerator.Generate(model, requests);
-        await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 8, Threads = 2 });
+        await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 8, Threads = 1 });
         var results = await Task.WhenAll(requests.Select(r => Task.Run(() => service.GenerateAsync(r))));
         Assert.Equal(expected.Select(r => r.TokenIds), results.Select(r => r.TokenIds));
         Assert.All(results, r => Assert.Equal("v0", r.ModelVersion));
@@ -92,7 +92,7 @@ public class GenerationTests
         using var first = TestSupport.TinyModel(seed: 1);
         using var second = TestSupport.TinyModel(seed: 2);
         second.Version = "v1";
-        await using var service = new GenerationService(first, new GenerationServiceOptions { Threads = 2 });
+        await using var service = new GenerationService(first, new GenerationServiceOptions { Threads = 1 });
         var before = service.GenerateAsync(Request("a", 1, max: 30));
         var retired = service.SwapModel(second);
         var after = await service.GenerateAsync(Request("a", 1, max: 30));
@@ -106,7 +106,7 @@ public class GenerationTests
     public async Task GenerateAsync_Cancelled_CompletesAsCancelled()
     {
         using var model = TestSupport.TinyModel();
-        await using var service = new GenerationService(model, new GenerationServiceOptions { Threads = 2 });
+        await using var service = new GenerationService(model, new GenerationServiceOptions { Threads = 1 });
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => service.GenerateAsync(Request("a", 1, max: 500), cts.Token));

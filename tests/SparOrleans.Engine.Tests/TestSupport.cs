@@ -9,7 +9,7 @@ namespace SparOrleans.Engine.Tests;
 /// <summary>Tiny models and the "Write N letters x" task shared by the tests.</summary>
 internal static class TestSupport
 {
-    static TestSupport() => TorchRuntime.Configure(threads: 2, seed: 0);
+    static TestSupport() => TorchRuntime.Configure(threads: 1, seed: 0);
 
     public static LanguageModel TinyModel(int d = 64, int layers = 2, int heads = 4, int kvHeads = 0, long seed = 1) =>
         LanguageModel.CreateByteLevel(d, layers, heads, kvHeads, seed);
