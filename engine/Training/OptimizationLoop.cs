@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SparOrleans.Core.Errors;
+using SparOrleans.Engine.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SparOrleans.Engine.Training;
+
+/// <summary>Where training stands after a step: step counts, fractional epoch and that step's metrics (TRL names).</summary>
+public sealed record TrainingProgress(int Step, int TotalSteps, double Epoch, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>What a training run did: steps taken, the last step's metrics, wall time.</summary>
+public sealed record TrainingSummary(int Steps, IReadOnlyDictionary<string, double> LastMetrics, TimeSpan Elapsed, long TokensSeen);
+
+/// <summary>
+/// The part of SFT and DPO that is the same: AdamW with decay groups, warmup and schedule, clipping, the step
+/// counter, metrics JSONL and the resumable state saved beside a checkpoint.
+/// </summary>
+internal sealed class OptimizationLoop : IDisposable
+{
+    public const string OptimizerFile = "optimizer.bin";
+    public const string StateFile = "trainer_state.json";
+
+    private readonly LanguageModel _model;
+    private readonly TrainingOptions _options;
+    private readonly AdamW _optimizer;
+    private readonly List<Parameter> _parameters;
+
+    public OptimizationLoop(LanguageModel model, TrainingOptions options)
+    {
+        _model = model;
+        _options = options;
+        var (decay, noDecay) = model.Network.ParameterGroupsForDecay();
+        _parameters = [.. decay, .. noDecay];
+        var groups = new List<AdamW.ParamGroup>
+        {
+            new(decay, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay),
+            new(noDecay, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, 0),
+        };
+        _optimizer = optim.AdamW(groups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+    }
+
+    /// <summary>Optimizer steps taken so far (restored by <see cref="Load"/>).</summary>
+    public int Step { get; private set; }
+
+    public double LearningRateAt(int step, int totalSteps)
+    {
+        var peak = _options.LearningRate;
+        if (step < _options.WarmupSteps)
+        {
+            return peak * (step + 1) / (_options.WarmupSteps + 1);
+        }
+        var decaySteps = Math.Max(1, totalSteps - _options.WarmupSteps);
+        var progress = Math.Clamp((double)(step - _options.WarmupSteps) / decaySteps, 0, 1);
+        var floor = _options.MinLearningRateRatio;
+        var factor = _options.Schedule switch
+        {
+            LearningRateSchedule.Linear => 1 - (1 - floor) * progress,
+            LearningRateSchedule.Cosine => floor + (1 - floor) * 0.5 * (1 + Math.Cos(Math.PI * progress)),
+            _ => 1.0,
+        };
+        return peak * factor;
+    }
+
+    /// <summary>Clips, applies the scheduled learning rate, steps AdamW, zeroes gradients; returns (grad norm, lr).</summary>
+    public (double GradNorm, double LearningRate) ApplyGradients(int totalSteps)
+    {
+        var norm = _options.MaxGradNorm > 0
+            ? nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm)
+            : GradNorm();
+        var lr = LearningRateAt(Step, totalSteps);
+        foreach (var group in _optimizer.ParamGroups)
+        {
+            group.LearningRate = lr;
+        }
+        _optimizer.step();
+        _optimizer.zero_grad();
+        Step++;
+        return (norm, lr);
+    }
+
+    private double GradNorm()
+    {
+        using var scope = NewDisposeScope();
+        var total = 0.0;
+        foreach (var p in _parameters)
+        {
+            if (p.grad is { } g)
+            {
+                total += g.pow(2).sum().item<float>();
+            }
+        }
+        return Math.Sqrt(total);
+    }
+
+    public void ZeroGrad() => _optimizer.zero_grad();
+
+    /// <summary>Appends one JSONL line: step, epoch, then the metrics in insertion order.</summary>
+    public void WriteMetrics(double epoch, IReadOnlyDictionary<string, double> metrics)
+    {
+        if (_options.MetricsPath is not { } path || Step % _options.LogEvery != 0)
+        {
+            return;
+        }
+        var o = new JsonObject { ["step"] = Step, ["epoch"] = Math.Round(epoch, 6) };
+        foreach (var (k, v) in metrics)
+        {
+            o[k] = double.IsFinite(v) ? v : null;
+        }
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir))
+        {
+            Directory.CreateDirectory(dir);
+        }
+        File.AppendAllText(path, o.ToJsonString() + "\n", Encoding.UTF8);
+    }
+
+    /// <summary>Saves the model (HF layout), the optimizer state and the step counter into <paramref name="directory"/>.</summary>
+    public void Save(string directory, JsonObject? extra = null)
+    {
+        ModelCheckpoint.Save(_model, directory);
+        var optimizerPath = Path.Combine(directory, OptimizerFile);
+        _optimizer.save_state_dict(optimizerPath + ".tmp");
+        File.Move(optimizerPath + ".tmp", optimizerPath, overwrite: true);
+        var state = extra ?? [];
+        state["global_step"] = Step;
+        state["seed"] = _options.Seed;
+        ModelCheckpoint.WriteText(Path.Combine(directory, StateFile), state.ToJsonString());
+    }
+
+    /// <summary>Restores weights, optimizer state and step from a directory written by <see cref="Save"/>.</summary>
+    public JsonObject Load(string directory)
+    {
+        var statePath = Path.Combine(directory, StateFile);
+        var optimizerPath = Path.Combine(directory, OptimizerFile);
+        if (!File.Exists(statePath) || !File.Exists(optimizerPath))
+        {
+            throw new UserInputException($"{directory}: not a training checkpoint ({StateFile} or {OptimizerFile} missing)");
+        }
+        using (var saved = ModelCheckpoint.Load(directory, _model.Device.ToString()))
+        using (no_grad())
+        {
+            var source = saved.Network.state_dict();
+            foreach (var (name, t) in _model.Network.state_dict())
+            {
+                t.copy_(source[name]);
+            }
+        }
+        _optimizer.load_state_dict(optimizerPath);
+        JsonObject state;
+        try
+        {
+            state = JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new UserInputException($"{statePath}: expected an object");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"{statePath}: not valid JSON ({e.Message})");
+        }
+        Step = state["global_step"]?.GetValue<int>() ?? throw new UserInputException($"{statePath}: missing global_step");
+        return state;
+    }
+
+    public void Dispose() => _optimizer.Dispose();
+
+    public static string Format(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,116 @@
+using SparOrleans.Core.Options;
+using SparOrleans.Engine.Generation;
+using SparOrleans.Engine.Model;
+using static TorchSharp.torch;
+
+namespace SparOrleans.Engine.Tests;
+
+public class GenerationTests
+{
+    private static GenerationRequest Request(string text, long seed, double temperature = 1.0, int max = 24) =>
+        GenerationRequest.FromUser(text) with { Seed = seed, Temperature = temperature, MaxNewTokens = max, StopAtEndOfTurn = false };
+
+    [Fact]
+    public void Generate_GreedyWithKvCache_EqualsGreedyFullRecompute()
+    {
+        using var model = TestSupport.TinyModel();
+        var request = Request("Write 3 letters k", 0, temperature: 0, max: 20);
+        var result = BatchGenerator.Generate(model, [request])[0];
+        var tokens = model.Template.Encode(request.Prompt).Tokens.Select(t => (long)t).ToList();
+        var expected = new List<int>();
+        using (no_grad())
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var scope = NewDisposeScope();
+                var next = model.Network.Forward(tensor(tokens.ToArray(), [1, tokens.Count]))[0, -1].argmax().item<long>();
+                expected.Add((int)next);
+                tokens.Add(next);
+            }
+        }
+        Assert.Equal(expected, result.TokenIds);
+        Assert.Equal(FinishReason.Length, result.FinishReason);
+    }
+
+    [Fact]
+    public void Generate_SameSeedDifferentNeighbours_SameOutput()
+    {
+        using var model = TestSupport.TinyModel();
+        var target = Request("Write 5 letters z", seed: 42);
+        var alone = BatchGenerator.Generate(model, [target])[0];
+        var crowd = BatchGenerator.Generate(model,
+            [Request("hello there, a much longer prompt than the others", 1), target, Request("x", 2), Request("Write 9 letters b", 3)])[1];
+        var otherSeed = BatchGenerator.Generate(model, [target with { Seed = 43 }])[0];
+        Assert.Equal(alone.TokenIds, crowd.TokenIds);
+        Assert.NotEqual(alone.TokenIds, otherSeed.TokenIds);
+    }
+
+    [Fact]
+    public void Generate_TinyTopP_EqualsGreedy()
+    {
+        using var model = TestSupport.TinyModel();
+        var greedy = BatchGenerator.Generate(model, [Request("abc", 0, temperature: 0)])[0];
+        var nucleus = BatchGenerator.Generate(model, [Request("abc", 7, temperature: 1.5) with { TopP = 1e-6 }])[0];
+        Assert.Equal(greedy.TokenIds, nucleus.TokenIds);
+    }
+
+    [Fact]
+    public void Generate_StopString_CutsTextBeforeIt()
+    {
+        using var model = TestSupport.TinyModel();
+        var free = BatchGenerator.Generate(model, [Request("q", 5, max: 40)])[0];
+        var stop = free.Text.Length > 6 ? free.Text.Substring(3, 2) : free.Text;
+        var cut = BatchGenerator.Generate(model, [Request("q", 5, max: 40) with { StopStrings = [stop] }])[0];
+        Assert.Equal(FinishReason.StopString, cut.FinishReason);
+        Assert.Equal(free.Text[..free.Text.IndexOf(stop, StringComparison.Ordinal)], cut.Text);
+    }
+
+    [Fact]
+    public void Request_BadValues_ThrowNamingEachOption()
+    {
+        var e = Assert.Throws<InvalidOptionsException>(() => (GenerationRequest.FromUser("a") with { TopP = 0, MaxNewTokens = 0 }).Validated());
+        Assert.Contains("top_p", e.Message);
+        Assert.Contains("max_new_tokens", e.Message);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ManyConcurrentCallers_MatchStaticBatchAndSeeds()
+    {
+        using var model = TestSupport.TinyModel();
+        var requests = Enumerable.Range(0, 24).Select(i => Request($"prompt {i}", seed: i, max: 4 + i % 9)).ToList();
+        var expected = BatchGenerator.Generate(model, requests);
+        await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 8, Threads = 1 });
+        var results = await Task.WhenAll(requests.Select(r => Task.Run(() => service.GenerateAsync(r))));
+        Assert.Equal(expected.Select(r => r.TokenIds), results.Select(r => r.TokenIds));
+        Assert.All(results, r => Assert.Equal("v0", r.ModelVersion));
+        Assert.True(service.Statistics.Completed == 24);
+    }
+
+    [Fact]
+    public async Task SwapModel_RequestsAfterSwap_UseNewVersionAndOldRetires()
+    {
+        using var first = TestSupport.TinyModel(seed: 1);
+        using var second = TestSupport.TinyModel(seed: 2);
+        second.Version = "v1";
+        await using var service = new GenerationService(first, new GenerationServiceOptions { Threads = 1 });
+        var before = service.GenerateAsync(Request("a", 1, max: 30));
+        var retired = service.SwapModel(second);
+        var after = await service.GenerateAsync(Request("a", 1, max: 30));
+        Assert.Equal("v0", (await before).ModelVersion);
+        Assert.Equal("v1", after.ModelVersion);
+        await retired.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Same(second, service.CurrentModel);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_Cancelled_CompletesAsCancelled()
+    {
+        using var model = TestSupport.TinyModel();
+        await using var service = new GenerationService(model, new GenerationServiceOptions { Threads = 1 });
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => service.GenerateAsync(Request("a", 1, max: 500), cts.Token));
+        var ok = await service.GenerateAsync(Request("a", 1, max: 3));
+        Assert.Equal(3, ok.TokenIds.Count);
+    }
+}

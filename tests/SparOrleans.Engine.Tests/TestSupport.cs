@@ -1,0 +1,36 @@
+using SparOrleans.Engine.Model;
+using SparOrleans.Engine.Native;
+using SparOrleans.Engine.Training;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace SparOrleans.Engine.Tests;
+
+/// <summary>Tiny models and the "Write N letters x" task shared by the tests.</summary>
+internal static class TestSupport
+{
+    static TestSupport() => TorchRuntime.Configure(threads: 1, seed: 0);
+
+    public static LanguageModel TinyModel(int d = 64, int layers = 2, int heads = 4, int kvHeads = 0, long seed = 1) =>
+        LanguageModel.CreateByteLevel(d, layers, heads, kvHeads, seed);
+
+    public static string LettersPrompt(int n, char letter) => $"Write {n} letters {letter}";
+
+    /// <summary>Every (count, letter) combination, count 1–9, letters a–z, in a seeded order.</summary>
+    public static List<(int N, char Letter)> LetterCombos(int seed)
+    {
+        var all = (from n in Enumerable.Range(1, 9) from c in Enumerable.Range('a', 26) select (n, (char)c)).ToArray();
+        new Random(seed).Shuffle(all);
+        return [.. all];
+    }
+
+    public static TrainingSequence LettersExample(LanguageModel model, int n, char letter) =>
+        TrainingSequence.FromUser(model.Template, LettersPrompt(n, letter), new string(letter, n));
+
+    public static string TempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "spar-engine-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}
