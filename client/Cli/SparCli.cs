@@ -12,11 +12,14 @@ public static class SparCli
         var root = new RootCommand("spar: SPaR self-play (actor + refiner, tree-search refinement, DPO/RFT) on Orleans.");
         foreach (var command in new[]
                  {
+                     RunCommands.Create(stdout, stderr),
+                 }.SelectMany(c => c).Concat(new[]
+                 {
                      EvalCommand.Create(stdout, stderr),
                      WorldCommand.Create(stdout, stderr),
                      SearchCommand.Create(stdout, stderr),
                      BenchCommand.Create(stdout, stderr),
-                 })
+                 }))
         {
             root.Subcommands.Add(command);
         }

@@ -1,0 +1,22 @@
+using System.CommandLine;
+
+namespace SparOrleans.Client.Cli;
+
+/// <summary>
+/// Where runs live: each run's outputs in <c>{home}/{run id}/</c> (checkpoints, summary.json) and all grain state in
+/// <c>{home}/.state/</c>. <c>--home</c>, else <c>$SPAR_HOME</c>, else <c>./runs</c>.
+/// </summary>
+public sealed record SparHome(string Root)
+{
+    public string StateDirectory => Path.Combine(Root, ".state");
+
+    public string RunDirectory(string runId) => Path.Combine(Root, runId);
+
+    public static Option<DirectoryInfo?> Option() => new("--home")
+    {
+        Description = "Folder holding runs and their state (default: $SPAR_HOME, else ./runs)",
+    };
+
+    public static SparHome From(ParseResult parse, Option<DirectoryInfo?> option) =>
+        new(Path.GetFullPath(parse.GetValue(option)?.FullName ?? Environment.GetEnvironmentVariable("SPAR_HOME") ?? "runs"));
+}

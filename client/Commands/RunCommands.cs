@@ -1,0 +1,234 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using SparOrleans.Client.Cli;
+using SparOrleans.Client.Runs;
+using SparOrleans.Core.Errors;
+using SparOrleans.Core.Search;
+using SparOrleans.Interfaces.Runs;
+using SparOrleans.Silo.Hosting;
+
+namespace SparOrleans.Client.Commands;
+
+/// <summary><c>spar run</c>, <c>spar resume RUN</c>, <c>spar status [RUN]</c>, <c>spar list</c>.</summary>
+public static class RunCommands
+{
+    public static IEnumerable<Command> Create(TextWriter stdout, TextWriter stderr) =>
+        [Run(stdout, stderr), Resume(stdout, stderr), Status(stdout, stderr), List(stdout, stderr)];
+
+    private static Command Run(TextWriter stdout, TextWriter stderr)
+    {
+        var quick = new Option<bool>("--quick") { Description = "A small configuration for a first look (about 3 minutes)" };
+        var iterations = new Option<int?>("--iterations") { Description = "SPaR iterations after the bootstrap (default 3)" };
+        var prompts = new Option<int?>("--prompts") { Description = "Training prompts per iteration (default: the preset's)" };
+        var samples = new Option<int?>("--samples") { Description = "Actor samples per prompt, K (default 5)" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the whole run", DefaultValueFactory = _ => 1 };
+        var policy = new Option<string>("--policy") { Description = "Tree-search policy: bfs or dfs", DefaultValueFactory = _ => "bfs" };
+        policy.AcceptOnlyFromAmong("bfs", "dfs");
+        var runId = new Option<string?>("--run-id") { Description = "Name of the run (default run-<date>-<time>)" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Where the run writes summary.json and its checkpoints (default <home>/<run id>)" };
+        var home = SparHome.Option();
+        var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
+        var command = new Command("run", """
+            Runs SPaR end to end in the simulated world on an in-process silo: bootstrap M_0/R_0, then per iteration
+            sampling, judging, tree-search refinement, actor DPO, refiner RFT and held-out evaluation.
+            Examples:
+              spar run                      the full embedded default (3 iterations)
+              spar run --quick              a first look in a few minutes
+              spar run --seed 2 --out out/  another seed, summary.json into out/
+            """)
+        {
+            quick, iterations, prompts, samples, seed, policy, runId, output, home, format,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var preset = RunPresets.Get(parse.GetValue(quick) ? "quick" : "default");
+            var id = parse.GetValue(runId) ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+            ValidateRunId(id);
+            var paths = SparHome.From(parse, home);
+            var spec = new RunSpec(
+                id,
+                Path.GetFullPath(parse.GetValue(output)?.FullName ?? paths.RunDirectory(id)),
+                parse.GetValue(seed),
+                Positive("--iterations", parse.GetValue(iterations) ?? preset.Iterations, 0, 50),
+                Positive("--prompts", parse.GetValue(prompts) ?? preset.PromptsPerIteration, 1, 100_000),
+                parse.GetValue(policy)!,
+                preset.Name,
+                preset.SimulatorOptionsJson,
+                Positive("--samples", parse.GetValue(samples) ?? preset.SamplesPerPrompt, 1, 64));
+            return await DriveAsync(paths, spec, resume: false, parse.GetValue(format), stdout, stderr, ct);
+        });
+        return command;
+    }
+
+    private static Command Resume(TextWriter stdout, TextWriter stderr)
+    {
+        var run = new Argument<string>("RUN") { Description = "The run to continue (see spar list)" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write summary.json (default: where the run was started)" };
+        var home = SparHome.Option();
+        var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
+        var command = new Command("resume", "Continues a stored run where it stopped (after Ctrl-C, a kill or a crash).\nExample: spar resume run-20261122-180000")
+        {
+            run, output, home, format,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var paths = SparHome.From(parse, home);
+            var stored = await new RunStore(paths.StateDirectory).GetAsync(parse.GetValue(run)!, ct);
+            var spec = stored.Spec ?? throw new UserInputException($"Run '{stored.Id}' has no stored spec: it never started.");
+            if (parse.GetValue(output) is { } dir)
+            {
+                spec = spec with { OutputDirectory = dir.FullName };
+            }
+            return await DriveAsync(paths, spec, resume: true, parse.GetValue(format), stdout, stderr, ct);
+        });
+        return command;
+    }
+
+    private static Command Status(TextWriter stdout, TextWriter stderr)
+    {
+        var run = new Argument<string?>("RUN") { Description = "A run id (default: the latest run)", Arity = ArgumentArity.ZeroOrOne };
+        var home = SparHome.Option();
+        var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
+        var command = new Command("status", "Shows a stored run: status, phase, iteration and its table so far.\nExample: spar status --format json")
+        {
+            run, home, format,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var store = new RunStore(SparHome.From(parse, home).StateDirectory);
+            var stored = parse.GetValue(run) is { } id
+                ? await store.GetAsync(id, ct)
+                : (await store.ListAsync(ct)).LastOrDefault() ?? throw new UserInputException("There are no runs yet: start one with `spar run`.");
+            if (parse.GetValue(format) == OutputFormat.Json)
+            {
+                CliOutput.WriteJson(stdout, new
+                {
+                    stored.Id, Status = stored.Status.ToString().ToLowerInvariant(), Phase = stored.Phase.ToString().ToLowerInvariant(),
+                    stored.Iteration, stored.Created, stored.Updated, stored.Error, Iterations = stored.Reports,
+                });
+                return ExitCodes.Success;
+            }
+            await stdout.WriteLineAsync($"{stored.Id}: {stored.Status.ToString().ToLowerInvariant()}, phase {stored.Phase}, iteration {stored.Iteration}, updated {stored.Updated:u}");
+            if (stored.Error is not null)
+            {
+                await stdout.WriteLineAsync($"error: {stored.Error}");
+            }
+            if (stored.Reports.Count > 0)
+            {
+                Render(stdout, RunSummary.Table(stored.Reports));
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command List(TextWriter stdout, TextWriter stderr)
+    {
+        var home = SparHome.Option();
+        var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
+        var command = new Command("list", "Lists the stored runs.\nExample: spar list --format json") { home, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var runs = await new RunStore(SparHome.From(parse, home).StateDirectory).ListAsync(ct);
+            if (parse.GetValue(format) == OutputFormat.Json)
+            {
+                CliOutput.WriteJson(stdout, runs.Select(r => new
+                {
+                    r.Id, Status = r.Status.ToString().ToLowerInvariant(), r.Iteration, Phase = r.Phase.ToString().ToLowerInvariant(),
+                    r.Created, r.Updated, Preset = r.Spec?.Preset, Seed = r.Spec?.Seed,
+                }).ToList());
+                return ExitCodes.Success;
+            }
+            if (runs.Count == 0)
+            {
+                await stdout.WriteLineAsync("No runs yet: start one with `spar run`.");
+            }
+            foreach (var r in runs)
+            {
+                await stdout.WriteLineAsync($"{r.Id}\t{r.Status.ToString().ToLowerInvariant()}\titeration {r.Iteration}\t{r.Phase}\t{r.Created:u}");
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, OutputFormat format, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts); outputs in {spec.OutputDirectory}");
+        await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, cancellationToken: ct);
+        var grain = silo.Client.GetGrain<IRunGrain>(spec.RunId);
+        RunStatus final;
+        try
+        {
+            if (resume)
+            {
+                await grain.ResumeAsync();
+            }
+            else
+            {
+                var started = await grain.StartAsync(spec);
+                if (started.Spec is { } existing && existing != spec)
+                {
+                    throw new UserInputException($"A run named '{spec.RunId}' already exists with other settings: choose another --run-id, or `spar resume {spec.RunId}`.");
+                }
+            }
+            final = await RunProgressView.FollowAsync(grain.WatchAsync(ct), stderr, interactive: !Console.IsErrorRedirected, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            await stderr.WriteLineAsync($"stopped; everything done so far is stored. Continue with: spar resume {spec.RunId}");
+            return ExitCodes.Cancelled;
+        }
+        var summaryPath = RunSummary.Write(spec.OutputDirectory, RunSummary.From(spec.RunId, final.Status, spec, final.Iterations, final.Error));
+        if (format == OutputFormat.Json)
+        {
+            CliOutput.WriteJson(stdout, RunSummary.From(spec.RunId, final.Status, spec, final.Iterations, final.Error));
+        }
+        var human = format == OutputFormat.Json ? stderr : stdout;
+        if (final.Iterations.Count > 0)
+        {
+            Render(human, RunSummary.Table(final.Iterations));
+        }
+        await human.WriteLineAsync($"wrote {summaryPath}");
+        if (final.Status == RunStatusKind.Failed)
+        {
+            await stderr.WriteLineAsync($"error: run failed: {final.Error}. Fix the cause, then: spar resume {spec.RunId}");
+            return ExitCodes.Failure;
+        }
+        return ExitCodes.Success;
+    }
+
+    private static void Render(TextWriter writer, Table table)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+        });
+        console.Profile.Width = 140;
+        console.Write(table);
+    }
+
+    private static int Positive(string name, int value, int min, int max) =>
+        value >= min && value <= max ? value : throw new UserInputException($"{name} must be between {min} and {max} (got {value.ToString(CultureInfo.InvariantCulture)}).");
+
+    private static void ValidateRunId(string id)
+    {
+        if (id.Length is 0 or > 100 || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')) || id.StartsWith('.'))
+        {
+            throw new UserInputException($"Run id '{id}' must be 1-100 letters, digits, '-', '_' or '.', not starting with '.'.");
+        }
+    }
+}
+
+/// <summary>The run presets: the embedded default and --quick. Model sizes and budgets are the simulator's.</summary>
+public sealed record RunPresets(string Name, int Iterations, int PromptsPerIteration, int SamplesPerPrompt, string SimulatorOptionsJson)
+{
+    public static RunPresets Get(string name) => name switch
+    {
+        "quick" => new("quick", 3, 16, 4, "{}"),
+        _ => new("default", 3, 96, 5, "{}"),
+    };
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using Spectre.Console;
+using SparOrleans.Client.Cli;
+using SparOrleans.Interfaces.Runs;
+
+namespace SparOrleans.Client.Runs;
+
+/// <summary>The run's figures as summary.json (snake_case, entry 0 = M_0/R_0) and as a table for people.</summary>
+public static class RunSummary
+{
+    public sealed record Summary(string RunId, RunStatusKind Status, int Seed, string Preset, string Policy, IReadOnlyList<IterationReport> Iterations, string? Error);
+
+    public static Summary From(string runId, RunStatusKind status, RunSpec? spec, IReadOnlyList<IterationReport> reports, string? error) =>
+        new(runId, status, spec?.Seed ?? 0, spec?.Preset ?? "", spec?.Policy ?? "", reports, error);
+
+    /// <summary>Writes summary.json atomically (a temp file moved into place).</summary>
+    public static string Write(string directory, Summary summary)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "summary.json");
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, System.Text.Json.JsonSerializer.Serialize(summary, new System.Text.Json.JsonSerializerOptions(CliOutput.Json) { WriteIndented = true }));
+        File.Move(temp, path, overwrite: true);
+        return path;
+    }
+
+    public static Table Table(IReadOnlyList<IterationReport> reports)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("SPaR iterations (held-out)");
+        foreach (var column in new[] { "iter", "P(S)", "I(S)", "P(L)", "I(L)", "judge acc", "judge F1", "refine ok", "mean exp", "DPO pairs", "RFT ex.", "seconds" })
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+        foreach (var r in reports)
+        {
+            table.AddRow(
+                r.Iteration == 0 ? "0 (M0/R0)" : r.Iteration.ToString(CultureInfo.InvariantCulture),
+                Pct(r.ActorHeldout.PromptStrict), Pct(r.ActorHeldout.InstructionStrict), Pct(r.ActorHeldout.PromptLoose), Pct(r.ActorHeldout.InstructionLoose),
+                Pct(r.RefinerJudgment.Accuracy), Pct(r.RefinerJudgment.F1),
+                r.RefinementSuccess is { } s ? Pct(s) : "-",
+                r.MeanExpansions is { } e ? e.ToString("F1", CultureInfo.InvariantCulture) : "-",
+                r.DpoPairs.ToString(CultureInfo.InvariantCulture), r.RftExamples.ToString(CultureInfo.InvariantCulture),
+                r.Seconds.ToString("F0", CultureInfo.InvariantCulture));
+        }
+        return table;
+    }
+
+    private static string Pct(double value) => (100 * value).ToString("F1", CultureInfo.InvariantCulture);
+}

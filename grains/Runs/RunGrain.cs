@@ -1,0 +1,360 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using SparOrleans.Core.Datasets;
+using SparOrleans.Core.Judging;
+using SparOrleans.Core.Search;
+using SparOrleans.Grains.Placement;
+using SparOrleans.Interfaces.Generation;
+using SparOrleans.Interfaces.Prompts;
+using SparOrleans.Interfaces.Runs;
+using SparOrleans.World.Composition;
+using SparOrleans.World.Constraints;
+
+namespace SparOrleans.Grains.Runs;
+
+/// <summary>
+/// Drives a run: bootstrap, then per iteration sampling → judging → (negative selection and) search → actor DPO →
+/// refiner RFT → evaluation, each phase fanned out over prompt grains and awaited whole before the next starts.
+/// The state is written after every phase; on activation a run that was running picks up at its stored phase (prompt
+/// grains return what they already stored, training is re-done deterministically), which is what `spar resume` uses.
+/// </summary>
+[GrainType("run")]
+[Reentrant]
+[RequireSiloRole(SiloRoles.Cpu)]
+public sealed class RunGrain(
+    [PersistentState("state", SparStorage.Name)] IPersistentState<RunGrain.RunState> state,
+    IGrainFactory grains,
+    ILogger<RunGrain> logger) : Grain, IRunGrain
+{
+    private Task? _driving;
+    private TaskCompletionSource _changed = NewSignal();
+    private (int Done, int Total, string Message) _progress = (0, 0, "");
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Status == RunStatusKind.Running)
+        {
+            logger.LogInformation("Run {Run} was running at {Phase} (iteration {Iteration}): continuing", Id, state.State.Phase, state.State.Iteration);
+            StartDriving();
+        }
+        return Task.CompletedTask;
+    }
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public async Task<RunStatus> StartAsync(RunSpec spec)
+    {
+        if (state.State.Spec is null)
+        {
+            state.State.Spec = spec;
+            state.State.Status = RunStatusKind.Running;
+            state.State.Phase = RunPhase.Starting;
+            state.State.Created = state.State.Updated = DateTimeOffset.UtcNow;
+            await state.WriteStateAsync();
+        }
+        StartDriving();
+        return Status();
+    }
+
+    public async Task<RunStatus> ResumeAsync()
+    {
+        if (state.State.Spec is null)
+        {
+            throw new ArgumentException($"There is no stored run '{Id}'.");
+        }
+        if (state.State.Status == RunStatusKind.Failed)
+        {
+            state.State.Status = RunStatusKind.Running;
+            state.State.Error = null;
+            await state.WriteStateAsync();
+        }
+        StartDriving();
+        return Status();
+    }
+
+    public Task<RunStatus> GetStatusAsync() => Task.FromResult(Status());
+
+    public async IAsyncEnumerable<RunStatus> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var changed = _changed.Task;
+            var status = Status();
+            yield return status;
+            if (status.Status is RunStatusKind.Completed or RunStatusKind.Failed)
+            {
+                yield break;
+            }
+            // Training reports progress without touching run state: look at it at least every second.
+            await Task.WhenAny(changed, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    public Task<IReadOnlyList<string>> GetPromptKeysAsync(int iteration) => Task.FromResult<IReadOnlyList<string>>(
+        iteration >= 1 && iteration <= state.State.PromptIds.Count
+            ? state.State.PromptIds[iteration - 1].Select(p => PromptKeys.Prompt(Id, iteration, p)).ToList()
+            : []);
+
+    private void StartDriving()
+    {
+        if (_driving is { IsCompleted: false } || state.State.Status != RunStatusKind.Running)
+        {
+            return;
+        }
+        // A run takes minutes to hours with no incoming calls: keep the activation while it drives.
+        DelayDeactivation(TimeSpan.FromDays(7));
+        _driving = DriveAsync();
+    }
+
+    private async Task DriveAsync()
+    {
+        try
+        {
+            var spec = state.State.Spec!;
+            var plan = new RunLayout(spec);
+            var trainer = grains.GetGrain<ITrainerGrain>(Id);
+            if (state.State.Iteration == 0)
+            {
+                await BootstrapAsync(spec, plan, trainer);
+            }
+            while (state.State.Iteration <= spec.Iterations && state.State.Phase != RunPhase.Done)
+            {
+                await IterateAsync(spec, plan, trainer);
+            }
+            state.State.Status = RunStatusKind.Completed;
+            await SaveAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Run {Run} failed at {Phase}", Id, state.State.Phase);
+            state.State.Status = RunStatusKind.Failed;
+            state.State.Error = $"{state.State.Phase}: {e.Message}";
+            await SaveAsync();
+        }
+    }
+
+    private async Task BootstrapAsync(RunSpec spec, RunLayout plan, ITrainerGrain trainer)
+    {
+        var clock = Stopwatch.StartNew();
+        var phases = new Dictionary<string, double>();
+        if (state.State.Phase <= RunPhase.BootstrapActor)
+        {
+            await EnterAsync(RunPhase.BootstrapActor, "SFT of M_0 on teacher answers");
+            await TimedAsync(phases, "bootstrap_actor", () => WithTrainerProgress(trainer, trainer.BootstrapActorAsync(spec, plan.Actor(0))));
+        }
+        if (state.State.Phase <= RunPhase.BootstrapRefiner)
+        {
+            await EnterAsync(RunPhase.BootstrapRefiner, "SFT of R_0 on teacher judgments and refinements of M_0's answers");
+            await TimedAsync(phases, "bootstrap_refiner", () => WithTrainerProgress(trainer, trainer.BootstrapRefinerAsync(spec, plan.Actor(0), plan.Refiner(0))));
+        }
+        await EnterAsync(RunPhase.Evaluation, "held-out evaluation of M_0/R_0");
+        var evaluation = await TimedAsync(phases, "evaluation", () => WithTrainerProgress(trainer, trainer.EvaluateAsync(spec, plan.Actor(0), plan.Refiner(0))));
+        state.State.Reports.Add(new IterationReport(0, evaluation.Actor, evaluation.Refiner, null, null, 0, 0, clock.Elapsed.TotalSeconds, phases, 0, 0, 0));
+        state.State.Iteration = 1;
+        state.State.Phase = RunPhase.Sampling;
+        await SaveAsync();
+    }
+
+    private async Task IterateAsync(RunSpec spec, RunLayout plan, ITrainerGrain trainer)
+    {
+        var t = state.State.Iteration;
+        var clock = Stopwatch.StartNew();
+        var phases = new Dictionary<string, double>();
+        var prompts = IterationPrompts(spec, t);
+        if (state.State.PromptIds.Count < t)
+        {
+            state.State.PromptIds.Add([.. prompts.Select(p => p.PromptId)]);
+        }
+        var context = Context(spec, plan, t);
+        var promptGrains = prompts.Select(p => (Spec: p, Grain: grains.GetGrain<IPromptGrain>(PromptKeys.Prompt(Id, t, p.PromptId)))).ToList();
+
+        await EnterAsync(RunPhase.Sampling, $"actor M_{t - 1} samples {spec.SamplesPerPrompt} responses per prompt");
+        await TimedAsync(phases, "sampling", () => FanOutAsync(promptGrains, p => p.Grain.SampleAsync(context, p.Spec)));
+
+        await EnterAsync(RunPhase.Judging, $"refiner R_{t - 1} judges every response (voting@{context.InitialVoting.Samples})");
+        await TimedAsync(phases, "judging", () => FanOutAsync(promptGrains, p => p.Grain.JudgeAsync(context)));
+
+        await EnterAsync(RunPhase.Search, $"{spec.Policy.ToUpperInvariant()} tree-search refinement of each negative");
+        var outcomes = new List<PromptOutcome>();
+        await TimedAsync(phases, "search", () => FanOutAsync(promptGrains, async p =>
+        {
+            var outcome = await p.Grain.SearchAsync(context);
+            lock (outcomes)
+            {
+                outcomes.Add(outcome);
+            }
+        }));
+
+        var pairs = outcomes.Where(o => o.Pair is not null).Select(o => o.Pair!).ToList();
+        var rft = RftDatasetBuilder.Build(outcomes.SelectMany(o => o.RftCandidates), RftBalance(spec)).Examples;
+
+        await EnterAsync(RunPhase.ActorTraining, $"DPO of M_{t - 1} on {pairs.Count} refinement pairs");
+        var dpo = await TimedAsync(phases, "actor_dpo", () => WithTrainerProgress(trainer, trainer.TrainActorAsync(spec, plan.Actor(t - 1), plan.Actor(t), pairs)));
+
+        await EnterAsync(RunPhase.RefinerTraining, $"RFT of R_{t - 1} on {rft.Count} judgments and refinements");
+        await TimedAsync(phases, "refiner_rft", () => WithTrainerProgress(trainer, trainer.TrainRefinerAsync(spec, plan.Refiner(t - 1), plan.Refiner(t), rft)));
+
+        await EnterAsync(RunPhase.Evaluation, $"held-out evaluation of M_{t}/R_{t}");
+        var evaluation = await TimedAsync(phases, "evaluation", () => WithTrainerProgress(trainer, trainer.EvaluateAsync(spec, plan.Actor(t), plan.Refiner(t))));
+
+        var trees = outcomes.Where(o => o.HadNegative).ToList();
+        var byId = prompts.ToDictionary(p => p.PromptId);
+        var verified = trees.Count(o => o.Pair is { } pair && Verifies(byId[o.PromptId], pair.Chosen));
+        state.State.Reports.Add(new IterationReport(
+            t,
+            evaluation.Actor,
+            evaluation.Refiner,
+            trees.Count == 0 ? null : (double)verified / trees.Count,
+            trees.Count == 0 ? null : trees.Average(o => o.Expansions),
+            pairs.Count,
+            rft.Count,
+            clock.Elapsed.TotalSeconds,
+            phases,
+            prompts.Count,
+            trees.Count,
+            trees.Count(o => o.FoundWinner)));
+        logger.LogInformation("Run {Run} iteration {Iteration}: {Pairs} DPO pairs, loss {Loss}", Id, t, pairs.Count, dpo.LastMetrics.GetValueOrDefault("loss"));
+        state.State.Iteration = t + 1;
+        state.State.Phase = t + 1 > spec.Iterations ? RunPhase.Done : RunPhase.Sampling;
+        await SaveAsync();
+    }
+
+    /// <summary>The iteration's prompts: fresh training-split prompts of the world, the same on every replay.</summary>
+    public static IReadOnlyList<PromptSpec> IterationPrompts(RunSpec spec, int iteration) =>
+        new PromptComposer().Sample(spec.PromptsPerIteration, spec.Seed * 7919 + iteration, WorldSplit.Train)
+            .Select((p, i) => new PromptSpec(
+                $"t{iteration}-p{i:D4}",
+                p.Text,
+                p.InstructionIds,
+                p.Kwargs().Select(k => k.ToJsonString()).ToList()))
+            .ToList();
+
+    private static bool Verifies(PromptSpec prompt, string response) =>
+        prompt.InstructionIds.Select((id, i) => WorldInstructions.Get(id).IsFollowed(response, (JsonObject)JsonNode.Parse(prompt.KwargsJson[i])!)).All(ok => ok);
+
+    private IterationContext Context(RunSpec spec, RunLayout plan, int t) => new(
+        Id,
+        t,
+        new ModelRef(ModelRole.Actor, $"{Id}/actor-{t - 1}", plan.Actor(t - 1)),
+        new ModelRef(ModelRole.Refiner, $"{Id}/refiner-{t - 1}", plan.Refiner(t - 1)),
+        spec.Seed,
+        "compact",
+        spec.SamplesPerPrompt,
+        new SamplingOptions(),
+        VotingOptions.InitialJudging,
+        Enum.Parse<SearchPolicyKind>(spec.Policy, ignoreCase: true),
+        new TreeSearchOptions(),
+        VotingOptions.TreeSearch);
+
+    private static RftBalanceOptions RftBalance(RunSpec spec) =>
+        RftBalanceOptions.ScaledTo(Math.Max(50, spec.PromptsPerIteration * 4), seed: spec.Seed);
+
+    private async Task FanOutAsync<T>(IReadOnlyList<T> items, Func<T, Task> call)
+    {
+        _progress = (0, items.Count, _progress.Message);
+        Signal();
+        await Task.WhenAll(items.Select(async item =>
+        {
+            await call(item);
+            _progress = (_progress.Done + 1, _progress.Total, _progress.Message);
+            Signal();
+        }));
+    }
+
+    private async Task<T> WithTrainerProgress<T>(ITrainerGrain trainer, Task<T> step)
+    {
+        while (!step.IsCompleted)
+        {
+            await Task.WhenAny(step, Task.Delay(TimeSpan.FromMilliseconds(500)));
+            if (!step.IsCompleted && await trainer.GetProgressAsync() is { } progress)
+            {
+                _progress = (progress.Done, progress.Total, progress.Loss is { } loss ? $"{progress.Step} loss {loss:F3}" : progress.Step);
+                Signal();
+            }
+        }
+        return await step;
+    }
+
+    private static async Task<T> TimedAsync<T>(Dictionary<string, double> phases, string name, Func<Task<T>> step)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = await step();
+        phases[name] = clock.Elapsed.TotalSeconds;
+        return result;
+    }
+
+    private static async Task TimedAsync(Dictionary<string, double> phases, string name, Func<Task> step) =>
+        await TimedAsync(phases, name, async () => { await step(); return 0; });
+
+    private async Task EnterAsync(RunPhase phase, string message)
+    {
+        state.State.Phase = phase;
+        _progress = (0, 0, message);
+        await SaveAsync();
+    }
+
+    private async Task SaveAsync()
+    {
+        state.State.Updated = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+        Signal();
+    }
+
+    private void Signal()
+    {
+        var previous = _changed;
+        _changed = NewSignal();
+        previous.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private RunStatus Status() => new(
+        Id,
+        state.State.Status,
+        state.State.Phase,
+        state.State.Iteration,
+        _progress.Done,
+        _progress.Total,
+        _progress.Message,
+        [.. state.State.Reports],
+        state.State.Error,
+        state.State.Created,
+        state.State.Updated,
+        state.State.Spec);
+
+    [GenerateSerializer, Alias("spar.run-state")]
+    public sealed class RunState
+    {
+        [Id(0)] public RunSpec? Spec { get; set; }
+
+        [Id(1)] public RunStatusKind Status { get; set; }
+
+        [Id(2)] public RunPhase Phase { get; set; }
+
+        [Id(3)] public int Iteration { get; set; }
+
+        [Id(4)] public List<IterationReport> Reports { get; set; } = [];
+
+        [Id(5)] public List<List<string>> PromptIds { get; set; } = [];
+
+        [Id(6)] public string? Error { get; set; }
+
+        [Id(7)] public DateTimeOffset Created { get; set; }
+
+        [Id(8)] public DateTimeOffset Updated { get; set; }
+    }
+}
+
+/// <summary>Where a run keeps its model checkpoints: <c>{out}/models/actor-{t}</c> and <c>refiner-{t}</c>.</summary>
+public sealed record RunLayout(RunSpec Spec)
+{
+    public string Actor(int version) => Path.Combine(Spec.OutputDirectory, "models", $"actor-{version}");
+
+    public string Refiner(int version) => Path.Combine(Spec.OutputDirectory, "models", $"refiner-{version}");
+}
