@@ -4,7 +4,7 @@ using SparOrleans.Verifiers.IfEval.Text;
 namespace SparOrleans.Verifiers.IfEval.Checkers;
 
 /// <summary><c>detectable_format:*</c> and <c>detectable_content:*</c> checks.</summary>
-internal static class FormatChecks
+internal static partial class FormatChecks
 {
     public const string NumberPlaceholders = "detectable_content:number_placeholders";
     public const string Postscript = "detectable_content:postscript";
@@ -15,15 +15,23 @@ internal static class FormatChecks
     public const string JsonFormat = "detectable_format:json_format";
     public const string Title = "detectable_format:title";
 
-    private const RegexOptions Fast = RegexOptions.Compiled | RegexOptions.CultureInvariant;
-    private static readonly Regex Placeholder = new(@"\[.*?\]", Fast);
-    private static readonly Regex StarBullet = new(@"^\s*\*[^\*].*$", Fast | RegexOptions.Multiline);
-    private static readonly Regex DashBullet = new(@"^\s*-.*$", Fast | RegexOptions.Multiline);
-    private static readonly Regex Highlight = new(@"\*[^\n\*]*\*", Fast);
-    private static readonly Regex DoubleHighlight = new(@"\*\*[^\n\*]*\*\*", Fast);
-    private static readonly Regex TitlePattern = new(@"<<[^\n]+>>", Fast);
-    private static readonly Regex PpsMarker = new(@"\s*p\.\s?p\.\s?s.*$", Fast | RegexOptions.Multiline);
-    private static readonly Regex PsMarker = new(@"\s*p\.\s?s\..*$", Fast | RegexOptions.Multiline);
+    [GeneratedRegex(@"\[.*?\]")] private static partial Regex PlaceholderRegex();
+    [GeneratedRegex(@"^\s*\*[^\*].*$", RegexOptions.Multiline)] private static partial Regex StarBulletRegex();
+    [GeneratedRegex(@"^\s*-.*$", RegexOptions.Multiline)] private static partial Regex DashBulletRegex();
+    [GeneratedRegex(@"\*[^\n\*]*\*")] private static partial Regex HighlightRegex();
+    [GeneratedRegex(@"\*\*[^\n\*]*\*\*")] private static partial Regex DoubleHighlightRegex();
+    [GeneratedRegex(@"<<[^\n]+>>")] private static partial Regex TitleRegex();
+    [GeneratedRegex(@"\s*p\.\s?p\.\s?s.*$", RegexOptions.Multiline)] private static partial Regex PpsRegex();
+    [GeneratedRegex(@"\s*p\.\s?s\..*$", RegexOptions.Multiline)] private static partial Regex PsRegex();
+
+    private static readonly Regex Placeholder = PlaceholderRegex();
+    private static readonly Regex StarBullet = StarBulletRegex();
+    private static readonly Regex DashBullet = DashBulletRegex();
+    private static readonly Regex Highlight = HighlightRegex();
+    private static readonly Regex DoubleHighlight = DoubleHighlightRegex();
+    private static readonly Regex TitlePattern = TitleRegex();
+    private static readonly Regex PpsMarker = PpsRegex();
+    private static readonly Regex PsMarker = PsRegex();
     private static readonly string[] ConstrainedOptions = ["My answer is yes.", "My answer is no.", "My answer is maybe."];
 
     public static IEnumerable<InstructionChecker> All() =>

@@ -35,7 +35,7 @@ internal static class KeywordChecks
         {
             foreach (var word in Kwargs.StrList(k, ForbiddenWords, "forbidden_words"))
             {
-                if (Kwargs.Pattern(PyText.Boundary + word + PyText.Boundary, RegexOptions.IgnoreCase, ForbiddenWords).IsMatch(r))
+                if (Kwargs.Pattern(PyText.BoundaryBefore(word) + word + PyText.BoundaryAfter(word), RegexOptions.IgnoreCase, ForbiddenWords).IsMatch(r))
                 {
                     return false;
                 }

@@ -6,15 +6,18 @@ using SparOrleans.Verifiers.IfEval.Text;
 namespace SparOrleans.Verifiers.IfEval.Checkers;
 
 /// <summary><c>length_constraints:*</c> checks.</summary>
-internal static class LengthChecks
+internal static partial class LengthChecks
 {
     public const string NumberSentences = "length_constraints:number_sentences";
     public const string NumberParagraphs = "length_constraints:number_paragraphs";
     public const string NumberWords = "length_constraints:number_words";
     public const string NthParagraphFirstWord = "length_constraints:nth_paragraph_first_word";
 
-    private static readonly Regex ParagraphDivider = new(@"\s?\*\*\*\s?", RegexOptions.Compiled);
-    private static readonly Regex WordToken = new(PyText.WordClass + "+", RegexOptions.Compiled);
+    [GeneratedRegex(@"\s?\*\*\*\s?")] private static partial Regex ParagraphDividerRegex();
+    [GeneratedRegex(PyText.WordClass + "+")] private static partial Regex WordTokenRegex();
+
+    private static readonly Regex ParagraphDivider = ParagraphDividerRegex();
+    private static readonly Regex WordToken = WordTokenRegex();
 
     /// <summary>IFEval's <c>count_words</c>: NLTK <c>RegexpTokenizer(r"\w+")</c> with Python's <c>\w</c>.</summary>
     public static int CountWords(string text) => WordToken.Count(text);

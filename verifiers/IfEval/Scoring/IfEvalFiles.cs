@@ -69,6 +69,18 @@ public static class IfEvalFiles
                 default:
                     throw new UserInputException($"{Where()}: 'kwargs' must be a list of objects");
             }
+            // Run each check once on a probe text so a bad kwarg is reported here, with its line.
+            for (int i = 0; i < ids.Count; i++)
+            {
+                try
+                {
+                    InstructionRegistry.Get(ids[i]).IsFollowed("probe", kwargs[i]);
+                }
+                catch (UserInputException e)
+                {
+                    throw new UserInputException($"{Where()}: {e.Message}", e);
+                }
+            }
             examples.Add(new IfEvalExample(key, prompt, ids, kwargs));
         }
         if (examples.Count == 0)

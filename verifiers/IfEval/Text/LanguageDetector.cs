@@ -10,12 +10,18 @@ namespace SparOrleans.Verifiers.IfEval.Text;
 /// IFEval counts as a pass. Deterministic, unlike langdetect; it disagrees with langdetect mostly on short or
 /// mixed-language texts (see verifiers/README.md). Thread-safe.
 /// </summary>
-public static class LanguageDetector
+public static partial class LanguageDetector
 {
     private enum Script { Other, Latin, Cyrillic, Arabic, Devanagari, Bengali, Gurmukhi, Gujarati, Tamil, Telugu, Kannada, Malayalam, Thai, Hangul, Kana, Han, Hebrew, Greek }
 
-    private static readonly Regex UrlOrMail = new(@"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}|[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}", RegexOptions.Compiled);
-    private static readonly Regex Word = new(@"[\p{L}\p{M}]+", RegexOptions.Compiled);
+    [GeneratedRegex(@"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}|[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")]
+    private static partial Regex UrlOrMailRegex();
+
+    [GeneratedRegex(@"[\p{L}\p{M}]+")]
+    private static partial Regex WordRegex();
+
+    private static readonly Regex UrlOrMail = UrlOrMailRegex();
+    private static readonly Regex Word = WordRegex();
 
     private sealed record Profile(string Code, HashSet<string> StopWords, string Letters);
 
@@ -70,7 +76,8 @@ public static class LanguageDetector
     /// <summary>The language of <paramref name="text"/> (ISO 639-1, lower case), or null when it has no letters.</summary>
     public static string? Detect(string text)
     {
-        var cleaned = UrlOrMail.Replace(text, " ");
+        // As langdetect, URLs and e-mail addresses carry no language; most texts have neither.
+        var cleaned = text.Contains("://", StringComparison.Ordinal) || text.Contains('@') ? UrlOrMail.Replace(text, " ") : text;
         Span<int> counts = stackalloc int[Enum.GetValues<Script>().Length];
         foreach (var r in cleaned.EnumerateRunes())
         {
@@ -135,8 +142,14 @@ public static class LanguageDetector
     {
         Span<double> scores = stackalloc double[profiles.Length];
         var lower = text.ToLowerInvariant();
+        // Latin one-letter words ("a", "o", "e", "i") are stop words in too many languages to tell them apart.
+        int minLength = ReferenceEquals(profiles, Latin) ? 2 : 1;
         for (var m = Word.Match(lower); m.Success; m = m.NextMatch())
         {
+            if (m.Length < minLength)
+            {
+                continue;
+            }
             for (int i = 0; i < profiles.Length; i++)
             {
                 if (profiles[i].StopWords.Contains(m.Value))

@@ -8,23 +8,37 @@ namespace SparOrleans.Verifiers.IfEval.Text;
 /// (nltk_data <c>punkt/english.pickle</c>) are not available here, so the abbreviation list and the orthographic
 /// context are a hand-made approximation (see verifiers/README.md). Thread-safe and allocation-light.
 /// </summary>
-public static class PunktSentenceTokenizer
+public static partial class PunktSentenceTokenizer
 {
     private const string NonWord = @"(?:[)"";}\]\*:@'\({\[?!])";
     private const string MultiChar = @"(?:\-{2,}|\.{2,}|(?:\.\s){2,}\.)";
     private const string WordStart = @"[^\(""`{\[:;&\#\*@\)}\]\-,]";
 
-    private static readonly Regex PeriodContext = new(
-        @"[\.\?!](?=(?<after_tok>" + NonWord + @"|\s+(?<next_tok>\S+)))", RegexOptions.Compiled);
+    [GeneratedRegex(@"[\.\?!](?=(?<after_tok>" + NonWord + @"|\s+(?<next_tok>\S+)))")]
+    private static partial Regex PeriodContextRegex();
 
-    private static readonly Regex WordTokenizer = new(
-        "(" + MultiChar + "|(?=" + WordStart + @")\S+?(?=\s|$|" + NonWord + "|" + MultiChar + @"|,(?=$|\s|" + NonWord +
-        "|" + MultiChar + @"))|\S)", RegexOptions.Compiled);
+    [GeneratedRegex("(" + MultiChar + "|(?=" + WordStart + @")\S+?(?=\s|$|" + NonWord + "|" + MultiChar + @"|,(?=$|\s|" +
+                    NonWord + "|" + MultiChar + @"))|\S)")]
+    private static partial Regex WordTokenizerRegex();
 
-    private static readonly Regex BoundaryRealignment = new(@"\A[""')\]}]+?(?:\s+|(?=--)|$)", RegexOptions.Compiled | RegexOptions.Multiline);
-    private static readonly Regex Numeric = new(@"^-?[\.,]?\d[\d,\.-]*\.?$", RegexOptions.Compiled);
-    private static readonly Regex Initial = new(@"^" + PyText.WordNoDigitClass + @"\.$", RegexOptions.Compiled);
-    private static readonly Regex Ellipsis = new(@"^\.\.+$", RegexOptions.Compiled);
+    [GeneratedRegex(@"\A[""')\]}]+?(?:\s+|(?=--)|$)", RegexOptions.Multiline)]
+    private static partial Regex BoundaryRealignmentRegex();
+
+    [GeneratedRegex(@"^-?[\.,]?\d[\d,\.-]*\.?$")]
+    private static partial Regex NumericRegex();
+
+    [GeneratedRegex(@"^" + PyText.WordNoDigitClass + @"\.$")]
+    private static partial Regex InitialRegex();
+
+    [GeneratedRegex(@"^\.\.+$")]
+    private static partial Regex EllipsisRegex();
+
+    private static readonly Regex PeriodContext = PeriodContextRegex();
+    private static readonly Regex WordTokenizer = WordTokenizerRegex();
+    private static readonly Regex BoundaryRealignment = BoundaryRealignmentRegex();
+    private static readonly Regex Numeric = NumericRegex();
+    private static readonly Regex Initial = InitialRegex();
+    private static readonly Regex Ellipsis = EllipsisRegex();
 
     private const int OrthoBegUc = 1 << 1, OrthoMidUc = 1 << 2, OrthoUnkUc = 1 << 3;
     private const int OrthoBegLc = 1 << 4, OrthoMidLc = 1 << 5, OrthoUnkLc = 1 << 6;

@@ -17,6 +17,21 @@ public static class PyText
     /// <summary>Python's <c>\b</c> built on <see cref="WordClass"/> (.NET's own <c>\b</c> also counts combining marks).</summary>
     public const string Boundary = @"(?:(?<=[\p{L}\p{N}_])(?![\p{L}\p{N}_])|(?<![\p{L}\p{N}_])(?=[\p{L}\p{N}_]))";
 
+    /// <summary><see cref="Boundary"/> before <paramref name="pattern"/>: a one-sided look-behind when the pattern
+    /// starts with a word character, which lets the regex engine search for the pattern's literal prefix.</summary>
+    public static string BoundaryBefore(string pattern) =>
+        pattern.Length > 0 && IsWordChar(pattern[0]) ? "(?<![\\p{L}\\p{N}_])" : Boundary;
+
+    /// <summary><see cref="Boundary"/> after <paramref name="pattern"/> (one-sided when it ends with a word character
+    /// that is not escaped).</summary>
+    public static string BoundaryAfter(string pattern) =>
+        pattern.Length > 0 && IsWordChar(pattern[^1]) && (pattern.Length < 2 || pattern[^2] != '\\')
+            ? "(?![\\p{L}\\p{N}_])"
+            : Boundary;
+
+    private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '_' ||
+        char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.LetterNumber or System.Globalization.UnicodeCategory.OtherNumber;
+
     /// <summary>Python <c>str.isspace</c> for one char: .NET white space plus the separators U+001C..U+001F.</summary>
     public static bool IsSpace(char c) => char.IsWhiteSpace(c) || c is >= '\x1c' and <= '\x1f';
 
