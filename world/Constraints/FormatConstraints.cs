@@ -347,7 +347,7 @@ public sealed partial class HighlightsConstraint(Random rng, int count) : Constr
             }
             var lineStart = text.LastIndexOf('\n', Math.Max(0, start - 1)) + 1;
             var before = text[lineStart..start];
-            if (word.Length >= 3 && before.Any(char.IsLetter) && !text[..start].EndsWith('*') && !before.Contains("<<") && !before.Contains("P.S", StringComparison.OrdinalIgnoreCase))
+            if (word.Length >= 3 && !Lexicon.FunctionWords.Contains(word) && before.Any(char.IsLetter) && !text[..start].EndsWith('*') && !before.Contains("<<") && !before.Contains("P.S", StringComparison.OrdinalIgnoreCase))
             {
                 yield return (start, word);
             }

@@ -37,7 +37,7 @@ public sealed class CapitalWordsConstraint(Random rng, int count)
     {
         var text = response;
         var need = Count - CapitalWords(text).Count;
-        foreach (var (start, word) in TextEdit.Words(text).Where(w => w.Word.Length >= 3 && w.Word.Any(char.IsLower)).Reverse().Where((_, i) => i % 2 == 1).Take(Math.Max(0, need)))
+        foreach (var (start, word) in TextEdit.Words(text).Where(w => w.Word.Length >= 3 && w.Word.Any(char.IsLower) && !Lexicon.FunctionWords.Contains(w.Word)).Reverse().Where((_, i) => i % 2 == 1).Take(Math.Max(0, need)))
         {
             text = text[..start] + word.ToUpperInvariant() + text[(start + word.Length)..];
         }
