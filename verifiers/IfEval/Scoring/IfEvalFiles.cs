@@ -204,7 +204,12 @@ public static class IfEvalFiles
             }
             catch (JsonException e)
             {
-                throw new UserInputException($"{path}:{lineNumber}: malformed JSON ({e.Message})", e);
+                // System.Text.Json appends its own position (line 0 of the one-line document); report the file's.
+                var detail = e.Message;
+                int cut = detail.IndexOf(" LineNumber:", StringComparison.Ordinal);
+                detail = cut > 0 ? detail[..cut] : detail;
+                throw new UserInputException(
+                    $"{path}:{lineNumber}: malformed JSON at column {(e.BytePositionInLine ?? 0) + 1} ({detail})", e);
             }
             yield return node is JsonObject obj
                 ? (lineNumber, obj)
