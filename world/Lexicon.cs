@@ -43,6 +43,13 @@ public static class Lexicon
     public static readonly IReadOnlyList<string> Closings =
         ["See you soon.", "That is all.", "The end.", "Any other questions?", "What a day!", "Thank you for reading."];
 
+    /// <summary>Short grammatical words the teacher never highlights or capitalizes for emphasis.</summary>
+    public static readonly IReadOnlySet<string> FunctionWords = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "the", "and", "with", "near", "for", "was", "you", "from", "are", "she", "her", "his", "its", "can", "will", "this",
+        "that", "there", "into", "past", "went", "had",
+    };
+
     /// <summary>The postscripts the teacher writes.</summary>
     public static readonly IReadOnlyList<string> Postscripts =
         ["P.S. I will write again soon.", "P.S. Say hello to the others.", "P.S. Keep this note safe.", "P.S. More news next week."];

@@ -84,7 +84,7 @@ public static class EvalCommand
                 {
                     Directory.CreateDirectory(output.FullName);
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     throw new UserInputException($"cannot create output directory {output.FullName}: {e.Message}", e);
                 }

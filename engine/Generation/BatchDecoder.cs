@@ -20,6 +20,21 @@ internal sealed class BatchDecoder : IDisposable
         public Generator Random { get; } = new((ulong)request.Seed);
         public GenerationResult? Result { get; set; }
         public bool Cancelled { get; set; }
+
+        private readonly float[] _uniforms = new float[64];
+        private int _next = 64;
+
+        /// <summary>The next draw of this request's own stream: fetched 64 at a time to keep per-step calls few.</summary>
+        public float NextUniform()
+        {
+            if (_next == _uniforms.Length)
+            {
+                using var draws = rand(_uniforms.Length, generator: Random);
+                draws.data<float>().CopyTo(_uniforms);
+                _next = 0;
+            }
+            return _uniforms[_next++];
+        }
     }
 
     private readonly LanguageModel _model;
@@ -247,8 +262,7 @@ internal sealed class BatchDecoder : IDisposable
             temps[i] = isGreedy[i] ? 1f : (float)r.Temperature;
             topP[i] = (float)r.TopP;
             // Every row draws every step, so a row's stream depends only on its own seed and step count.
-            using var u = rand(1, generator: rows[i].Random);
-            uniform[i] = u.item<float>();
+            uniform[i] = rows[i].NextUniform();
         }
         var probs = (logits.to(ScalarType.Float32) / tensor(temps, [n, 1], device: device)).softmax(-1);
         var (sorted, order) = probs.sort(-1, descending: true);

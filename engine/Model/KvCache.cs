@@ -23,12 +23,34 @@ public sealed class KvCache : IDisposable
 
     public long BatchSize => _keys[0]?.shape[0] ?? 0;
 
+    /// <summary>
+    /// Writes the new keys and values after the used columns and returns views of everything cached. Buffers grow
+    /// by doubling, so a decoding step copies only its own token instead of the whole cache.
+    /// </summary>
     internal (Tensor K, Tensor V) Append(int layer, Tensor k, Tensor v)
     {
-        var newK = _keys[layer] is { } oldK ? cat([oldK, k], 2) : k.alias();
-        var newV = _values[layer] is { } oldV ? cat([oldV, v], 2) : v.alias();
-        Replace(layer, newK, newV);
-        return (newK, newV);
+        var t = k.shape[2];
+        var needed = Length + t;
+        if (_keys[layer] is null || _keys[layer]!.shape[2] < needed)
+        {
+            var capacity = Capacity(needed);
+            Replace(layer, Grow(_keys[layer], k, capacity), Grow(_values[layer], v, capacity));
+        }
+        _keys[layer]!.narrow(2, Length, t).copy_(k);
+        _values[layer]!.narrow(2, Length, t).copy_(v);
+        return (_keys[layer]!.narrow(2, 0, needed), _values[layer]!.narrow(2, 0, needed));
+    }
+
+    private static long Capacity(long needed) => (Math.Max(needed, needed * 3 / 2) + 63) / 64 * 64;
+
+    private Tensor Grow(Tensor? old, Tensor like, long capacity)
+    {
+        var buffer = zeros([like.shape[0], like.shape[1], capacity, like.shape[3]], like.dtype, like.device);
+        if (old is not null && Length > 0)
+        {
+            buffer.narrow(2, 0, Length).copy_(old.narrow(2, 0, Length));
+        }
+        return buffer;
     }
 
     internal void Commit(long newTokens) => Length += newTokens;
@@ -37,8 +59,14 @@ public sealed class KvCache : IDisposable
     {
         k.DetachFromDisposeScope();
         v.DetachFromDisposeScope();
-        _keys[layer]?.Dispose();
-        _values[layer]?.Dispose();
+        if (!ReferenceEquals(_keys[layer], k))
+        {
+            _keys[layer]?.Dispose();
+        }
+        if (!ReferenceEquals(_values[layer], v))
+        {
+            _values[layer]?.Dispose();
+        }
         _keys[layer] = k;
         _values[layer] = v;
     }
@@ -61,7 +89,7 @@ public sealed class KvCache : IDisposable
         }
         for (var i = 0; i < _keys.Length; i++)
         {
-            Replace(i, _keys[i]!.narrow(2, columns, Length - columns).contiguous(), _values[i]!.narrow(2, columns, Length - columns).contiguous());
+            Replace(i, Used(_keys[i]!, columns, Length - columns), Used(_values[i]!, columns, Length - columns));
         }
         Length -= columns;
     }
@@ -76,7 +104,7 @@ public sealed class KvCache : IDisposable
         {
             for (var i = 0; i < _keys.Length; i++)
             {
-                Replace(i, other._keys[i]!.alias(), other._values[i]!.alias());
+                Replace(i, Used(other._keys[i]!, 0, other.Length), Used(other._values[i]!, 0, other.Length));
             }
             Length = other.Length;
             return (0, 0);
@@ -85,11 +113,19 @@ public sealed class KvCache : IDisposable
         var (padThis, padOther) = (length - Length, length - other.Length);
         for (var i = 0; i < _keys.Length; i++)
         {
-            Replace(i, cat([LeftPad(_keys[i]!, padThis), LeftPad(other._keys[i]!, padOther)], 0),
-                cat([LeftPad(_values[i]!, padThis), LeftPad(other._values[i]!, padOther)], 0));
+            Replace(i, cat([LeftPad(_keys[i]!.narrow(2, 0, Length), padThis), LeftPad(other._keys[i]!.narrow(2, 0, other.Length), padOther)], 0),
+                cat([LeftPad(_values[i]!.narrow(2, 0, Length), padThis), LeftPad(other._values[i]!.narrow(2, 0, other.Length), padOther)], 0));
         }
         Length = length;
         return (padThis, padOther);
+    }
+
+    // A fresh buffer holding columns [start, start+count) with room to grow.
+    private static Tensor Used(Tensor buffer, long start, long count)
+    {
+        var fresh = zeros([buffer.shape[0], buffer.shape[1], Capacity(count + 1), buffer.shape[3]], buffer.dtype, buffer.device);
+        fresh.narrow(2, 0, count).copy_(buffer.narrow(2, start, count));
+        return fresh;
     }
 
     private static Tensor LeftPad(Tensor x, long columns) =>

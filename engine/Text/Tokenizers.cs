@@ -78,7 +78,7 @@ public sealed class ByteTokenizer : ITokenizer
 public sealed class HfBpeTokenizer : ITokenizer
 {
     // GPT-2's split pattern, the fallback when tokenizer.json names none.
-    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+    private const string Gpt2Pattern = SubwordTrainer.SplitPattern;
 
     private readonly BpeTokenizer _bpe;
     private readonly Dictionary<string, int> _special;
@@ -91,9 +91,9 @@ public sealed class HfBpeTokenizer : ITokenizer
         _specialIds = [.. special.Values];
         VocabSize = vocabSize;
         Json = json;
-        BosId = FirstSpecial("<|begin_of_text|>", "<s>", "<|endoftext|>");
-        EosId = FirstSpecial("<|eot_id|>", "<|end_of_text|>", "</s>", "<|endoftext|>");
-        PadId = FirstSpecial("<|finetune_right_pad_id|>", "<pad>", "<|end_of_text|>", "<|endoftext|>", "</s>");
+        BosId = FirstSpecial("<|begin_of_text|>", "<|bos|>", "<s>", "<|endoftext|>");
+        EosId = FirstSpecial("<|eot_id|>", "<|eos|>", "<|end_of_text|>", "</s>", "<|endoftext|>");
+        PadId = FirstSpecial("<|finetune_right_pad_id|>", "<|pad|>", "<pad>", "<|end_of_text|>", "<|endoftext|>", "</s>");
     }
 
     /// <summary>The original tokenizer.json text, written back unchanged with checkpoints.</summary>

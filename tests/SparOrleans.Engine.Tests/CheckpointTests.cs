@@ -164,3 +164,45 @@ public class CheckpointTests
         Assert.Equal("Write 2 letters aaa", ByteTokenizer.Instance.Decode(chat.Tokens));
     }
 }
+
+public class SubwordTrainerTests
+{
+    private static IEnumerable<string> Corpus()
+    {
+        string[] animals = ["fox", "owl", "otter", "badger", "heron"];
+        string[] places = ["river", "forest", "meadow", "garden"];
+        for (var i = 0; i < 200; i++)
+        {
+            yield return $"Write a sentence about a {animals[i % 5]} that ends with the word {places[i % 4]}.";
+            yield return $"The quiet {animals[(i + 2) % 5]} walks near the {places[(i + 1) % 4]}.";
+        }
+    }
+
+    [Fact]
+    public void Train_SimulatorLikeCorpus_ShortensAndRoundTripsLosslessly()
+    {
+        var tok = SubwordTrainer.Train(Corpus(), merges: 128);
+        const string text = "Write a sentence about a heron that ends with the word garden. Ünseen wörds, too!";
+        var ids = tok.Encode(text);
+        Assert.Equal(text, tok.Decode(ids));
+        Assert.True(ids.Count < 0.6 * System.Text.Encoding.UTF8.GetByteCount(text), $"{ids.Count} tokens");
+        var again = SubwordTrainer.Train(Corpus(), merges: 128);
+        Assert.Equal(tok.Json, again.Json);
+    }
+
+    [Fact]
+    public void CompactTemplate_OverTrainedSubwords_GeneratesAndSavesWithTokenizerJson()
+    {
+        var tok = SubwordTrainer.Train(Corpus(), merges: 64);
+        var config = LlamaConfig.Small(tok.VocabSize, 32, 1, 2, bos: tok.BosId, eos: tok.EosId);
+        using var model = new LanguageModel(new LlamaForCausalLM(config), new CompactChatTemplate(tok));
+        var chat = model.Template.Encode([new ChatMessage("user", "The quiet fox")], "walks");
+        Assert.Equal(tok.SpecialId("<|user|>"), chat.Tokens[0]);
+        Assert.Equal(tok.EosId, chat.Tokens[^1]);
+        var dir = TestSupport.TempDir();
+        ModelCheckpoint.Save(model, dir);
+        using var loaded = ModelCheckpoint.Load(dir);
+        Assert.Equal("compact", loaded.Template.Name);
+        Assert.Equal(chat.Tokens, loaded.Template.Encode([new ChatMessage("user", "The quiet fox")], "walks").Tokens);
+    }
+}

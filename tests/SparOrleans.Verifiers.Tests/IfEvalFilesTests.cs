@@ -45,6 +45,7 @@ public class IfEvalFilesTests
     [InlineData("{\"key\": 1, \"prompt\": \"p\", \"instruction_id_list\": [\"nope:x\"], \"kwargs\": [{}]}", "nope:x")]
     [InlineData("{\"key\": 1, \"prompt\": \"p\", \"instruction_id_list\": [\"punctuation:no_comma\"], \"kwargs\": [{}, {}]}", "2 entries")]
     [InlineData("{\"key\": 1, \"instruction_id_list\": [], \"kwargs\": []}", "'prompt'")]
+    [InlineData("{\"key\": 1, \"prompt\": \"p\", \"instruction_id_list\": [\"length_constraints:number_words\"], \"kwargs\": [{\"num_words\": 5, \"relation\": \"at most\"}]}", "'relation'")]
     public void ReadInput_BadLine_ThrowsNamingLineAndProblem(string line, string expected)
     {
         var dir = TestPaths.TempDir();

@@ -33,6 +33,20 @@ public class RegistryAndScorerTests
         Assert.Empty(InstructionRegistry.KwargNames("punctuation:no_comma"));
     }
 
+    [Fact]
+    public void KwargNames_CoverEveryKwargOfTheOfficialInput()
+    {
+        foreach (var example in IfEvalFiles.ReadInput(TestPaths.IfEvalInput))
+        {
+            for (int i = 0; i < example.InstructionIds.Count; i++)
+            {
+                var names = InstructionRegistry.KwargNames(example.InstructionIds[i]);
+                Assert.All(example.Kwargs[i].Select(kv => kv.Key), name => Assert.Contains(name, names));
+                Assert.Equal(names.Count, example.Kwargs[i].Count);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("length_constraints:number_words", """{"relation":"at least"}""", "num_words")]
     [InlineData("length_constraints:number_words", """{"num_words":null,"relation":"at least"}""", "num_words")]

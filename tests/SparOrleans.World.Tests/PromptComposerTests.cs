@@ -112,6 +112,15 @@ public class PromptComposerTests
     }
 
     [Fact]
+    public void Sample_MoreThanTheTaskSpaceHolds_ThrowsUserInputException()
+    {
+        // 26 letters x 10 counts: only 260 distinct letter-copies prompts exist.
+        var e = Assert.Throws<UserInputException>(() => Composer.Sample(300, 1, WorldSplit.Train, taskType: TaskType.LetterCopies));
+
+        Assert.Contains("distinct", e.Message);
+    }
+
+    [Fact]
     public void Options_BadWeights_AreRejectedWithNamedProblems()
     {
         var e = Assert.Throws<InvalidOptionsException>(() => new PromptComposer(new ComposerOptions(LevelWeights: [1, 1], MaxAttempts: 0)));

@@ -58,7 +58,7 @@ public sealed class PromptComposer(ComposerOptions? options = null)
             }
             return prompt;
         }
-        throw new InvalidOperationException($"no {split} prompt found in {_options.MaxAttempts} attempts (seed {seed}, level {level})");
+        throw new UserInputException($"no {split} prompt found in {_options.MaxAttempts} attempts (seed {seed}, level {level}); the task and level weights leave too few candidates");
     }
 
     /// <summary><paramref name="count"/> prompts with distinct texts; prompt i comes from a seed derived from (seed, i).</summary>
@@ -74,7 +74,7 @@ public sealed class PromptComposer(ComposerOptions? options = null)
         {
             if (i > count * 20 + 1000)
             {
-                throw new InvalidOperationException($"only {result.Count} distinct {split} prompts found for {count} asked");
+                throw new UserInputException($"only {result.Count} distinct {split} prompts exist for these settings ({count} asked)");
             }
             var prompt = Compose(WorldSeed.Mix(seed, i), split, level, taskType);
             if (texts.Add(prompt.Text))

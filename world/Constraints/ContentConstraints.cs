@@ -151,8 +151,8 @@ public sealed partial class PlaceholdersConstraint(Random rng, int count)
     : Constraint(rng.Pick(count == 1 ? Singular : Plural).Replace("{n}", count.ToString(CultureInfo.InvariantCulture)))
 {
     public static readonly ConstraintKind KindInfo = new("placeholders", ConstraintFamily.Content, "symbol", "detectable_content:number_placeholders", 14);
-    private static readonly string[] Singular = ["Include a placeholder in square brackets, such as [name].", "Leave at least one blank in square brackets, like [place]."];
-    private static readonly string[] Plural = ["Include at least {n} placeholders in square brackets, such as [name].", "Leave at least {n} blanks in square brackets, like [place]."];
+    private static readonly string[] Singular = ["Include a placeholder like [name].", "Leave a blank in brackets, like [place]."];
+    private static readonly string[] Plural = ["Include at least {n} placeholders like [name].", "Leave at least {n} blanks in brackets, like [place]."];
     private static readonly string[] Inserts = [" for [name]", " at [place]", " on [date]"];
 
     [GeneratedRegex(@"\[.*?\]")]
@@ -217,9 +217,9 @@ public sealed class RequiredSentenceConstraint : Constraint
     public static readonly ConstraintKind StoryStartKind = new("story_start", ConstraintFamily.Content, "sentence", "combination:repeat_prompt", 30);
     public static readonly ConstraintKind StoryEndKind = new("story_end", ConstraintFamily.Content, "sentence", "startend:end_checker", 31);
     private static readonly string[] StartTemplates =
-        ["Begin your response with the sentence \"{s}\"", "Start your answer with exactly: {s}", "The first sentence must be \"{s}\""];
+        ["Begin with the sentence \"{s}\"", "Start your answer with exactly: {s}", "The first sentence must be \"{s}\""];
     private static readonly string[] EndTemplates =
-        ["End your response with the exact sentence \"{s}\" and nothing after it.", "Finish your answer with \"{s}\"", "The last sentence must be \"{s}\""];
+        ["End with the exact sentence \"{s}\"", "Finish your answer with \"{s}\"", "The last sentence must be \"{s}\""];
 
     private RequiredSentenceConstraint(ConstraintKind kind, string sentence, string phrase) : base(phrase)
     {

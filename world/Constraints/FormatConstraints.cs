@@ -10,7 +10,7 @@ public sealed class LowercaseConstraint(Random rng) : Constraint(rng.Pick(Templa
 {
     public static readonly ConstraintKind KindInfo = new("lowercase", ConstraintFamily.Format, "character format", "change_case:english_lowercase", 50);
     private static readonly string[] Templates =
-        ["Your entire response should be in lowercase letters.", "Write everything in lowercase, with no capital letters.", "Use only lowercase letters."];
+        ["Your entire response should be in lowercase letters.", "Write everything in lowercase.", "Use only lowercase letters."];
 
     public override ConstraintKind Kind => KindInfo;
     public override JsonObject Kwargs() => [];
@@ -74,7 +74,7 @@ public sealed class NoCommaConstraint(Random rng) : Constraint(rng.Pick(Template
 {
     public static readonly ConstraintKind KindInfo = new("no_comma", ConstraintFamily.Format, "punctuation", "punctuation:no_comma", 51);
     private static readonly string[] Templates =
-        ["Do not use any commas.", "Avoid commas in your response.", "Your answer must contain no commas at all."];
+        ["Do not use any commas.", "Avoid commas in your response.", "Use no commas at all."];
 
     public override ConstraintKind Kind => KindInfo;
     public override JsonObject Kwargs() => [];
@@ -146,7 +146,7 @@ public sealed partial class TitleConstraint(Random rng) : Constraint(rng.Pick(Te
 {
     public static readonly ConstraintKind KindInfo = new("title", ConstraintFamily.Format, "template", "detectable_format:title", 32);
     private static readonly string[] Templates =
-        ["Give it a title wrapped in double angular brackets, such as <<my title>>.", "Include a title in the form <<title>>.", "Start with a title inside << and >>."];
+        ["Add a title in double angular brackets, like <<title>>.", "Include a title in the form <<title>>.", "Give it a title inside << and >>."];
 
     [GeneratedRegex(@"<<[^\n]+>>")]
     private static partial Regex TitleRegex();
@@ -192,7 +192,7 @@ public sealed class PostscriptConstraint(Random rng) : Constraint(rng.Pick(Templ
 {
     public static readonly ConstraintKind KindInfo = new("postscript", ConstraintFamily.Format, "template", "detectable_content:postscript", 33);
     private static readonly string[] Templates =
-        ["At the end, add a postscript starting with P.S.", "Finish with a note that begins with P.S.", "Add a P.S. line after the main text."];
+        ["End with a postscript starting with P.S.", "Finish with a note that begins with P.S.", "Add a P.S. line after the main text."];
 
     public override ConstraintKind Kind => KindInfo;
     public override JsonObject Kwargs() => new() { ["postscript_marker"] = "P.S." };
@@ -230,7 +230,7 @@ public sealed class BulletsConstraint(Random rng, int count) : Constraint(rng.Pi
 {
     public static readonly ConstraintKind KindInfo = new("bullets", ConstraintFamily.Format, "text format", "detectable_format:number_bullet_lists", 21);
     private static readonly string[] Templates =
-        ["Use exactly {n} markdown bullet points, like: - item.", "Format the answer as exactly {n} bullet points starting with -.", "Answer with {n} bullet points, no more and no less."];
+        ["Use exactly {n} bullet points, like: - item.", "Format the answer as exactly {n} bullet points starting with -.", "Answer with {n} bullet points, no more and no less."];
 
     public int Count { get; } = count;
     public override ConstraintKind Kind => KindInfo;
@@ -284,8 +284,8 @@ public sealed class BulletsConstraint(Random rng, int count) : Constraint(rng.Pi
 public sealed partial class HighlightsConstraint(Random rng, int count) : Constraint(rng.Pick(count == 1 ? Singular : Plural).Replace("{n}", count.ToString(System.Globalization.CultureInfo.InvariantCulture)))
 {
     public static readonly ConstraintKind KindInfo = new("highlights", ConstraintFamily.Format, "text format", "detectable_format:number_highlighted_sections", 40);
-    private static readonly string[] Singular = ["Highlight at least one word with markdown, like *word*.", "Mark at least one key word with asterisks, like *this*."];
-    private static readonly string[] Plural = ["Highlight at least {n} words with markdown, like *word*.", "Mark at least {n} key words with asterisks, like *this*."];
+    private static readonly string[] Singular = ["Highlight at least one word, like *word*.", "Mark at least one word with asterisks, like *this*."];
+    private static readonly string[] Plural = ["Highlight at least {n} words, like *word*.", "Mark at least {n} words with asterisks, like *this*."];
 
     [GeneratedRegex(@"\*[^\n\*]+\*")]
     private static partial Regex Highlight();
@@ -347,7 +347,7 @@ public sealed partial class HighlightsConstraint(Random rng, int count) : Constr
             }
             var lineStart = text.LastIndexOf('\n', Math.Max(0, start - 1)) + 1;
             var before = text[lineStart..start];
-            if (word.Length >= 3 && before.Any(char.IsLetter) && !text[..start].EndsWith('*') && !before.Contains("<<") && !before.Contains("P.S", StringComparison.OrdinalIgnoreCase))
+            if (word.Length >= 3 && !Lexicon.FunctionWords.Contains(word) && before.Any(char.IsLetter) && !text[..start].EndsWith('*') && !before.Contains("<<") && !before.Contains("P.S", StringComparison.OrdinalIgnoreCase))
             {
                 yield return (start, word);
             }
@@ -359,8 +359,8 @@ public sealed partial class HighlightsConstraint(Random rng, int count) : Constr
 public sealed class SentencesConstraint : Constraint
 {
     public static readonly ConstraintKind KindInfo = new("sentences", ConstraintFamily.Format, "length", "length_constraints:number_sentences", 20);
-    private static readonly string[] LessTemplates = ["Use fewer than {n} sentences.", "Keep it under {n} sentences.", "Your answer must have less than {n} sentences."];
-    private static readonly string[] AtLeastTemplates = ["Write at least {n} sentences.", "Use {n} or more sentences.", "Your answer must have at least {n} sentences."];
+    private static readonly string[] LessTemplates = ["Use fewer than {n} sentences.", "Keep it under {n} sentences.", "Write less than {n} sentences."];
+    private static readonly string[] AtLeastTemplates = ["Write at least {n} sentences.", "Use {n} or more sentences.", "Have at least {n} sentences."];
 
     public SentencesConstraint(Random rng, int bound, bool lessThan)
         : base(rng.Pick(lessThan ? LessTemplates : AtLeastTemplates).Replace("{n}", bound.ToString(System.Globalization.CultureInfo.InvariantCulture)))

@@ -14,8 +14,8 @@ public sealed class CapitalWordsConstraint(Random rng, int count)
     : Constraint(rng.Pick(count == 1 ? Singular : Plural).Replace("{n}", count.ToString(CultureInfo.InvariantCulture)))
 {
     public static readonly ConstraintKind KindInfo = new("capital_words", ConstraintFamily.General, "language style", "change_case:capital_word_frequency", 45);
-    private static readonly string[] Singular = ["Write at least one word in ALL CAPS for emphasis.", "Stress at least one word by writing it in capital letters."];
-    private static readonly string[] Plural = ["Write at least {n} words in ALL CAPS for emphasis.", "Stress at least {n} words by writing them in capital letters."];
+    private static readonly string[] Singular = ["Write at least one word in ALL CAPS for emphasis.", "Write at least one word in capitals."];
+    private static readonly string[] Plural = ["Write at least {n} words in ALL CAPS for emphasis.", "Write at least {n} words in capitals."];
 
     public int Count { get; } = count;
     public override ConstraintKind Kind => KindInfo;
@@ -37,7 +37,7 @@ public sealed class CapitalWordsConstraint(Random rng, int count)
     {
         var text = response;
         var need = Count - CapitalWords(text).Count;
-        foreach (var (start, word) in TextEdit.Words(text).Where(w => w.Word.Length >= 3 && w.Word.Any(char.IsLower)).Reverse().Where((_, i) => i % 2 == 1).Take(Math.Max(0, need)))
+        foreach (var (start, word) in TextEdit.Words(text).Where(w => w.Word.Length >= 3 && w.Word.Any(char.IsLower) && !Lexicon.FunctionWords.Contains(w.Word)).Reverse().Where((_, i) => i % 2 == 1).Take(Math.Max(0, need)))
         {
             text = text[..start] + word.ToUpperInvariant() + text[(start + word.Length)..];
         }
@@ -82,9 +82,9 @@ public sealed class SentimentConstraint(Random rng, bool positive)
     public const string InstructionId = "sim:sentiment";
     public static readonly ConstraintKind KindInfo = new("sentiment", ConstraintFamily.General, "sentiment", InstructionId, 10);
     private static readonly string[] PositiveTemplates =
-        ["Keep the tone positive: use a cheerful word such as happy or glad, and no sad words.", "Make it sound happy, with a word like glad or joyful and never a sad word."];
+        ["Keep it positive: use a word like happy or glad, no sad words.", "Make it sound happy (a word like joyful, never a sad word)."];
     private static readonly string[] NegativeTemplates =
-        ["Make the tone sad: use a word such as gloomy or lonely, and no happy words.", "Give it a gloomy mood, with a word like sad or grim and never a happy word."];
+        ["Make it sad: use a word like gloomy or lonely, no happy words.", "Give it a gloomy mood (a word like grim, never a happy word)."];
 
     public bool Positive { get; } = positive;
     public override ConstraintKind Kind => KindInfo;

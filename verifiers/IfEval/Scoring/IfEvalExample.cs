@@ -22,8 +22,10 @@ public sealed record IfEvalPromptResult(
 /// <summary>Accuracy of one instruction type over a run: fractions in [0, 1].</summary>
 public sealed record IfEvalTypeAccuracy(string InstructionId, int Count, int StrictFollowed, int LooseFollowed)
 {
+    /// <summary>Strictly followed share, 0 when <see cref="Count"/> is 0.</summary>
     public double Strict => Count == 0 ? 0 : (double)StrictFollowed / Count;
 
+    /// <summary>Loosely followed share, 0 when <see cref="Count"/> is 0.</summary>
     public double Loose => Count == 0 ? 0 : (double)LooseFollowed / Count;
 }
 
@@ -37,5 +39,6 @@ public sealed record IfEvalReport(
     IfEvalAccuracies Accuracies,
     IReadOnlyList<IfEvalTypeAccuracy> PerInstruction)
 {
+    /// <summary>Instructions over all prompts (834 for the official input file).</summary>
     public int InstructionCount => Prompts.Sum(p => p.Example.InstructionIds.Count);
 }

@@ -69,6 +69,18 @@ public static class IfEvalFiles
                 default:
                     throw new UserInputException($"{Where()}: 'kwargs' must be a list of objects");
             }
+            // Run each check once on a probe text so a bad kwarg is reported here, with its line.
+            for (int i = 0; i < ids.Count; i++)
+            {
+                try
+                {
+                    InstructionRegistry.Get(ids[i]).IsFollowed("probe", kwargs[i]);
+                }
+                catch (UserInputException e)
+                {
+                    throw new UserInputException($"{Where()}: {e.Message}", e);
+                }
+            }
             examples.Add(new IfEvalExample(key, prompt, ids, kwargs));
         }
         if (examples.Count == 0)
@@ -192,7 +204,12 @@ public static class IfEvalFiles
             }
             catch (JsonException e)
             {
-                throw new UserInputException($"{path}:{lineNumber}: malformed JSON ({e.Message})", e);
+                // System.Text.Json appends its own position (line 0 of the one-line document); report the file's.
+                var detail = e.Message;
+                int cut = detail.IndexOf(" LineNumber:", StringComparison.Ordinal);
+                detail = cut > 0 ? detail[..cut] : detail;
+                throw new UserInputException(
+                    $"{path}:{lineNumber}: malformed JSON at column {(e.BytePositionInLine ?? 0) + 1} ({detail})", e);
             }
             yield return node is JsonObject obj
                 ? (lineNumber, obj)

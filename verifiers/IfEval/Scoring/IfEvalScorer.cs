@@ -26,7 +26,8 @@ public static class IfEvalScorer
     /// <summary>Loose verdict per instruction: followed by at least one non-blank variant.</summary>
     public static IReadOnlyList<bool> FollowLoose(string response, IReadOnlyList<string> instructionIds, IReadOnlyList<JsonObject> kwargs)
     {
-        var variants = LooseVariants(response).Where(v => !Text.PyText.IsBlank(v)).ToList();
+        // Checks are deterministic, so a variant equal to an earlier one (no '*', one line...) cannot change the verdict.
+        var variants = LooseVariants(response).Where(v => !Text.PyText.IsBlank(v)).Distinct(StringComparer.Ordinal).ToList();
         var verdicts = new bool[instructionIds.Count];
         for (int i = 0; i < verdicts.Length; i++)
         {

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Options;
+using SparOrleans.Engine.Model;
+using SparOrleans.Engine.Native;
+using SparOrleans.Engine.Training;
+using SparOrleans.World.Composition;
+
+namespace SparOrleans.Simulator;
+
+/// <summary>What a bootstrap step produced: the model directory, its data, the training it took.</summary>
+/// <param name="Counts">Data counts by name (e.g. <c>examples</c>, <c>own_yes</c>, <c>teacher_no</c>, <c>refinements</c>).</param>
+public sealed record BootstrapResult(
+    string ModelDir,
+    int Examples,
+    int Steps,
+    double FinalLoss,
+    double DataSeconds,
+    double TrainSeconds,
+    double SampleSeconds,
+    IReadOnlyDictionary<string, int> Counts)
+{
+    public double TotalSeconds => DataSeconds + TrainSeconds + SampleSeconds;
+}
+
+/// <summary>
+/// The bootstrap of paper §2.2 in the simulated world. M_0: SFT of a fresh byte-level model on teacher answers to
+/// fresh train prompts. R_0: M_0 samples its own answers; the teacher judges them (evidence first) and minimally
+/// refines the failures; R_0 is SFT'd on those judgments (balanced Yes/No) and refinements, topped up with teacher
+/// answers and near misses, starting from M_0's weights by default (<see cref="SimulatorOptions.RefinerInit"/>).
+/// </summary>
+public static class Bootstrap
+{
+    private static readonly IRoleFormat Format = RoleFormats.Compact;
+
+    // Seed salts keep the data streams of each step apart.
+    private const int ActorPromptSalt = 101, ActorAnswerSalt = 102, RefinerPromptSalt = 201, TeacherPromptSalt = 202, RefinerDataSalt = 203;
+
+    /// <summary>Trains M_0 and saves it (HF layout) into <paramref name="actorDir"/>.</summary>
+    public static Task<BootstrapResult> TrainActorAsync(SimulatorOptions options, string actorDir,
+        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validated();
+        return Task.Run(() =>
+        {
+            TorchRuntime.Configure(options.EffectiveThreads);
+            var clock = Stopwatch.StartNew();
+            var count = options.ActorExamples;
+            progress?.Report(new StepProgress("actor-data", 0, count));
+            var prompts = BootstrapData.Prompts(count, WorldSeed.Mix(options.Seed, ActorPromptSalt), WorldSplit.Train,
+                options.Composer, options.EffectiveThreads, cancellationToken);
+            var answers = BootstrapData.Answers(prompts, WorldSeed.Mix(options.Seed, ActorAnswerSalt), options.EffectiveThreads);
+            progress?.Report(new StepProgress("actor-data", count, count));
+            var dataSeconds = clock.Elapsed.TotalSeconds;
+            using var model = LanguageModel.CreateByteLevel(options.HiddenSize, options.Layers, options.Heads,
+                seed: options.Seed, device: options.Device, version: "M0");
+            var sequences = prompts.Select((p, i) => TrainingSequence.FromChat(model.Template, Format.ActorPrompt(p.Text), answers[i])).ToList();
+            var summary = Train(model, sequences, options.ActorSft with { Seed = options.Seed }, progress, "actor-sft", cancellationToken);
+            SaveAtomically(model, actorDir);
+            return new BootstrapResult(actorDir, count, summary.Steps, Loss(summary), dataSeconds, summary.Elapsed.TotalSeconds, 0,
+                new Dictionary<string, int> { ["examples"] = count, ["tokens"] = (int)summary.TokensSeen });
+        }, cancellationToken);
+    }
+
+    /// <summary>Trains R_0 from M_0 in <paramref name="actorDir"/> and saves it into <paramref name="refinerDir"/>.</summary>
+    public static async Task<BootstrapResult> TrainRefinerAsync(SimulatorOptions options, string actorDir, string refinerDir,
+        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validated();
+        var threads = options.EffectiveThreads;
+        var clock = Stopwatch.StartNew();
+        var prompts = await Task.Run(() => BootstrapData.Prompts(options.RefinerSamplePrompts, WorldSeed.Mix(options.Seed, RefinerPromptSalt),
+            WorldSplit.Train, options.Composer, threads, cancellationToken), cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> samples;
+        await using (var actor = ModelRunner.Load(actorDir, options))
+        {
+            samples = await actor.GenerateAllAsync(prompts.Select(p => Format.ActorPrompt(p.Text)).ToList(), options.RefinerSampleTemperature,
+                options.ActorMaxNewTokens, WorldSeed.Mix(options.Seed, RefinerPromptSalt), progress, "refiner-sampling", cancellationToken).ConfigureAwait(false);
+        }
+        var sampleSeconds = clock.Elapsed.TotalSeconds;
+        return await Task.Run(() =>
+        {
+            TorchRuntime.Configure(threads);
+            clock.Restart();
+            var own = prompts.Select((p, i) => new PromptResponse(p, samples[i], p.Follows(samples[i]))).ToList();
+            var total = options.RefinerExamples;
+            progress?.Report(new StepProgress("refiner-data", 0, total));
+            var teacherPrompts = BootstrapData.Prompts(BootstrapData.TeacherPromptsFor(total, options.RefineShare),
+                WorldSeed.Mix(options.Seed, TeacherPromptSalt), WorldSplit.Train, options.Composer, threads, cancellationToken);
+            var set = BootstrapData.RefinerSet(own, teacherPrompts, total, options.RefineShare, WorldSeed.Mix(options.Seed, RefinerDataSalt), threads);
+            progress?.Report(new StepProgress("refiner-data", total, total));
+            var dataSeconds = clock.Elapsed.TotalSeconds;
+            using var model = options.RefinerInit == RefinerInit.FromActor
+                ? ModelCheckpoint.Load(actorDir, options.Device, "R0")
+                : LanguageModel.CreateByteLevel(options.HiddenSize, options.Layers, options.Heads, seed: options.Seed + 1, device: options.Device, version: "R0");
+            model.Version = "R0";
+            var sequences = set.Examples.Select(e => RefinerSequences.Encode(model.Template, e, options.VerdictWeight)).ToList();
+            var summary = Train(model, sequences, options.RefinerSft with { Seed = options.Seed + 1 }, progress, "refiner-sft", cancellationToken);
+            SaveAtomically(model, refinerDir);
+            var counts = new Dictionary<string, int>
+            {
+                ["examples"] = set.Examples.Count,
+                ["own_samples"] = own.Count,
+                ["own_samples_following"] = own.Count(s => s.Follows),
+                ["own_yes"] = set.OwnYes,
+                ["own_no"] = set.OwnNo,
+                ["own_refinements"] = set.OwnRefinements,
+                ["teacher_yes"] = set.TeacherYes,
+                ["teacher_no"] = set.TeacherNo,
+                ["teacher_refinements"] = set.TeacherRefinements,
+                ["tokens"] = (int)summary.TokensSeen,
+            };
+            return new BootstrapResult(refinerDir, set.Examples.Count, summary.Steps, Loss(summary), dataSeconds,
+                summary.Elapsed.TotalSeconds, sampleSeconds, counts);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal static TrainingSummary Train(LanguageModel model, IReadOnlyList<TrainingSequence> sequences, SftOptions sft,
+        IProgress<StepProgress>? progress, string phase, CancellationToken cancellationToken)
+    {
+        using var trainer = new SftTrainer(model, sft);
+        return trainer.Train(sequences, StepProgress.Training(progress, phase), cancellationToken);
+    }
+
+    internal static double Loss(TrainingSummary summary) => summary.LastMetrics.TryGetValue("loss", out var loss) ? loss : double.NaN;
+
+    /// <summary>Saves into a sibling temporary directory, then moves it into place: never a half-written model.</summary>
+    internal static void SaveAtomically(LanguageModel model, string directory, Action<string>? alsoWrite = null)
+    {
+        var full = Path.GetFullPath(directory);
+        var temp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp-" + Environment.ProcessId;
+        if (Directory.Exists(temp))
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+        ModelCheckpoint.Save(model, temp);
+        alsoWrite?.Invoke(temp);
+        ReplaceDirectory(temp, full);
+    }
+
+    internal static void ReplaceDirectory(string source, string destination)
+    {
+        if (Directory.Exists(destination))
+        {
+            Directory.Delete(destination, recursive: true);
+        }
+        var parent = Path.GetDirectoryName(destination);
+        if (!string.IsNullOrEmpty(parent))
+        {
+            Directory.CreateDirectory(parent);
+        }
+        Directory.Move(source, destination);
+    }
+}

@@ -1,0 +1,29 @@
+namespace SparOrleans.Simulator;
+
+/// <summary>The actor's IFEval accuracies on the world's held-out benchmark (fractions in [0, 1]), greedy decoding.</summary>
+public sealed record ActorHeldOutScore(double PromptStrict, double InstructionStrict, double PromptLoose, double InstructionLoose,
+    int Prompts, double Seconds);
+
+/// <summary>
+/// Judging quality against the verifiers. The positive class is "follows" (a Yes verdict): in SPaR a false Yes
+/// is the costly error (it crowns a wrong tree node as the chosen response), so precision and F1 are about Yes.
+/// An invalid verdict (no parseable yes/no, or a tied vote) counts as wrong. <see cref="YesRecall"/> and
+/// <see cref="NoRecall"/> are the accuracies on following and failing responses.
+/// </summary>
+public sealed record JudgmentScore(int Cases, double Accuracy, double F1, double Precision, double YesRecall, double NoRecall, int Invalid);
+
+/// <summary>
+/// The refiner as a judge, greedy and by majority vote, on the fixed teacher cases (held-out answers and near
+/// misses, half each) plus balanced cases from the actor's own held-out answers; the parts are also given alone.
+/// </summary>
+public sealed record RefinerJudgmentScore(JudgmentScore Greedy, JudgmentScore Vote, JudgmentScore TeacherCasesGreedy,
+    JudgmentScore? ActorCasesGreedy, int Votes, double Seconds);
+
+/// <summary>Refinement of held-out near misses given the teacher's judgment: success = the parsed refinement follows every constraint.</summary>
+public sealed record RefinementScore(int Cases, double Success, double Parsed, double MeanSimilarity, double Seconds);
+
+/// <summary>One evaluation point (M_t, R_t): what summary.json reports per iteration.</summary>
+public sealed record EvaluationReport(ActorHeldOutScore Actor, RefinerJudgmentScore Judgment, RefinementScore Refinement)
+{
+    public double Seconds => Actor.Seconds + Judgment.Seconds + Refinement.Seconds;
+}

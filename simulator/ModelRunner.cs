@@ -1,0 +1,71 @@
+using SparOrleans.Core.Formats;
+using SparOrleans.Engine.Generation;
+using SparOrleans.Engine.Model;
+
+namespace SparOrleans.Simulator;
+
+/// <summary>
+/// A model directory loaded in-process behind a continuous-batching <see cref="GenerationService"/>: the thin
+/// generation path evaluation and bootstrap sampling use. Owns both the model and the service.
+/// </summary>
+public sealed class ModelRunner : IAsyncDisposable, IDisposable
+{
+    private readonly GenerationService _service;
+    private bool _disposed;
+
+    private ModelRunner(LanguageModel model, GenerationService service)
+    {
+        Model = model;
+        _service = service;
+    }
+
+    public LanguageModel Model { get; }
+
+    /// <summary>Loads <paramref name="modelDir"/> on the options' device, decoding with their threads and batch size.</summary>
+    public static ModelRunner Load(string modelDir, SimulatorOptions options)
+    {
+        var model = ModelCheckpoint.Load(modelDir, options.Device);
+        return new ModelRunner(model, new GenerationService(model,
+            new GenerationServiceOptions { MaxBatchSize = options.GenerationBatch, Threads = options.EffectiveThreads }));
+    }
+
+    /// <summary>One generation; the text with the template's end of turn removed.</summary>
+    public async Task<string> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default) =>
+        (await _service.GenerateAsync(request, cancellationToken).ConfigureAwait(false)).Text;
+
+    /// <summary>
+    /// Generates a continuation of every prompt (submitted together so they share batches), in order. Request i
+    /// is seeded with <paramref name="seed"/> + i, so a sampled set repeats exactly.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> GenerateAllAsync(IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, double temperature,
+        int maxNewTokens, long seed, IProgress<StepProgress>? progress = null, string phase = "generation",
+        CancellationToken cancellationToken = default)
+    {
+        var done = 0;
+        var tasks = prompts.Select(async (p, i) =>
+        {
+            var request = new GenerationRequest(p) { Temperature = temperature, MaxNewTokens = maxNewTokens, Seed = seed + i };
+            var text = await GenerateAsync(request, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new StepProgress(phase, Interlocked.Increment(ref done), prompts.Count));
+            return text;
+        }).ToList();
+        return await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _service.Dispose();
+        Model.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

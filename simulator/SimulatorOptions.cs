@@ -1,0 +1,258 @@
+using SparOrleans.Core.Judging;
+using SparOrleans.Core.Options;
+using SparOrleans.Core.Search;
+using SparOrleans.Engine.Training;
+using SparOrleans.World.Benchmark;
+using SparOrleans.World.Composition;
+
+namespace SparOrleans.Simulator;
+
+/// <summary>Where the bootstrapped refiner R_0 starts.</summary>
+public enum RefinerInit
+{
+    /// <summary>From M_0's weights: the model already writes the world's language (default; measured better).</summary>
+    FromActor,
+
+    /// <summary>From freshly initialised weights (same size as the actor).</summary>
+    Fresh,
+}
+
+/// <summary>
+/// Every size and budget of the simulator: the model, the bootstrap of M_0 and R_0, one SPaR iteration (sampling,
+/// judging, search, DPO, RFT) and the evaluations. <see cref="Default"/> is what <c>spar run</c> uses (the whole run,
+/// three iterations included, fits about 20 minutes on a 2-core CPU); <see cref="Quick"/> is <c>spar run --quick</c>
+/// (about 3 minutes). Every count is ≥ 1 unless stated; temperatures 0–10; weights ≥ 0.
+/// </summary>
+public sealed record SimulatorOptions : IValidatedOptions
+{
+    /// <summary>Seeds model initialisation, prompt draws, data order and sampling (default 1).</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Model width (default 256; must be a multiple of <see cref="Heads"/> with an even head size).</summary>
+    public int HiddenSize { get; init; } = 256;
+
+    /// <summary>Decoder layers (default 4).</summary>
+    public int Layers { get; init; } = 4;
+
+    /// <summary>Attention heads (default 4).</summary>
+    public int Heads { get; init; } = 4;
+
+    /// <summary>Torch threads for training and generation; 0 (default) means every core.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>"cpu" (default) or "cuda".</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>How prompts are drawn (levels, task types); null means the world's defaults (uniform levels 1–5).</summary>
+    public ComposerOptions? Composer { get; init; }
+
+    // ---- Bootstrap of M_0 ----
+
+    /// <summary>
+    /// SFT of M_0 on teacher answers; one fresh prompt per example, so the example count is
+    /// <c>MaxSteps × BatchSize</c> (fresh examples beat epochs for tiny models: shared/notes/simulator-feasibility.md).
+    /// </summary>
+    public SftOptions ActorSft { get; init; } = new()
+    {
+        LearningRate = 1.5e-3, MaxSteps = 200, BatchSize = 32, MicroBatchSize = 32, WarmupSteps = 20,
+        Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1, WeightDecay = 0.01, InputLossWeight = 0.5,
+    };
+
+    // ---- Bootstrap of R_0 ----
+
+    /// <summary>Train prompts on which M_0 samples its own answers for R_0's data (default 512).</summary>
+    public int RefinerSamplePrompts { get; init; } = 512;
+
+    /// <summary>Temperature of those M_0 samples (default 0.9).</summary>
+    public double RefinerSampleTemperature { get; init; } = 0.9;
+
+    /// <summary>SFT of R_0; the example count is <c>MaxSteps × BatchSize</c>, M_0's own samples first, then teacher
+    /// answers and near misses on fresh prompts to fill it.</summary>
+    public SftOptions RefinerSft { get; init; } = new()
+    {
+        LearningRate = 1e-3, MaxSteps = 120, BatchSize = 32, MicroBatchSize = 16, WarmupSteps = 10,
+        Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1, WeightDecay = 0.01, InputLossWeight = 0.5,
+    };
+
+    /// <summary>Share of R_0's examples that are refinements (the rest are judgments, balanced Yes/No); 0–1, default 0.35.</summary>
+    public double RefineShare { get; init; } = 0.35;
+
+    /// <summary>Loss weight of the bytes that decide a judgment (each check's ok/NO and the final yes/no); default 4.</summary>
+    public double VerdictWeight { get; init; } = 4;
+
+    /// <summary>Where R_0 starts (default <see cref="RefinerInit.FromActor"/>).</summary>
+    public RefinerInit RefinerInit { get; init; } = RefinerInit.FromActor;
+
+    // ---- One SPaR iteration ----
+
+    /// <summary>Train prompts per iteration (default 128).</summary>
+    public int IterationPrompts { get; init; } = 128;
+
+    /// <summary>Actor samples per prompt, K (default 5).</summary>
+    public int SamplesPerPrompt { get; init; } = 5;
+
+    /// <summary>Temperature of the actor's samples (default 0.9).</summary>
+    public double ActorTemperature { get; init; } = 0.9;
+
+    /// <summary>Temperature of judge and refinement samples in the loop (default 0.7).</summary>
+    public double RefinerTemperature { get; init; } = 0.7;
+
+    /// <summary>Voting of the initial judging (default 5 samples, ties dropped).</summary>
+    public VotingOptions InitialVoting { get; init; } = VotingOptions.InitialJudging;
+
+    /// <summary>Voting inside the tree search (default 5 samples, 3 tie re-judges).</summary>
+    public VotingOptions TreeVoting { get; init; } = VotingOptions.TreeSearch;
+
+    /// <summary>The tree search (default: the paper's BFS budget).</summary>
+    public TreeSearchOptions TreeSearch { get; init; } = new();
+
+    /// <summary>
+    /// The actor's DPO per iteration. The engine's default learning rate (5e-7, an 8B model's) would not move a
+    /// 3M-parameter model; 2e-5 with the NLL term 0.1 on chosen responses is this size's setting.
+    /// </summary>
+    public DpoOptions Dpo { get; init; } = new()
+    {
+        LearningRate = 2e-5, Epochs = 2, BatchSize = 16, MicroBatchSize = 16, Beta = 0.1, NllWeight = 0.1,
+    };
+
+    /// <summary>The refiner's RFT per iteration.</summary>
+    public SftOptions Rft { get; init; } = new()
+    {
+        LearningRate = 2e-4, Epochs = 1, BatchSize = 16, MicroBatchSize = 16, InputLossWeight = 0.5,
+    };
+
+    // ---- Generation and evaluation ----
+
+    /// <summary>Rows decoded together by the generation service (default 64).</summary>
+    public int GenerationBatch { get; init; } = 64;
+
+    /// <summary>New-token cap of an actor answer (default 320 bytes; the teacher's longest answers are ≈ 240).</summary>
+    public int ActorMaxNewTokens { get; init; } = 320;
+
+    /// <summary>New-token cap of a judgment (default 512: five evidence lines and the verdict).</summary>
+    public int JudgeMaxNewTokens { get; init; } = 512;
+
+    /// <summary>New-token cap of a refinement (default 448: reflection plus the refined response).</summary>
+    public int RefineMaxNewTokens { get; init; } = 448;
+
+    /// <summary>Held-out prompts for the actor's score (default 200, from <see cref="SimBenchmark.HeldOut"/>).</summary>
+    public int HeldOutCount { get; init; } = 200;
+
+    /// <summary>Seed of the held-out set (default the benchmark's standard seed).</summary>
+    public int HeldOutSeed { get; init; } = SimBenchmark.DefaultSeed;
+
+    /// <summary>Fixed judge cases: half teacher answers, half teacher near misses on held-out prompts (default 160, even).</summary>
+    public int JudgeEvalCases { get; init; } = 160;
+
+    /// <summary>Cap on the balanced cases from the actor's own held-out answers added to the judge set (default 80, even; 0 = none).</summary>
+    public int JudgeEvalActorCases { get; init; } = 80;
+
+    /// <summary>Samples of the majority-vote judge evaluation (default 5) at <see cref="EvalVoteTemperature"/>.</summary>
+    public int EvalVotes { get; init; } = 5;
+
+    /// <summary>Temperature of the majority-vote judge evaluation (default 0.7).</summary>
+    public double EvalVoteTemperature { get; init; } = 0.7;
+
+    /// <summary>Held-out near misses the refiner is asked to fix (default 100).</summary>
+    public int RefineEvalCases { get; init; } = 100;
+
+    /// <summary>The <c>spar run</c> configuration.</summary>
+    public static SimulatorOptions Default { get; } = new();
+
+    /// <summary>
+    /// The <c>spar run --quick</c> configuration: d=128, 4 layers, about a minute of bootstrap training, small
+    /// iteration and evaluation sets. For a first look at the machinery, not for scores.
+    /// </summary>
+    public static SimulatorOptions Quick { get; } = new()
+    {
+        HiddenSize = 128,
+        Layers = 4,
+        ActorSft = Default.ActorSft with { MaxSteps = 60, WarmupSteps = 6, BatchSize = 32 },
+        RefinerSamplePrompts = 96,
+        RefinerSft = Default.RefinerSft with { MaxSteps = 40, WarmupSteps = 4 },
+        IterationPrompts = 24,
+        SamplesPerPrompt = 3,
+        TreeSearch = new TreeSearchOptions(BranchFactor: 2, KeepBest: 1, MaxDepth: 2, MaxExpansions: 4),
+        InitialVoting = VotingOptions.InitialJudging with { Samples = 3 },
+        TreeVoting = VotingOptions.TreeSearch with { Samples = 3, TieRejudges = 1 },
+        HeldOutCount = 48,
+        JudgeEvalCases = 48,
+        JudgeEvalActorCases = 16,
+        EvalVotes = 3,
+        RefineEvalCases = 24,
+    };
+
+    /// <summary>A very small configuration for tests: d=32, 1 layer, a few steps of everything.</summary>
+    public static SimulatorOptions Tiny { get; } = new()
+    {
+        HiddenSize = 32,
+        Layers = 1,
+        Heads = 2,
+        Threads = 1,
+        ActorSft = Default.ActorSft with { MaxSteps = 3, WarmupSteps = 0, BatchSize = 8, MicroBatchSize = 8 },
+        RefinerSamplePrompts = 8,
+        RefinerSft = Default.RefinerSft with { MaxSteps = 3, WarmupSteps = 0, BatchSize = 8, MicroBatchSize = 8 },
+        IterationPrompts = 4,
+        SamplesPerPrompt = 2,
+        Dpo = Default.Dpo with { BatchSize = 4, MicroBatchSize = 4, Epochs = 1 },
+        Rft = Default.Rft with { BatchSize = 4, MicroBatchSize = 4 },
+        ActorMaxNewTokens = 24,
+        JudgeMaxNewTokens = 24,
+        RefineMaxNewTokens = 24,
+        HeldOutCount = 4,
+        JudgeEvalCases = 4,
+        JudgeEvalActorCases = 2,
+        EvalVotes = 3,
+        RefineEvalCases = 2,
+    };
+
+    /// <summary>Torch threads to use: <see cref="Threads"/>, or every core when it is 0.</summary>
+    public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+
+    /// <summary>Examples in M_0's SFT set.</summary>
+    public int ActorExamples => ActorSft.MaxSteps * ActorSft.BatchSize;
+
+    /// <summary>Examples in R_0's SFT set.</summary>
+    public int RefinerExamples => RefinerSft.MaxSteps * RefinerSft.BatchSize;
+
+    public IEnumerable<string> Problems()
+    {
+        var problems = new ProblemList()
+            .Positive(nameof(HiddenSize), HiddenSize)
+            .Positive(nameof(Layers), Layers)
+            .Positive(nameof(Heads), Heads)
+            .Require(Heads > 0 && HiddenSize % Heads == 0 && HiddenSize / Heads % 2 == 0,
+                $"{nameof(HiddenSize)} ({HiddenSize}) must be a multiple of {nameof(Heads)} ({Heads}) with an even head size")
+            .NonNegative(nameof(Threads), Threads)
+            .Require(ActorSft.MaxSteps > 0, "ActorSft.MaxSteps must be greater than 0 (it sets the number of fresh examples)")
+            .Require(RefinerSft.MaxSteps > 0, "RefinerSft.MaxSteps must be greater than 0 (it sets the number of fresh examples)")
+            .Positive(nameof(RefinerSamplePrompts), RefinerSamplePrompts)
+            .InRange(nameof(RefinerSampleTemperature), RefinerSampleTemperature, 0, 10)
+            .InRange(nameof(RefineShare), RefineShare, 0, 1)
+            .NonNegative(nameof(VerdictWeight), VerdictWeight)
+            .Positive(nameof(IterationPrompts), IterationPrompts)
+            .InRange(nameof(SamplesPerPrompt), SamplesPerPrompt, 1, 64)
+            .InRange(nameof(ActorTemperature), ActorTemperature, 0, 10)
+            .InRange(nameof(RefinerTemperature), RefinerTemperature, 0, 10)
+            .InRange(nameof(GenerationBatch), GenerationBatch, 1, 4096)
+            .Positive(nameof(ActorMaxNewTokens), ActorMaxNewTokens)
+            .Positive(nameof(JudgeMaxNewTokens), JudgeMaxNewTokens)
+            .Positive(nameof(RefineMaxNewTokens), RefineMaxNewTokens)
+            .Positive(nameof(HeldOutCount), HeldOutCount)
+            .Require(JudgeEvalCases >= 2 && JudgeEvalCases % 2 == 0, $"{nameof(JudgeEvalCases)} must be even and at least 2 (got {JudgeEvalCases})")
+            .Require(JudgeEvalActorCases >= 0 && JudgeEvalActorCases % 2 == 0, $"{nameof(JudgeEvalActorCases)} must be even and at least 0 (got {JudgeEvalActorCases})")
+            .InRange(nameof(EvalVotes), EvalVotes, 1, 64)
+            .InRange(nameof(EvalVoteTemperature), EvalVoteTemperature, 0, 10)
+            .Positive(nameof(RefineEvalCases), RefineEvalCases)
+            .Require(Enum.IsDefined(RefinerInit), $"{nameof(RefinerInit)} must be FromActor or Fresh (got {RefinerInit})");
+        return problems
+            .Concat(Prefixed(nameof(ActorSft), ActorSft)).Concat(Prefixed(nameof(RefinerSft), RefinerSft))
+            .Concat(Prefixed(nameof(Dpo), Dpo)).Concat(Prefixed(nameof(Rft), Rft))
+            .Concat(Prefixed(nameof(InitialVoting), InitialVoting)).Concat(Prefixed(nameof(TreeVoting), TreeVoting))
+            .Concat(Prefixed(nameof(TreeSearch), TreeSearch))
+            .Concat(Composer is null ? [] : Prefixed(nameof(Composer), Composer));
+    }
+
+    private static IEnumerable<string> Prefixed(string name, IValidatedOptions options) =>
+        options.Problems().Select(p => $"{name}.{p}");
+}
