@@ -6,7 +6,10 @@ using SparOrleans.Client.Runs;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Search;
 using SparOrleans.Interfaces.Runs;
+using SparOrleans.Core.Options;
+using SparOrleans.Grains.Training;
 using SparOrleans.Silo.Hosting;
+using SparOrleans.Simulator;
 
 namespace SparOrleans.Client.Commands;
 
@@ -42,7 +45,14 @@ public static class RunCommands
         };
         command.SetAction(async (parse, ct) =>
         {
-            var preset = RunPresets.Get(parse.GetValue(quick) ? "quick" : "default");
+            var presetName = parse.GetValue(quick) ? "quick" : "default";
+            var options = (presetName == "quick" ? SimulatorOptions.Quick : SimulatorOptions.Default) with { Seed = parse.GetValue(seed) };
+            options = options with
+            {
+                IterationPrompts = Positive("--prompts", parse.GetValue(prompts) ?? options.IterationPrompts, 1, 100_000),
+                SamplesPerPrompt = Positive("--samples", parse.GetValue(samples) ?? options.SamplesPerPrompt, 1, 64),
+            };
+            options.Validated();
             var id = parse.GetValue(runId) ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             ValidateRunId(id);
             var paths = SparHome.From(parse, home);
@@ -50,12 +60,12 @@ public static class RunCommands
                 id,
                 Path.GetFullPath(parse.GetValue(output)?.FullName ?? paths.RunDirectory(id)),
                 parse.GetValue(seed),
-                Positive("--iterations", parse.GetValue(iterations) ?? preset.Iterations, 0, 50),
-                Positive("--prompts", parse.GetValue(prompts) ?? preset.PromptsPerIteration, 1, 100_000),
+                Positive("--iterations", parse.GetValue(iterations) ?? 3, 0, 50),
+                options.IterationPrompts,
                 parse.GetValue(policy)!,
-                preset.Name,
-                preset.SimulatorOptionsJson,
-                Positive("--samples", parse.GetValue(samples) ?? preset.SamplesPerPrompt, 1, 64));
+                presetName,
+                RunOptions.ToJson(options),
+                options.SamplesPerPrompt);
             return await DriveAsync(paths, spec, resume: false, parse.GetValue(format), stdout, stderr, ct);
         });
         return command;
@@ -221,14 +231,4 @@ public static class RunCommands
             throw new UserInputException($"Run id '{id}' must be 1-100 letters, digits, '-', '_' or '.', not starting with '.'.");
         }
     }
-}
-
-/// <summary>The run presets: the embedded default and --quick. Model sizes and budgets are the simulator's.</summary>
-public sealed record RunPresets(string Name, int Iterations, int PromptsPerIteration, int SamplesPerPrompt, string SimulatorOptionsJson)
-{
-    public static RunPresets Get(string name) => name switch
-    {
-        "quick" => new("quick", 3, 16, 4, "{}"),
-        _ => new("default", 3, 96, 5, "{}"),
-    };
 }

@@ -8,6 +8,7 @@ using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
@@ -237,19 +238,31 @@ public sealed class RunGrain(
     private static bool Verifies(PromptSpec prompt, string response) =>
         prompt.InstructionIds.Select((id, i) => WorldInstructions.Get(id).IsFollowed(response, (JsonObject)JsonNode.Parse(prompt.KwargsJson[i])!)).All(ok => ok);
 
-    private IterationContext Context(RunSpec spec, RunLayout plan, int t) => new(
-        Id,
-        t,
-        new ModelRef(ModelRole.Actor, $"{Id}/actor-{t - 1}", plan.Actor(t - 1)),
-        new ModelRef(ModelRole.Refiner, $"{Id}/refiner-{t - 1}", plan.Refiner(t - 1)),
-        spec.Seed,
-        "compact",
-        spec.SamplesPerPrompt,
-        new SamplingOptions(),
-        VotingOptions.InitialJudging,
-        Enum.Parse<SearchPolicyKind>(spec.Policy, ignoreCase: true),
-        new TreeSearchOptions(),
-        VotingOptions.TreeSearch);
+    private IterationContext Context(RunSpec spec, RunLayout plan, int t)
+    {
+        var options = RunOptions.Of(spec);
+        return new IterationContext(
+            Id,
+            t,
+            new ModelRef(ModelRole.Actor, $"{Id}/actor-{t - 1}", plan.Actor(t - 1)),
+            new ModelRef(ModelRole.Refiner, $"{Id}/refiner-{t - 1}", plan.Refiner(t - 1)),
+            spec.Seed,
+            "compact",
+            spec.SamplesPerPrompt,
+            new SamplingOptions
+            {
+                ActorTemperature = options.ActorTemperature,
+                JudgeTemperature = options.RefinerTemperature,
+                RefineTemperature = options.RefinerTemperature,
+                ActorMaxTokens = options.ActorMaxNewTokens,
+                JudgeMaxTokens = options.JudgeMaxNewTokens,
+                RefineMaxTokens = options.RefineMaxNewTokens,
+            },
+            options.InitialVoting,
+            Enum.Parse<SearchPolicyKind>(spec.Policy, ignoreCase: true),
+            options.TreeSearch,
+            options.TreeVoting);
+    }
 
     private static RftBalanceOptions RftBalance(RunSpec spec) =>
         RftBalanceOptions.ScaledTo(Math.Max(50, spec.PromptsPerIteration * 4), seed: spec.Seed);

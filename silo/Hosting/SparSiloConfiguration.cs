@@ -4,6 +4,7 @@ using SparOrleans.Core.Options;
 using SparOrleans.Grains;
 using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces;
 using SparOrleans.Storage.Hosting;
 
@@ -31,6 +32,7 @@ public static class SparSiloConfiguration
             builder.Services.AddSingleton<ModelHost>();
             // TryAdd: a test may register a scripted backend first.
             builder.Services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<ModelHost>());
+            builder.Services.TryAddSingleton<IModelWorkshop, SimulatorWorkshop>();
         }
         return builder;
     }

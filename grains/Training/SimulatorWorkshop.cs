@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SparOrleans.Core.Datasets;
+using SparOrleans.Interfaces.Runs;
+using SparOrleans.Simulator;
+using SimulatorEvaluation = SparOrleans.Simulator.Evaluation;
+using EvaluationReport = SparOrleans.Interfaces.Runs.EvaluationReport;
+
+namespace SparOrleans.Grains.Training;
+
+/// <summary>The simulator's bootstrap, training and evaluation steps, behind the trainer grain.</summary>
+public sealed class SimulatorWorkshop : IModelWorkshop
+{
+    public async Task<StepReport> BootstrapActorAsync(RunSpec spec, string actorDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
+    {
+        var result = await Bootstrap.TrainActorAsync(RunOptions.Of(spec), actorDirectory, Adapt(progress), cancellationToken);
+        return new StepReport(result.TotalSeconds, result.Steps, new Dictionary<string, double> { ["loss"] = result.FinalLoss }, $"M_0: {result.Examples} teacher answers");
+    }
+
+    public async Task<StepReport> BootstrapRefinerAsync(RunSpec spec, string actorDirectory, string refinerDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
+    {
+        var result = await Bootstrap.TrainRefinerAsync(RunOptions.Of(spec), actorDirectory, refinerDirectory, Adapt(progress), cancellationToken);
+        return new StepReport(result.TotalSeconds, result.Steps, new Dictionary<string, double> { ["loss"] = result.FinalLoss }, $"R_0: {result.Examples} judgments and refinements");
+    }
+
+    public async Task<StepReport> TrainActorAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<DpoPair> pairs, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
+    {
+        var result = await IterationTraining.TrainActorDpo(fromDirectory, toDirectory, pairs, RunOptions.Of(spec), Adapt(progress), cancellationToken);
+        return new StepReport(result.Seconds, result.Steps, result.LastMetrics, result.Message);
+    }
+
+    public async Task<StepReport> TrainRefinerAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<SftExample> examples, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
+    {
+        var result = await IterationTraining.TrainRefinerRft(fromDirectory, toDirectory, examples, RunOptions.Of(spec), Adapt(progress), cancellationToken);
+        return new StepReport(result.Seconds, result.Steps, result.LastMetrics, result.Message);
+    }
+
+    public async Task<EvaluationReport> EvaluateAsync(RunSpec spec, string actorDirectory, string refinerDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var report = await SimulatorEvaluation.EvaluateAsync(actorDirectory, refinerDirectory, RunOptions.Of(spec), Adapt(progress), cancellationToken);
+        var actor = report.Actor;
+        return new EvaluationReport(
+            new ActorScores(actor.PromptStrict, actor.InstructionStrict, actor.PromptLoose, actor.InstructionLoose),
+            new JudgeScores(report.Judgment.Greedy.Accuracy, report.Judgment.Greedy.F1),
+            clock.Elapsed.TotalSeconds);
+    }
+
+    private static IProgress<StepProgress> Adapt(IProgress<StepProgressInfo> progress) =>
+        new Relay(p => progress.Report(new StepProgressInfo(p.Phase, p.Done, p.Total, p.Loss)));
+
+    private sealed class Relay(Action<StepProgress> report) : IProgress<StepProgress>
+    {
+        public void Report(StepProgress value) => report(value);
+    }
+}
+
+/// <summary>A run's simulator options: the JSON in its spec (the client writes the preset with its overrides).</summary>
+public static class RunOptions
+{
+    public static SimulatorOptions Of(RunSpec spec) =>
+        string.IsNullOrWhiteSpace(spec.SimulatorOptionsJson) || spec.SimulatorOptionsJson == "{}"
+            ? (spec.Preset == "quick" ? SimulatorOptions.Quick : SimulatorOptions.Default) with { Seed = spec.Seed }
+            : JsonSerializer.Deserialize<SimulatorOptions>(spec.SimulatorOptionsJson)
+              ?? throw new ArgumentException($"Run {spec.RunId} has empty simulator options.");
+
+    public static string ToJson(SimulatorOptions options) => JsonSerializer.Serialize(options);
+}
