@@ -16,6 +16,7 @@ public static class EvalCommand
         foreach (var subcommand in new[]
                  {
                      IfEval.Create(stdout, stderr),
+                     EvalSimCommand.Create(stdout, stderr),
                  })
         {
             eval.Subcommands.Add(subcommand);
@@ -77,7 +78,13 @@ public static class EvalCommand
             var examples = IfEvalFiles.ReadInput(input.FullName);
             var byPrompt = IfEvalFiles.ReadResponses(responses.FullName);
             ct.ThrowIfCancellationRequested();
-            var report = IfEvalScorer.Score(examples, byPrompt, responses.FullName);
+            return Score(examples, byPrompt, responses.FullName, output);
+        }
+
+        /// <summary>Scores responses (matched by prompt text) and writes the official result files into <paramref name="output"/>.</summary>
+        internal static IfEvalReport Score(IReadOnlyList<IfEvalExample> examples, IReadOnlyDictionary<string, string> byPrompt, string source, DirectoryInfo? output)
+        {
+            var report = IfEvalScorer.Score(examples, byPrompt, source);
             if (output is not null)
             {
                 try
@@ -94,7 +101,7 @@ public static class EvalCommand
             return report;
         }
 
-        private static void WriteText(TextWriter stdout, IfEvalReport report)
+        internal static void WriteText(TextWriter stdout, IfEvalReport report)
         {
             static string F(double x) => x.ToString("0.0000", CultureInfo.InvariantCulture);
             var a = report.Accuracies;

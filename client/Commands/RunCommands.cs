@@ -21,7 +21,9 @@ public static class RunCommands
 
     private static Command Run(TextWriter stdout, TextWriter stderr)
     {
-        var quick = new Option<bool>("--quick") { Description = "A small configuration for a first look (about 3 minutes)" };
+        var quick = new Option<bool>("--quick") { Description = "A small configuration for a first look (about 3 minutes); same as --preset quick" };
+        var preset = new Option<string>("--preset") { Description = "default (the full simulator), quick (a first look) or tiny (a smoke test of the machinery)", DefaultValueFactory = _ => "default" };
+        preset.AcceptOnlyFromAmong("default", "quick", "tiny");
         var iterations = new Option<int?>("--iterations") { Description = "SPaR iterations after the bootstrap (default 3)" };
         var prompts = new Option<int?>("--prompts") { Description = "Training prompts per iteration (default: the preset's)" };
         var samples = new Option<int?>("--samples") { Description = "Actor samples per prompt, K (default 5)" };
@@ -41,12 +43,17 @@ public static class RunCommands
               spar run --seed 2 --out out/  another seed, summary.json into out/
             """)
         {
-            quick, iterations, prompts, samples, seed, policy, runId, output, home, format,
+            quick, preset, iterations, prompts, samples, seed, policy, runId, output, home, format,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var presetName = parse.GetValue(quick) ? "quick" : "default";
-            var options = (presetName == "quick" ? SimulatorOptions.Quick : SimulatorOptions.Default) with { Seed = parse.GetValue(seed) };
+            var presetName = parse.GetValue(quick) ? "quick" : parse.GetValue(preset)!;
+            var options = presetName switch
+            {
+                "quick" => SimulatorOptions.Quick,
+                "tiny" => SimulatorOptions.Tiny,
+                _ => SimulatorOptions.Default,
+            } with { Seed = parse.GetValue(seed) };
             options = options with
             {
                 IterationPrompts = Positive("--prompts", parse.GetValue(prompts) ?? options.IterationPrompts, 1, 100_000),
