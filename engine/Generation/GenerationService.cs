@@ -146,7 +146,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                     {
                         _decoders[model] = decoder = new BatchDecoder(model);
                     }
-                    Complete(Safely(live.Select(p => p.Row).ToList(), () => decoder.Admit(live.Select(p => p.Row).ToList()), tokenOf), tokenOf);
+                    Complete(Safely(() => decoder.Admit(live.Select(p => p.Row).ToList()), tokenOf), tokenOf);
                 }
                 pendingByModel.Clear();
                 foreach (var decoder in _decoders.Values.ToList())
@@ -160,7 +160,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                     if (decoder.Count > 0)
                     {
                         var rows = decoder.Count;
-                        var finished = Safely(null, decoder.Step, tokenOf);
+                        var finished = Safely(decoder.Step, tokenOf);
                         Interlocked.Increment(ref _steps);
                         Interlocked.Add(ref _tokens, rows);
                         Complete(finished, tokenOf);
@@ -186,7 +186,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     }
 
     // A failing batch fails its own callers, not the service: the decoder is dropped and rebuilt on demand.
-    private List<BatchDecoder.Row> Safely(List<BatchDecoder.Row>? joining, Func<List<BatchDecoder.Row>> action, Dictionary<BatchDecoder.Row, Pending> tokenOf)
+    private List<BatchDecoder.Row> Safely(Func<List<BatchDecoder.Row>> action, Dictionary<BatchDecoder.Row, Pending> tokenOf)
     {
         try
         {
@@ -204,7 +204,6 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                 p.Completion.TrySetException(e);
             }
             tokenOf.Clear();
-            _ = joining;
             return [];
         }
     }
