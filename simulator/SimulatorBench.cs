@@ -8,18 +8,21 @@ public sealed record BenchReport(BootstrapResult Actor, BootstrapResult Refiner,
 
 /// <summary>
 /// The measurement path behind <c>spar bench simulator</c>: bootstrap M_0 and R_0 under the given options into
-/// <c>workDir/actor-0</c> and <c>workDir/refiner-0</c>, then evaluate them as the run's iteration 0.
+/// <c>workDir/actor-0</c> and <c>workDir/refiner-0</c>, then evaluate them as the run's iteration 0. With
+/// <c>existingActorDir</c> the actor's bootstrap is skipped and that M_0 is used (to compare refiner settings on one M_0).
 /// </summary>
 public static class SimulatorBench
 {
     public static async Task<BenchReport> RunAsync(SimulatorOptions options, string workDir, IProgress<StepProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, string? existingActorDir = null)
     {
         options.Validated();
         var clock = Stopwatch.StartNew();
-        var actorDir = Path.Combine(workDir, "actor-0");
+        var actorDir = existingActorDir ?? Path.Combine(workDir, "actor-0");
         var refinerDir = Path.Combine(workDir, "refiner-0");
-        var actor = await Bootstrap.TrainActorAsync(options, actorDir, progress, cancellationToken).ConfigureAwait(false);
+        var actor = existingActorDir is null
+            ? await Bootstrap.TrainActorAsync(options, actorDir, progress, cancellationToken).ConfigureAwait(false)
+            : new BootstrapResult(actorDir, 0, 0, double.NaN, 0, 0, 0, new Dictionary<string, int> { ["reused"] = 1 });
         var refiner = await Bootstrap.TrainRefinerAsync(options, actorDir, refinerDir, progress, cancellationToken).ConfigureAwait(false);
         var evaluation = await Evaluation.EvaluateAsync(actorDir, refinerDir, options, progress, cancellationToken).ConfigureAwait(false);
         return new BenchReport(actor, refiner, evaluation, clock.Elapsed.TotalSeconds);

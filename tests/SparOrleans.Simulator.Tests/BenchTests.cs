@@ -19,7 +19,8 @@ public class BenchTests
     /// <summary>
     /// Measures the bootstrap and evaluation of M_0/R_0: <c>SPAR_BENCH=default dotnet test tests/SparOrleans.Simulator.Tests
     /// -c Release --filter Category=Bench</c>; the report is written as JSON to SPAR_BENCH_OUT/bench.json, progress to
-    /// SPAR_BENCH_OUT/progress.log. SPAR_BENCH_REFINER_INIT=fresh measures a fresh R_0 instead of one from M_0.
+    /// SPAR_BENCH_OUT/progress.log. SPAR_BENCH_REFINER_INIT=fresh measures a fresh R_0 instead of one from M_0;
+    /// SPAR_BENCH_ACTOR=dir reuses an M_0 from an earlier bench.
     /// </summary>
     [BenchFact]
     [Trait("Category", "Bench")]
@@ -52,7 +53,7 @@ public class BenchTests
             }
             last = p.Phase;
         });
-        var report = await SimulatorBench.RunAsync(options, outDir, progress);
+        var report = await SimulatorBench.RunAsync(options, outDir, progress, default, Environment.GetEnvironmentVariable("SPAR_BENCH_ACTOR"));
         var json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
         File.WriteAllText(Path.Combine(outDir, "bench.json"), json);
         Assert.InRange(report.Evaluation.Actor.PromptStrict, 0, 1);
