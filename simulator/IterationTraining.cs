@@ -38,8 +38,8 @@ public static class IterationTraining
     /// under <paramref name="version"/> (default: the directory's name).
     /// </summary>
     public static Task<TrainingStepResult> TrainActorDpo(string actorDir, string newDir, IReadOnlyList<DpoPair> pairs, DpoOptions options,
-        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, int threads = 0, string? version = null) =>
-        Run(actorDir, newDir, pairs.Count, "dpo", progress, threads, version, cancellationToken, (model, metricsPath) =>
+        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, int threads = 0, string? version = null, string device = "cpu") =>
+        Run(actorDir, newDir, pairs.Count, "dpo", progress, threads, version, device, cancellationToken, (model, metricsPath) =>
         {
             var engine = pairs.Select(p => new EngineDpoPair(Format.ActorPrompt(p.Prompt), p.Chosen, p.Rejected)).ToList();
             using var trainer = new DpoTrainer(model, options with { MetricsPath = metricsPath });
@@ -52,8 +52,8 @@ public static class IterationTraining
     /// </summary>
     public static Task<TrainingStepResult> TrainRefinerRft(string refinerDir, string newDir, IReadOnlyList<SftExample> examples, SftOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, int threads = 0, string? version = null,
-        double verdictWeight = 4) =>
-        Run(refinerDir, newDir, examples.Count, "rft", progress, threads, version, cancellationToken, (model, metricsPath) =>
+        double verdictWeight = 4, string device = "cpu") =>
+        Run(refinerDir, newDir, examples.Count, "rft", progress, threads, version, device, cancellationToken, (model, metricsPath) =>
         {
             var sequences = examples.Select(e => RefinerSequences.Encode(model.Template, e, verdictWeight)).ToList();
             using var trainer = new SftTrainer(model, options with { MetricsPath = metricsPath });
@@ -64,21 +64,21 @@ public static class IterationTraining
     public static Task<TrainingStepResult> TrainRefinerRft(string refinerDir, string newDir, IReadOnlyList<SftExample> examples, SimulatorOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, string? version = null) =>
         TrainRefinerRft(refinerDir, newDir, examples, options.Rft with { Seed = options.Seed }, progress, cancellationToken,
-            options.EffectiveThreads, version, options.VerdictWeight);
+            options.EffectiveThreads, version, options.VerdictWeight, options.Device);
 
     /// <summary>The same as the other overload with the options' DPO settings and threads.</summary>
     public static Task<TrainingStepResult> TrainActorDpo(string actorDir, string newDir, IReadOnlyList<DpoPair> pairs, SimulatorOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, string? version = null) =>
-        TrainActorDpo(actorDir, newDir, pairs, options.Dpo with { Seed = options.Seed }, progress, cancellationToken, options.EffectiveThreads, version);
+        TrainActorDpo(actorDir, newDir, pairs, options.Dpo with { Seed = options.Seed }, progress, cancellationToken, options.EffectiveThreads, version, options.Device);
 
     private static Task<TrainingStepResult> Run(string fromDir, string newDir, int count, string what, IProgress<StepProgress>? progress,
-        int threads, string? version, CancellationToken cancellationToken, Func<LanguageModel, string, TrainingSummary> train) =>
+        int threads, string? version, string device, CancellationToken cancellationToken, Func<LanguageModel, string, TrainingSummary> train) =>
         Task.Run(() =>
         {
             TorchRuntime.Configure(threads > 0 ? threads : Environment.ProcessorCount);
             var clock = Stopwatch.StartNew();
             var name = version ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(newDir)));
-            using var model = ModelCheckpoint.Load(fromDir, version: name);
+            using var model = ModelCheckpoint.Load(fromDir, device, name);
             model.Version = name;
             if (count == 0)
             {

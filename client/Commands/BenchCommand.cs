@@ -54,6 +54,7 @@ public static class BenchCommand
             stdout.WriteLine(string.Create(c, $"decode batch {batch,-3}         {tps,10:F0} tokens/s"));
         }
         stdout.WriteLine(string.Create(c, $"decode batch32 / batch1  {r.DecodeBatch32OverBatch1,10:F2}x (target >= 8)"));
+        stdout.WriteLine(string.Create(c, $"load average             {r.LoadAverageStart} at start, {r.LoadAverageEnd} at end ({Environment.ProcessorCount} cores)"));
         stdout.WriteLine(string.Create(c, $"continuous / static      {r.ContinuousOverStatic,10:F2} ({r.ContinuousTokensPerS:F0} vs {r.StaticTokensPerS:F0} tokens/s; target >= 0.85)"));
     }
 }

@@ -18,10 +18,11 @@ public sealed record GenerationServiceOptions : IValidatedOptions
 
 /// <summary>
 /// Continuous batching for many concurrent callers: one decoding thread keeps a running batch per model version;
-/// each step it admits waiting requests (up to <see cref="GenerationServiceOptions.MaxBatchSize"/>) and completes
-/// the ones that finished, so small requests from many grains keep the batch full. <see cref="SwapModel"/> changes
-/// the model atomically: requests submitted afterwards use the new one, requests already submitted finish on
-/// the model they started with. The service never disposes models.
+/// each step it admits waiting requests (up to <see cref="GenerationServiceOptions.MaxBatchSize"/> rows in all)
+/// and completes the ones that finished, so small requests from many grains keep the batch full. Models sit in
+/// named slots (e.g. "actor" and "refiner"; <see cref="DefaultSlot"/> for a single model) and share the thread.
+/// <see cref="SwapModel(string, LanguageModel)"/> changes a slot atomically: requests submitted afterwards use the
+/// new model, requests already submitted finish on the model they started with. The service never disposes models.
 /// </summary>
 public sealed class GenerationService : IAsyncDisposable, IDisposable
 {
@@ -35,28 +36,48 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _worker;
-    private LanguageModel _current;
+    private readonly Dictionary<string, LanguageModel> _slots = new(StringComparer.Ordinal);
     private long _steps, _tokens, _completed;
 
+    /// <summary>The slot used by the overloads without one.</summary>
+    public const string DefaultSlot = "default";
+
+    /// <summary>Serves one model in <see cref="DefaultSlot"/>.</summary>
     public GenerationService(LanguageModel model, GenerationServiceOptions? options = null)
+        : this(new Dictionary<string, LanguageModel> { [DefaultSlot] = model }, options)
+    {
+    }
+
+    /// <summary>Serves one model per named slot.</summary>
+    public GenerationService(IReadOnlyDictionary<string, LanguageModel> models, GenerationServiceOptions? options = null)
     {
         _options = (options ?? new GenerationServiceOptions()).Validated();
-        _current = model;
+        if (models.Count == 0)
+        {
+            throw new ArgumentException("at least one model is needed", nameof(models));
+        }
+        foreach (var (slot, model) in models)
+        {
+            _slots[slot] = model;
+        }
         _worker = new Thread(Run) { IsBackground = true, Name = "spar-generation" };
         _worker.Start();
     }
 
-    /// <summary>The model that new requests use.</summary>
-    public LanguageModel CurrentModel
+    /// <summary>The model that new requests to <see cref="DefaultSlot"/> use.</summary>
+    public LanguageModel CurrentModel => ModelIn(DefaultSlot);
+
+    /// <summary>The model that new requests to <paramref name="slot"/> use.</summary>
+    public LanguageModel ModelIn(string slot)
     {
-        get
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                return _current;
-            }
+            return Slot(slot);
         }
     }
+
+    private LanguageModel Slot(string slot) =>
+        _slots.TryGetValue(slot, out var model) ? model : throw new ArgumentException($"no model in slot '{slot}'", nameof(slot));
 
     /// <summary>Decoding steps run, tokens generated and requests completed since start.</summary>
     public (long Steps, long Tokens, long Completed) Statistics => (Interlocked.Read(ref _steps), Interlocked.Read(ref _tokens), Interlocked.Read(ref _completed));
@@ -65,13 +86,18 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     /// Queues a request on the current model and completes when it finishes. Bad request values throw
     /// <see cref="InvalidOptionsException"/> at once; cancelling removes the row at the next step.
     /// </summary>
-    public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)
+    public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default) =>
+        GenerateAsync(DefaultSlot, request, cancellationToken);
+
+    /// <summary>As <see cref="GenerateAsync(GenerationRequest, CancellationToken)"/>, on the model in <paramref name="slot"/>.</summary>
+    public Task<GenerationResult> GenerateAsync(string slot, GenerationRequest request, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
         var completion = new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
-            var row = BatchDecoder.Prepare(_current, request, _current);
+            var model = Slot(slot);
+            var row = BatchDecoder.Prepare(model, request, model);
             _queue.Enqueue(new Pending(row, completion, cancellationToken));
         }
         _signal.Release();
@@ -82,17 +108,24 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     /// Makes <paramref name="model"/> the model for every request submitted from now on. The returned task
     /// completes when no request uses the previous model any more (then the caller may dispose it).
     /// </summary>
-    public Task SwapModel(LanguageModel model)
+    public Task SwapModel(LanguageModel model) => SwapModel(DefaultSlot, model);
+
+    /// <summary>As <see cref="SwapModel(LanguageModel)"/> for <paramref name="slot"/> (a new slot is created).</summary>
+    public Task SwapModel(string slot, LanguageModel model)
     {
         TaskCompletionSource retired;
         lock (_gate)
         {
-            var previous = _current;
+            if (!_slots.TryGetValue(slot, out var previous))
+            {
+                _slots[slot] = model;
+                return Task.CompletedTask;
+            }
             if (ReferenceEquals(previous, model))
             {
                 return Task.CompletedTask;
             }
-            _current = model;
+            _slots[slot] = model;
             if (!_retiring.TryGetValue(previous, out retired!))
             {
                 retired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -146,7 +179,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                     {
                         _decoders[model] = decoder = new BatchDecoder(model);
                     }
-                    Complete(Safely(live.Select(p => p.Row).ToList(), () => decoder.Admit(live.Select(p => p.Row).ToList()), tokenOf), tokenOf);
+                    Complete(Safely(() => decoder.Admit(live.Select(p => p.Row).ToList()), tokenOf), tokenOf);
                 }
                 pendingByModel.Clear();
                 foreach (var decoder in _decoders.Values.ToList())
@@ -160,7 +193,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                     if (decoder.Count > 0)
                     {
                         var rows = decoder.Count;
-                        var finished = Safely(null, decoder.Step, tokenOf);
+                        var finished = Safely(decoder.Step, tokenOf);
                         Interlocked.Increment(ref _steps);
                         Interlocked.Add(ref _tokens, rows);
                         Complete(finished, tokenOf);
@@ -186,7 +219,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     }
 
     // A failing batch fails its own callers, not the service: the decoder is dropped and rebuilt on demand.
-    private List<BatchDecoder.Row> Safely(List<BatchDecoder.Row>? joining, Func<List<BatchDecoder.Row>> action, Dictionary<BatchDecoder.Row, Pending> tokenOf)
+    private List<BatchDecoder.Row> Safely(Func<List<BatchDecoder.Row>> action, Dictionary<BatchDecoder.Row, Pending> tokenOf)
     {
         try
         {
@@ -204,7 +237,6 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                 p.Completion.TrySetException(e);
             }
             tokenOf.Clear();
-            _ = joining;
             return [];
         }
     }
@@ -239,7 +271,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
             foreach (var (model, retired) in _retiring.ToList())
             {
                 var busy = (_decoders.TryGetValue(model, out var d) && d.Count > 0) || _queue.Any(p => ReferenceEquals(p.Row.Tag, model));
-                if (!busy && !ReferenceEquals(model, _current))
+                if (!busy && !_slots.Values.Any(m => ReferenceEquals(m, model)))
                 {
                     if (_decoders.Remove(model, out var decoder))
                     {

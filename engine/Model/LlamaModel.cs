@@ -51,9 +51,22 @@ internal sealed class LlamaAttention : nn.Module
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
     {
         var (b, t) = (x.shape[0], x.shape[1]);
-        var q = _q.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
-        var k = _k.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
-        var v = _v.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        Tensor q, k, v;
+        if (is_grad_enabled())
+        {
+            // Training: one wide matmul beats three narrow ones; concatenating the weights is cheap next to it.
+            var qkv = nn.functional.linear(x, cat([_q.weight!, _k.weight!, _v.weight!], 0));
+            var (qWidth, kvWidth) = (_heads * _headDim, _kvHeads * _headDim);
+            q = qkv.narrow(-1, 0, qWidth).reshape(b, t, _heads, _headDim).transpose(1, 2);
+            k = qkv.narrow(-1, qWidth, kvWidth).reshape(b, t, _kvHeads, _headDim).transpose(1, 2);
+            v = qkv.narrow(-1, qWidth + kvWidth, kvWidth).reshape(b, t, _kvHeads, _headDim).transpose(1, 2);
+        }
+        else
+        {
+            q = _q.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
+            k = _k.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+            v = _v.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        }
         q = Rotary.Apply(q, cos, sin);
         k = Rotary.Apply(k, cos, sin);
         if (cache is not null)
@@ -85,7 +98,17 @@ internal sealed class LlamaMlp : nn.Module
         register_module("down_proj", _down);
     }
 
-    public Tensor Forward(Tensor x) => _down.forward(nn.functional.silu(_gate.forward(x)) * _up.forward(x));
+    public Tensor Forward(Tensor x)
+    {
+        if (!is_grad_enabled())
+        {
+            return _down.forward(nn.functional.silu(_gate.forward(x)) * _up.forward(x));
+        }
+        // Training: gate and up projections as one matmul (see LlamaAttention).
+        var both = nn.functional.linear(x, cat([_gate.weight!, _up.weight!], 0));
+        var width = both.shape[^1] / 2;
+        return _down.forward(nn.functional.silu(both.narrow(-1, 0, width)) * both.narrow(-1, width, width));
+    }
 }
 
 internal sealed class LlamaDecoderLayer : nn.Module

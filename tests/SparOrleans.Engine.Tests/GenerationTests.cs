@@ -114,3 +114,25 @@ public class GenerationTests
         Assert.Equal(3, ok.TokenIds.Count);
     }
 }
+
+public class GenerationSlotTests
+{
+    [Fact]
+    public async Task GenerateAsync_TwoSlotsConcurrently_EachMatchesItsOwnModel()
+    {
+        using var actor = TestSupport.TinyModel(seed: 11);
+        using var refiner = TestSupport.TinyModel(seed: 12);
+        actor.Version = "actor-v0";
+        refiner.Version = "refiner-v0";
+        var requests = Enumerable.Range(0, 10).Select(i => GenerationRequest.FromUser($"p{i}") with { Seed = i, MaxNewTokens = 5 + i, StopAtEndOfTurn = false }).ToList();
+        var expectedActor = BatchGenerator.Generate(actor, requests);
+        var expectedRefiner = BatchGenerator.Generate(refiner, requests);
+        await using var service = new GenerationService(new Dictionary<string, LanguageModel> { ["actor"] = actor, ["refiner"] = refiner }, new GenerationServiceOptions { Threads = 1 });
+        var a = requests.Select(r => Task.Run(() => service.GenerateAsync("actor", r)));
+        var b = requests.Select(r => Task.Run(() => service.GenerateAsync("refiner", r)));
+        var results = await Task.WhenAll(a.Concat(b));
+        Assert.Equal(expectedActor.Concat(expectedRefiner).Select(r => r.TokenIds), results.Select(r => r.TokenIds));
+        Assert.Equal(10, results.Count(r => r.ModelVersion == "refiner-v0"));
+        await Assert.ThrowsAsync<ArgumentException>(() => service.GenerateAsync("judge", requests[0]));
+    }
+}

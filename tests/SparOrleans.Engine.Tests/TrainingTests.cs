@@ -37,13 +37,17 @@ public class TrainingTests(ITestOutputHelper output)
         var train = combos.Skip(40).Select(c => TestSupport.LettersExample(model, c.N, c.Letter)).ToList();
         var options = new SftOptions
         {
-            LearningRate = 3e-3, Epochs = 60, BatchSize = 32, MicroBatchSize = 32, WarmupSteps = 20,
+            LearningRate = 3e-3, Epochs = 100, BatchSize = 32, MicroBatchSize = 32, WarmupSteps = 20,
             Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1, Seed = 1,
         };
         using var trainer = new SftTrainer(model, options);
         var summary = trainer.Train(train);
         var outputs = BatchGenerator.Generate(model, heldOut.Select(c => Greedy(TestSupport.LettersPrompt(c.N, c.Letter))).ToList());
         var correct = heldOut.Zip(outputs).Count(x => x.Second.Text == new string(x.First.Letter, x.First.N));
+        foreach (var (combo, result) in heldOut.Zip(outputs).Where(x => x.Second.Text != new string(x.First.Letter, x.First.N)))
+        {
+            output.WriteLine($"wrong: {TestSupport.LettersPrompt(combo.N, combo.Letter)} -> {result.Text}");
+        }
         output.WriteLine($"steps {summary.Steps}, loss {summary.LastMetrics["loss"]:F4}, held-out {correct}/{heldOut.Count}, {clock.Elapsed.TotalSeconds:F1}s, {summary.TokensSeen / summary.Elapsed.TotalSeconds:F0} tok/s");
         Assert.True(correct >= 0.95 * heldOut.Count, $"held-out exact match {correct}/{heldOut.Count}");
     }

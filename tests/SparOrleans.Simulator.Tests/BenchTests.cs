@@ -1,0 +1,62 @@
+using System.Text.Json;
+
+namespace SparOrleans.Simulator.Tests;
+
+/// <summary>A fact that runs only when SPAR_BENCH names a configuration (default, quick): minutes of CPU, not for CI.</summary>
+public sealed class BenchFactAttribute : FactAttribute
+{
+    public BenchFactAttribute()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SPAR_BENCH")))
+        {
+            Skip = "set SPAR_BENCH=default|quick (and optionally SPAR_BENCH_OUT=dir) to measure the bootstrap";
+        }
+    }
+}
+
+public class BenchTests
+{
+    /// <summary>
+    /// Measures the bootstrap and evaluation of M_0/R_0: <c>SPAR_BENCH=default dotnet test tests/SparOrleans.Simulator.Tests
+    /// -c Release --filter Category=Bench</c>; the report is written as JSON to SPAR_BENCH_OUT/bench.json, progress to
+    /// SPAR_BENCH_OUT/progress.log. SPAR_BENCH_REFINER_INIT=fresh measures a fresh R_0 instead of one from M_0;
+    /// SPAR_BENCH_ACTOR=dir reuses an M_0 from an earlier bench.
+    /// </summary>
+    [BenchFact]
+    [Trait("Category", "Bench")]
+    public async Task Bench_Configured_WritesReport()
+    {
+        var name = Environment.GetEnvironmentVariable("SPAR_BENCH")!;
+        var options = name switch
+        {
+            "quick" => SimulatorOptions.Quick,
+            "tiny" => SimulatorOptions.Tiny,
+            _ => SimulatorOptions.Default,
+        };
+        if (Environment.GetEnvironmentVariable("SPAR_BENCH_REFINER_INIT") == "fresh")
+        {
+            options = options with { RefinerInit = RefinerInit.Fresh };
+        }
+        var outDir = Environment.GetEnvironmentVariable("SPAR_BENCH_OUT") ?? TestPaths.TempDir();
+        Directory.CreateDirectory(outDir);
+        var log = Path.Combine(outDir, "progress.log");
+        var last = "";
+        var progress = new SynchronousProgress<StepProgress>(p =>
+        {
+            var line = $"{DateTime.UtcNow:HH:mm:ss} {p.Phase} {p.Done}/{p.Total} {p.Loss:G4}";
+            if (p.Done == p.Total || p.Done % 10 == 0 || p.Phase != last)
+            {
+                lock (log)
+                {
+                    File.AppendAllText(log, line + "\n");
+                }
+            }
+            last = p.Phase;
+        });
+        var report = await SimulatorBench.RunAsync(options, outDir, progress, default, Environment.GetEnvironmentVariable("SPAR_BENCH_ACTOR"));
+        var json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
+        File.WriteAllText(Path.Combine(outDir, "bench.json"), json);
+        Assert.InRange(report.Evaluation.Actor.PromptStrict, 0, 1);
+        Assert.True(Directory.Exists(report.Actor.ModelDir) && Directory.Exists(report.Refiner.ModelDir));
+    }
+}
