@@ -40,6 +40,7 @@ public static class BenchCommand
             return ExitCodes.Success;
         });
         bench.Subcommands.Add(engine);
+        bench.Subcommands.Add(BenchSearchCommand.Create(stdout, stderr));
         return bench;
     }
 

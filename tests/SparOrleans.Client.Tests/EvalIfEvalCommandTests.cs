@@ -1,6 +1,8 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 
+using static SparOrleans.Client.Tests.SparInvocation;
+
 namespace SparOrleans.Client.Tests;
 
 /// <summary><c>spar eval ifeval</c>: parse → effect, through <see cref="SparCli.InvokeAsync"/>.</summary>
@@ -29,19 +31,11 @@ public class EvalIfEvalCommandTests
         return (dir, input, resp);
     }
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await SparCli.InvokeAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public async Task IfEval_FormatJson_PrintsExactlyTheFourFractions()
     {
         var (_, input, responses) = Files();
-        var (code, stdout, _) = await Run("eval", "ifeval", "--input", input, "--responses", responses, "--format", "json");
+        var (code, stdout, _) = await Spar("eval", "ifeval", "--input", input, "--responses", responses, "--format", "json");
         Assert.Equal(ExitCodes.Success, code);
         using var doc = JsonDocument.Parse(stdout);
         Assert.Equal(["prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose"],
@@ -57,7 +51,7 @@ public class EvalIfEvalCommandTests
     public async Task IfEval_TextFormat_PrintsAccuraciesAndPerTypeTable()
     {
         var (_, input, responses) = Files();
-        var (code, stdout, _) = await Run("eval", "ifeval", "--input", input, "--responses", responses);
+        var (code, stdout, _) = await Spar("eval", "ifeval", "--input", input, "--responses", responses);
         Assert.Equal(ExitCodes.Success, code);
         Assert.Contains("prompt-level strict:       0.5000", stdout);
         Assert.Contains("instruction-level loose:   1.0000", stdout);
@@ -70,7 +64,7 @@ public class EvalIfEvalCommandTests
     {
         var (dir, input, responses) = Files();
         var outDir = Path.Combine(dir, "results");
-        var (code, stdout, stderr) = await Run("eval", "ifeval", "--input", input, "--responses", responses, "--output", outDir, "--format", "json");
+        var (code, stdout, stderr) = await Spar("eval", "ifeval", "--input", input, "--responses", responses, "--output", outDir, "--format", "json");
         Assert.Equal(ExitCodes.Success, code);
         Assert.Contains("wrote", stderr);
         Assert.DoesNotContain("wrote", stdout);
@@ -86,7 +80,7 @@ public class EvalIfEvalCommandTests
     public async Task IfEval_MalformedResponseLine_ExitsTwoNamingLine()
     {
         var (_, input, responses) = Files("{\"prompt\": \"Write without commas.\", \"response\": \"x\"}\n{\"prompt\": oops}");
-        var (code, stdout, stderr) = await Run("eval", "ifeval", "--input", input, "--responses", responses);
+        var (code, stdout, stderr) = await Spar("eval", "ifeval", "--input", input, "--responses", responses);
         Assert.Equal(ExitCodes.UserError, code);
         Assert.StartsWith("error: ", stderr);
         Assert.Contains(responses + ":2: malformed JSON", stderr);
@@ -97,7 +91,7 @@ public class EvalIfEvalCommandTests
     public async Task IfEval_MissingPrompt_ExitsTwoNamingPrompt()
     {
         var (_, input, responses) = Files("{\"prompt\": \"Write without commas.\", \"response\": \"x\"}");
-        var (code, _, stderr) = await Run("eval", "ifeval", "--input", input, "--responses", responses);
+        var (code, _, stderr) = await Spar("eval", "ifeval", "--input", input, "--responses", responses);
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("Quote it and say hi.", stderr);
     }
@@ -105,7 +99,7 @@ public class EvalIfEvalCommandTests
     [Fact]
     public async Task IfEval_MissingRequiredOption_ExitsNonZero()
     {
-        var (code, _, stderr) = await Run("eval", "ifeval", "--input", "x.jsonl");
+        var (code, _, stderr) = await Spar("eval", "ifeval", "--input", "x.jsonl");
         Assert.NotEqual(ExitCodes.Success, code);
         Assert.Contains("--responses", stderr);
     }
@@ -113,7 +107,7 @@ public class EvalIfEvalCommandTests
     [Fact]
     public async Task Eval_Help_ListsIfEvalSubcommand()
     {
-        var (code, stdout, _) = await Run("eval", "--help");
+        var (code, stdout, _) = await Spar("eval", "--help");
         Assert.Equal(ExitCodes.Success, code);
         Assert.Contains("ifeval", stdout);
     }
@@ -130,7 +124,7 @@ public class EvalIfEvalCommandTests
             var prompt = JsonDocument.Parse(l).RootElement.GetProperty("prompt").GetString();
             return JsonSerializer.Serialize(new { prompt, response = prompt });
         }));
-        var (code, stdout, _) = await Run("eval", "ifeval", "--input", input, "--responses", responses, "--output", dir, "--format", "json");
+        var (code, stdout, _) = await Spar("eval", "ifeval", "--input", input, "--responses", responses, "--output", dir, "--format", "json");
         Assert.Equal(ExitCodes.Success, code);
         var result = JsonDocument.Parse(stdout).RootElement;
         Assert.InRange(result.GetProperty("prompt_strict").GetDouble(), 0.2, 0.3);

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 
+using static SparOrleans.Client.Tests.SparInvocation;
+
 namespace SparOrleans.Client.Tests;
 
 public sealed class RunCommandsTests : IDisposable
@@ -15,18 +17,10 @@ public sealed class RunCommandsTests : IDisposable
         }
     }
 
-    private static async Task<(int Code, string Out, string Err)> SparAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await SparCli.InvokeAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public async Task Run_TinyPresetOneIteration_CompletesAndIsListedWithSummary()
     {
-        var (code, output, error) = await SparAsync("run", "--preset", "tiny", "--iterations", "1", "--run-id", "cli-tiny", "--home", _home, "--format", "json");
+        var (code, output, error) = await Spar("run", "--preset", "tiny", "--iterations", "1", "--run-id", "cli-tiny", "--home", _home, "--format", "json");
         Assert.True(code == ExitCodes.Success, $"exit {code}: {error}");
 
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_home, "cli-tiny", "summary.json")));
@@ -46,7 +40,7 @@ public sealed class RunCommandsTests : IDisposable
         using var printed = JsonDocument.Parse(output);
         Assert.Equal("completed", printed.RootElement.GetProperty("status").GetString(), ignoreCase: true);
 
-        var (listCode, list, _) = await SparAsync("list", "--home", _home, "--format", "json");
+        var (listCode, list, _) = await Spar("list", "--home", _home, "--format", "json");
         Assert.Equal(ExitCodes.Success, listCode);
         using var runs = JsonDocument.Parse(list);
         var run = Assert.Single(runs.RootElement.EnumerateArray());
@@ -55,7 +49,7 @@ public sealed class RunCommandsTests : IDisposable
         Assert.Equal(2, run.GetProperty("iteration").GetInt32());
         Assert.True(run.TryGetProperty("created", out _));
 
-        var (statusCode, status, _) = await SparAsync("status", "cli-tiny", "--home", _home);
+        var (statusCode, status, _) = await Spar("status", "cli-tiny", "--home", _home);
         Assert.Equal(ExitCodes.Success, statusCode);
         Assert.Contains("cli-tiny: completed", status);
     }
@@ -66,7 +60,7 @@ public sealed class RunCommandsTests : IDisposable
     [InlineData("--run-id", "../escape", "Run id '../escape'")]
     public async Task Run_BadValue_ExitsWithUserErrorNamingIt(string option, string value, string message)
     {
-        var (code, _, error) = await SparAsync("run", option, value, "--home", _home);
+        var (code, _, error) = await Spar("run", option, value, "--home", _home);
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains(message, error);
         Assert.DoesNotContain("   at ", error);
@@ -75,7 +69,7 @@ public sealed class RunCommandsTests : IDisposable
     [Fact]
     public async Task Resume_UnknownRun_ExitsWithUserErrorPointingToList()
     {
-        var (code, _, error) = await SparAsync("resume", "nope", "--home", _home);
+        var (code, _, error) = await Spar("resume", "nope", "--home", _home);
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("spar list", error);
     }
@@ -83,10 +77,10 @@ public sealed class RunCommandsTests : IDisposable
     [Fact]
     public async Task ListAndStatus_NoRuns_SayHowToStart()
     {
-        var (listCode, list, _) = await SparAsync("list", "--home", _home, "--format", "json");
+        var (listCode, list, _) = await Spar("list", "--home", _home, "--format", "json");
         Assert.Equal(ExitCodes.Success, listCode);
         Assert.Equal("[]", list.Trim());
-        var (statusCode, _, error) = await SparAsync("status", "--home", _home);
+        var (statusCode, _, error) = await Spar("status", "--home", _home);
         Assert.Equal(ExitCodes.UserError, statusCode);
         Assert.Contains("spar run", error);
     }

@@ -1,18 +1,12 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 
+using static SparOrleans.Client.Tests.SparInvocation;
+
 namespace SparOrleans.Client.Tests;
 
 public class SearchSimulateCommandTests
 {
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await SparCli.InvokeAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Theory]
     [InlineData("bfs", 15)]
     [InlineData("dfs", 15)]
@@ -21,7 +15,7 @@ public class SearchSimulateCommandTests
     [InlineData("best-of-n", 15)]
     public async Task Simulate_JsonFormat_PrintsOneObjectWithTheRequiredKeys(string policy, int bound)
     {
-        var (code, stdout, _) = await RunAsync("search", "simulate", "--policy", policy, "--refiner-accuracy", "0.5", "--n", "200", "--seed", "3", "--format", "json");
+        var (code, stdout, _) = await Spar("search", "simulate", "--policy", policy, "--refiner-accuracy", "0.5", "--n", "200", "--seed", "3", "--format", "json");
 
         Assert.Equal(ExitCodes.Success, code);
         var json = JsonDocument.Parse(stdout).RootElement;
@@ -35,7 +29,7 @@ public class SearchSimulateCommandTests
     [Fact]
     public async Task Simulate_AlwaysRightRefiner_SucceedsForEveryRootWithOneLevel()
     {
-        var (code, stdout, _) = await RunAsync("search", "simulate", "--policy", "dfs", "--refiner-accuracy", "1", "--n", "50", "--format", "json");
+        var (code, stdout, _) = await Spar("search", "simulate", "--policy", "dfs", "--refiner-accuracy", "1", "--n", "50", "--format", "json");
 
         Assert.Equal(ExitCodes.Success, code);
         var json = JsonDocument.Parse(stdout).RootElement;
@@ -46,8 +40,8 @@ public class SearchSimulateCommandTests
     [Fact]
     public async Task Simulate_SameSeed_PrintsTheSameResult()
     {
-        var first = await RunAsync("search", "simulate", "--policy", "bfs", "--refiner-accuracy", "0.3", "--n", "100", "--seed", "9", "--format", "json");
-        var second = await RunAsync("search", "simulate", "--policy", "bfs", "--refiner-accuracy", "0.3", "--n", "100", "--seed", "9", "--format", "json");
+        var first = await Spar("search", "simulate", "--policy", "bfs", "--refiner-accuracy", "0.3", "--n", "100", "--seed", "9", "--format", "json");
+        var second = await Spar("search", "simulate", "--policy", "bfs", "--refiner-accuracy", "0.3", "--n", "100", "--seed", "9", "--format", "json");
 
         Assert.Equal(first.Out, second.Out);
     }
@@ -55,7 +49,7 @@ public class SearchSimulateCommandTests
     [Fact]
     public async Task Simulate_TextFormat_PrintsAHumanLine()
     {
-        var (code, stdout, _) = await RunAsync("search", "simulate", "--policy", "greedy", "--n", "20");
+        var (code, stdout, _) = await Spar("search", "simulate", "--policy", "greedy", "--n", "20");
 
         Assert.Equal(ExitCodes.Success, code);
         Assert.StartsWith("greedy: success ", stdout);
@@ -67,7 +61,7 @@ public class SearchSimulateCommandTests
     [InlineData("--n", "0", "n must be at least 1 (got 0)")]
     public async Task Simulate_OutOfRangeValue_ExitsTwoWithOneLineError(string option, string value, string message)
     {
-        var (code, stdout, stderr) = await RunAsync("search", "simulate", option, value, "--format", "json");
+        var (code, stdout, stderr) = await Spar("search", "simulate", option, value, "--format", "json");
 
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Equal("", stdout);
@@ -78,7 +72,7 @@ public class SearchSimulateCommandTests
     [Fact]
     public async Task Simulate_UnknownPolicy_ExitsTwoNamingTheChoices()
     {
-        var (code, stdout, stderr) = await RunAsync("search", "simulate", "--policy", "astar");
+        var (code, stdout, stderr) = await Spar("search", "simulate", "--policy", "astar");
 
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Equal("", stdout);

@@ -2,22 +2,16 @@ using System.Text.Json.Nodes;
 using SparOrleans.Client.Cli;
 using SparOrleans.Verifiers.IfEval.Scoring;
 
+using static SparOrleans.Client.Tests.SparInvocation;
+
 namespace SparOrleans.Client.Tests;
 
 public class WorldSampleCommandTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await SparCli.InvokeAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public async Task Sample_Jsonl_PrintsOneIfEvalLikeObjectPerLine()
     {
-        var (code, output, _) = await Run("world", "sample", "--n", "6", "--seed", "3", "--split", "train", "--format", "jsonl");
+        var (code, output, _) = await Spar("world", "sample", "--n", "6", "--seed", "3", "--split", "train", "--format", "jsonl");
 
         Assert.Equal(ExitCodes.Success, code);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -38,9 +32,9 @@ public class WorldSampleCommandTests
     [Fact]
     public async Task Sample_SameSeed_SameOutput_DifferentSeed_DifferentOutput()
     {
-        var a = await Run("world", "sample", "--n", "4", "--seed", "9", "--format", "jsonl");
-        var b = await Run("world", "sample", "--n", "4", "--seed", "9", "--format", "jsonl");
-        var c = await Run("world", "sample", "--n", "4", "--seed", "10", "--format", "jsonl");
+        var a = await Spar("world", "sample", "--n", "4", "--seed", "9", "--format", "jsonl");
+        var b = await Spar("world", "sample", "--n", "4", "--seed", "9", "--format", "jsonl");
+        var c = await Spar("world", "sample", "--n", "4", "--seed", "10", "--format", "jsonl");
 
         Assert.Equal(a.Out, b.Out);
         Assert.NotEqual(a.Out, c.Out);
@@ -49,7 +43,7 @@ public class WorldSampleCommandTests
     [Fact]
     public async Task Sample_HeldOutAtLevel_EveryPromptHasThatLevel()
     {
-        var (code, output, _) = await Run("world", "sample", "--n", "5", "--split", "heldout", "--level", "4", "--format", "jsonl");
+        var (code, output, _) = await Spar("world", "sample", "--n", "5", "--split", "heldout", "--level", "4", "--format", "jsonl");
 
         Assert.Equal(ExitCodes.Success, code);
         Assert.All(output.Split('\n', StringSplitOptions.RemoveEmptyEntries), line =>
@@ -63,7 +57,7 @@ public class WorldSampleCommandTests
     [Fact]
     public async Task Sample_Text_ShowsPromptIdsAndTeacherAnswer()
     {
-        var (code, output, _) = await Run("world", "sample", "--n", "2", "--task", "letter_copies");
+        var (code, output, _) = await Spar("world", "sample", "--n", "2", "--task", "letter_copies");
 
         Assert.Equal(ExitCodes.Success, code);
         Assert.Contains("prompt: Write ", output);
@@ -78,7 +72,7 @@ public class WorldSampleCommandTests
     [InlineData("--task", "poem", "--task must be one of")]
     public async Task Sample_BadValue_ExitsTwoWithOneClearError(string option, string value, string message)
     {
-        var (code, output, error) = await Run("world", "sample", option, value);
+        var (code, output, error) = await Spar("world", "sample", option, value);
 
         Assert.Equal(ExitCodes.UserError, code);
         Assert.StartsWith("error: ", error);
@@ -89,7 +83,7 @@ public class WorldSampleCommandTests
     [Fact]
     public async Task Sample_LevelTheTaskCannotHave_ExitsTwo()
     {
-        var (code, _, error) = await Run("world", "sample", "--task", "letter_copies", "--level", "3");
+        var (code, _, error) = await Spar("world", "sample", "--task", "letter_copies", "--level", "3");
 
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("cannot have --level 3", error);
@@ -98,7 +92,7 @@ public class WorldSampleCommandTests
     [Fact]
     public async Task Stats_Json_ReportsFullAgreementAndBothSimilarities()
     {
-        var (code, output, _) = await Run("world", "stats", "--n", "60", "--seed", "2", "--format", "json");
+        var (code, output, _) = await Spar("world", "stats", "--n", "60", "--seed", "2", "--format", "json");
 
         Assert.Equal(ExitCodes.Success, code);
         var obj = JsonNode.Parse(output)!.AsObject();
@@ -114,7 +108,7 @@ public class WorldSampleCommandTests
         var path = Path.Combine(Path.GetTempPath(), $"world-bench-{Guid.NewGuid():N}.jsonl");
         try
         {
-            var (code, _, error) = await Run("world", "benchmark", "--n", "20", "--output", path);
+            var (code, _, error) = await Spar("world", "benchmark", "--n", "20", "--output", path);
 
             Assert.Equal(ExitCodes.Success, code);
             Assert.Contains("wrote 20 held-out prompts", error);
