@@ -9,12 +9,13 @@ using SparOrleans.World.Composition;
 namespace SparOrleans.Simulator;
 
 /// <summary>What a bootstrap step produced: the model directory, its data, the training it took.</summary>
+/// <param name="FinalLoss">The last step's loss; null when no step ran (every value stays JSON-serialisable).</param>
 /// <param name="Counts">Data counts by name (e.g. <c>examples</c>, <c>own_yes</c>, <c>teacher_no</c>, <c>refinements</c>).</param>
 public sealed record BootstrapResult(
     string ModelDir,
     int Examples,
     int Steps,
-    double FinalLoss,
+    double? FinalLoss,
     double DataSeconds,
     double TrainSeconds,
     double SampleSeconds,
@@ -122,7 +123,8 @@ public static class Bootstrap
         return trainer.Train(sequences, StepProgress.Training(progress, phase), cancellationToken);
     }
 
-    internal static double Loss(TrainingSummary summary) => summary.LastMetrics.TryGetValue("loss", out var loss) ? loss : double.NaN;
+    internal static double? Loss(TrainingSummary summary) =>
+        summary.LastMetrics.TryGetValue("loss", out var loss) && double.IsFinite(loss) ? loss : null;
 
     /// <summary>Saves into a sibling temporary directory, then moves it into place: never a half-written model.</summary>
     internal static void SaveAtomically(LanguageModel model, string directory, Action<string>? alsoWrite = null)

@@ -13,6 +13,7 @@ namespace SparOrleans.Simulator;
 /// What one training step between iterations did. <paramref name="Copied"/> is true when there was no data and
 /// the model was copied unchanged (<paramref name="Message"/> says so). <paramref name="MetricsPath"/> is the
 /// JSONL of per-step metrics (TRL names) inside the new model directory; null when nothing was trained.
+/// Non-finite metric values are left out of <paramref name="LastMetrics"/> so the record serialises as JSON.
 /// </summary>
 public sealed record TrainingStepResult(
     string ModelDir,
@@ -97,7 +98,8 @@ public static class IterationTraining
             var summary = train(model, Path.Combine(temp, MetricsFile));
             ModelCheckpoint.Save(model, temp);
             Bootstrap.ReplaceDirectory(temp, full);
-            return new TrainingStepResult(newDir, count, summary.Steps, summary.LastMetrics, false, Path.Combine(full, MetricsFile),
+            var metrics = summary.LastMetrics.Where(kv => double.IsFinite(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value);
+            return new TrainingStepResult(newDir, count, summary.Steps, metrics, false, Path.Combine(full, MetricsFile),
                 clock.Elapsed.TotalSeconds, $"{what}: {summary.Steps} steps on {count} examples, loss {Bootstrap.Loss(summary):G4}");
         }, cancellationToken);
 }

@@ -22,7 +22,7 @@ public static class SimulatorBench
         var refinerDir = Path.Combine(workDir, "refiner-0");
         var actor = existingActorDir is null
             ? await Bootstrap.TrainActorAsync(options, actorDir, progress, cancellationToken).ConfigureAwait(false)
-            : new BootstrapResult(actorDir, 0, 0, double.NaN, 0, 0, 0, new Dictionary<string, int> { ["reused"] = 1 });
+            : new BootstrapResult(actorDir, 0, 0, null, 0, 0, 0, new Dictionary<string, int> { ["reused"] = 1 });
         var refiner = await Bootstrap.TrainRefinerAsync(options, actorDir, refinerDir, progress, cancellationToken).ConfigureAwait(false);
         var evaluation = await Evaluation.EvaluateAsync(actorDir, refinerDir, options, progress, cancellationToken).ConfigureAwait(false);
         return new BenchReport(actor, refiner, evaluation, clock.Elapsed.TotalSeconds);
