@@ -14,13 +14,13 @@ public sealed class SimulatorWorkshop : IModelWorkshop
     public async Task<StepReport> BootstrapActorAsync(RunSpec spec, string actorDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
     {
         var result = await Bootstrap.TrainActorAsync(RunOptions.Of(spec), actorDirectory, Adapt(progress), cancellationToken);
-        return new StepReport(result.TotalSeconds, result.Steps, new Dictionary<string, double> { ["loss"] = result.FinalLoss }, $"M_0: {result.Examples} teacher answers");
+        return new StepReport(result.TotalSeconds, result.Steps, LossOf(result), $"M_0: {result.Examples} teacher answers");
     }
 
     public async Task<StepReport> BootstrapRefinerAsync(RunSpec spec, string actorDirectory, string refinerDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
     {
         var result = await Bootstrap.TrainRefinerAsync(RunOptions.Of(spec), actorDirectory, refinerDirectory, Adapt(progress), cancellationToken);
-        return new StepReport(result.TotalSeconds, result.Steps, new Dictionary<string, double> { ["loss"] = result.FinalLoss }, $"R_0: {result.Examples} judgments and refinements");
+        return new StepReport(result.TotalSeconds, result.Steps, LossOf(result), $"R_0: {result.Examples} judgments and refinements");
     }
 
     public async Task<StepReport> TrainActorAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<DpoPair> pairs, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
@@ -45,6 +45,9 @@ public sealed class SimulatorWorkshop : IModelWorkshop
             new JudgeScores(report.Judgment.Greedy.Accuracy, report.Judgment.Greedy.F1),
             clock.Elapsed.TotalSeconds);
     }
+
+    private static IReadOnlyDictionary<string, double> LossOf(BootstrapResult result) =>
+        result.FinalLoss is { } loss ? new Dictionary<string, double> { ["loss"] = loss } : new Dictionary<string, double>();
 
     private static IProgress<StepProgress> Adapt(IProgress<StepProgressInfo> progress) =>
         new Relay(p => progress.Report(new StepProgressInfo(p.Phase, p.Done, p.Total, p.Loss)));
