@@ -32,12 +32,7 @@ public sealed class DpoTrainer : IDisposable
 
     public int Step => _loop.Step;
 
-    public int TotalSteps(int count)
-    {
-        var perEpoch = (count + _options.BatchSize - 1) / _options.BatchSize;
-        var total = perEpoch * _options.Epochs;
-        return _options.MaxSteps > 0 ? Math.Min(total, _options.MaxSteps) : total;
-    }
+    public int TotalSteps(int count) => _options.TotalSteps(count);
 
     private (TrainingSequence Chosen, TrainingSequence Rejected) Encode(DpoPair pair) =>
         (TrainingSequence.FromChat(_model.Template, pair.Prompt, pair.Chosen), TrainingSequence.FromChat(_model.Template, pair.Prompt, pair.Rejected));

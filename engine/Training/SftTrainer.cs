@@ -27,12 +27,7 @@ public sealed class SftTrainer : IDisposable
     public int Step => _loop.Step;
 
     /// <summary>Optimizer steps a run over <paramref name="count"/> examples takes in total.</summary>
-    public int TotalSteps(int count)
-    {
-        var perEpoch = (count + _options.BatchSize - 1) / _options.BatchSize;
-        var total = perEpoch * _options.Epochs;
-        return _options.MaxSteps > 0 ? Math.Min(total, _options.MaxSteps) : total;
-    }
+    public int TotalSteps(int count) => _options.TotalSteps(count);
 
     /// <summary>
     /// Trains until the schedule's last step (or <paramref name="stopAtStep"/>, to checkpoint part way; a resumed

@@ -71,6 +71,14 @@ public abstract record TrainingOptions : IValidatedOptions
     /// <summary>Write metrics every this many steps (default 1).</summary>
     public int LogEvery { get; init; } = 1;
 
+    /// <summary>Optimizer steps a run over <paramref name="count"/> examples takes: epochs of batches, capped by <see cref="MaxSteps"/> when set.</summary>
+    public int TotalSteps(int count)
+    {
+        var perEpoch = (count + BatchSize - 1) / BatchSize;
+        var total = perEpoch * Epochs;
+        return MaxSteps > 0 ? Math.Min(total, MaxSteps) : total;
+    }
+
     public virtual IEnumerable<string> Problems() => new ProblemList()
         .Require(LearningRate > 0 && LearningRate <= 1, $"learning_rate must be in (0, 1] (got {LearningRate})")
         .Positive("epochs", Epochs)
