@@ -59,4 +59,24 @@ public class BenchTests
         Assert.InRange(report.Evaluation.Actor.PromptStrict, 0, 1);
         Assert.True(Directory.Exists(report.Actor.ModelDir) && Directory.Exists(report.Refiner.ModelDir));
     }
+
+    /// <summary>
+    /// The actor's held-out score alone for an existing model: <c>SPAR_BENCH=default SPAR_BENCH_ACTOR=DIR
+    /// dotnet test ... --filter Category=BenchActor</c>; writes SPAR_BENCH_OUT/actor-eval.json.
+    /// </summary>
+    [BenchFact]
+    [Trait("Category", "BenchActor")]
+    public async Task BenchActor_ExistingModel_WritesScore()
+    {
+        var options = Environment.GetEnvironmentVariable("SPAR_BENCH") == "quick" ? SimulatorOptions.Quick : SimulatorOptions.Default;
+        var actorDir = Environment.GetEnvironmentVariable("SPAR_BENCH_ACTOR") ?? throw new InvalidOperationException("set SPAR_BENCH_ACTOR");
+        var outDir = Environment.GetEnvironmentVariable("SPAR_BENCH_OUT") ?? TestPaths.TempDir();
+        await using var runner = ModelRunner.Load(actorDir, options);
+        var (score, answers) = await Evaluation.EvaluateActorAsync(runner, options);
+        var prompts = Evaluation.HeldOutPrompts(options.HeldOutCount, options.HeldOutSeed);
+        var samples = prompts.Take(5).Select((p, i) => new { prompt = p.Text, answer = answers[i], follows = p.Follows(answers[i]) });
+        File.WriteAllText(Path.Combine(outDir, "actor-eval.json"),
+            JsonSerializer.Serialize(new { score, samples }, new JsonSerializerOptions { WriteIndented = true }));
+        Assert.Equal(options.HeldOutCount, score.Prompts);
+    }
 }
