@@ -47,34 +47,12 @@ public sealed class DpoTrainer : IDisposable
         }
         var encoded = pairs.Select(Encode).ToList();
         EnsureReference(encoded);
-        var total = TotalSteps(pairs.Count);
-        var end = Math.Min(total, stopAtStep ?? total);
-        var perEpoch = (pairs.Count + _options.BatchSize - 1) / _options.BatchSize;
         var lengths = encoded.Select(e => Math.Max(e.Chosen.Tokens.Length, e.Rejected.Tokens.Length)).ToList();
-        var clock = Stopwatch.StartNew();
-        long tokens = 0;
-        IReadOnlyDictionary<string, double> last = new Dictionary<string, double>();
         _model.Network.train();
-        while (_loop.Step < end)
-        {
-            var epoch = _loop.Step / perEpoch;
-            var batches = Batching.EpochBatches(lengths, _options.BatchSize, _options.BucketBatches, _options.Seed, epoch);
-            for (var b = _loop.Step % perEpoch; b < batches.Count && _loop.Step < end; b++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var metrics = Pass(encoded, batches[b], train: true);
-                tokens += batches[b].Sum(i => (long)encoded[i].Chosen.Tokens.Length + encoded[i].Rejected.Tokens.Length);
-                var (norm, lr) = _loop.ApplyGradients(total);
-                metrics["grad_norm"] = norm;
-                metrics["learning_rate"] = lr;
-                last = metrics;
-                var epochValue = (double)_loop.Step / perEpoch;
-                _loop.WriteMetrics(epochValue, metrics);
-                progress?.Report(new TrainingProgress(_loop.Step, total, epochValue, metrics));
-            }
-        }
+        var summary = _loop.RunEpochs(lengths, stopAtStep, progress, cancellationToken, batch =>
+            (Pass(encoded, batch, train: true), batch.Sum(i => (long)encoded[i].Chosen.Tokens.Length + encoded[i].Rejected.Tokens.Length)));
         _model.Network.eval();
-        return new TrainingSummary(_loop.Step, last, clock.Elapsed, tokens);
+        return summary;
     }
 
     /// <summary>DPO metrics of the current policy over all pairs, without updating it.</summary>

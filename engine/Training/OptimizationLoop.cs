@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -100,6 +101,41 @@ internal sealed class OptimizationLoop : IDisposable
     public void ZeroGrad() => _optimizer.zero_grad();
 
     /// <summary>Appends one JSONL line: step, epoch, then the metrics in insertion order.</summary>
+    /// <summary>
+    /// The epoch loop both trainers share: length-bucketed batches per epoch (resuming mid-epoch at <see cref="Step"/>
+    /// with the same order), one optimizer step per batch, metrics logged and progress reported after each.
+    /// <paramref name="step"/> runs forward/backward on a batch (indices into the data) and returns its metrics and
+    /// token count; gradient norm and learning rate are added here.
+    /// </summary>
+    public TrainingSummary RunEpochs(IReadOnlyList<int> lengths, int? stopAtStep, IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken, Func<int[], (Dictionary<string, double> Metrics, long Tokens)> step)
+    {
+        var total = _options.TotalSteps(lengths.Count);
+        var end = Math.Min(total, stopAtStep ?? total);
+        var perEpoch = (lengths.Count + _options.BatchSize - 1) / _options.BatchSize;
+        var clock = Stopwatch.StartNew();
+        long tokens = 0;
+        IReadOnlyDictionary<string, double> last = new Dictionary<string, double>();
+        while (Step < end)
+        {
+            var batches = Batching.EpochBatches(lengths, _options.BatchSize, _options.BucketBatches, _options.Seed, Step / perEpoch);
+            for (var b = Step % perEpoch; b < batches.Count && Step < end; b++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var (metrics, count) = step(batches[b]);
+                tokens += count;
+                var (norm, lr) = ApplyGradients(total);
+                metrics["grad_norm"] = norm;
+                metrics["learning_rate"] = lr;
+                last = metrics;
+                var epoch = (double)Step / perEpoch;
+                WriteMetrics(epoch, metrics);
+                progress?.Report(new TrainingProgress(Step, total, epoch, metrics));
+            }
+        }
+        return new TrainingSummary(Step, last, clock.Elapsed, tokens);
+    }
+
     public void WriteMetrics(double epoch, IReadOnlyDictionary<string, double> metrics)
     {
         if (_options.MetricsPath is not { } path || Step % _options.LogEvery != 0)

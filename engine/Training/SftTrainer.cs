@@ -42,33 +42,15 @@ public sealed class SftTrainer : IDisposable
         }
         var input = _options.InputLossWeight;
         var sequences = input == 0 ? data : data.Select(s => WithInputWeight(s, (float)input)).ToList();
-        var total = TotalSteps(data.Count);
-        var end = Math.Min(total, stopAtStep ?? total);
         var lengths = sequences.Select(s => s.Tokens.Length).ToList();
-        var perEpoch = (data.Count + _options.BatchSize - 1) / _options.BatchSize;
-        var clock = Stopwatch.StartNew();
-        long tokens = 0;
-        IReadOnlyDictionary<string, double> last = new Dictionary<string, double>();
         _model.Network.train();
-        while (_loop.Step < end)
+        var summary = _loop.RunEpochs(lengths, stopAtStep, progress, cancellationToken, batch =>
         {
-            var epoch = _loop.Step / perEpoch;
-            var batches = Batching.EpochBatches(lengths, _options.BatchSize, _options.BucketBatches, _options.Seed, epoch);
-            for (var b = _loop.Step % perEpoch; b < batches.Count && _loop.Step < end; b++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var batch = batches[b].Select(i => sequences[i]).ToList();
-                var (loss, count) = StepOn(batch);
-                tokens += count;
-                var (norm, lr) = _loop.ApplyGradients(total);
-                last = new Dictionary<string, double> { ["loss"] = loss, ["grad_norm"] = norm, ["learning_rate"] = lr };
-                var epochValue = (double)_loop.Step / perEpoch;
-                _loop.WriteMetrics(epochValue, last);
-                progress?.Report(new TrainingProgress(_loop.Step, total, epochValue, last));
-            }
-        }
+            var (loss, tokens) = StepOn(batch.Select(i => sequences[i]).ToList());
+            return (new Dictionary<string, double> { ["loss"] = loss }, tokens);
+        });
         _model.Network.eval();
-        return new TrainingSummary(_loop.Step, last, clock.Elapsed, tokens);
+        return summary;
     }
 
     // Forward/backward over micro-batches; returns the batch's weighted mean loss and its real-token count.
