@@ -10,16 +10,15 @@ public static class SparCli
     public static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("spar: SPaR self-play (actor + refiner, tree-search refinement, DPO/RFT) on Orleans.");
-        foreach (var command in new[]
-                 {
-                     RunCommands.Create(stdout, stderr),
-                 }.SelectMany(c => c).Concat(new[]
-                 {
-                     EvalCommand.Create(stdout, stderr),
-                     WorldCommand.Create(stdout, stderr),
-                     SearchCommand.Create(stdout, stderr),
-                     BenchCommand.Create(stdout, stderr),
-                 }))
+        IEnumerable<Command> commands =
+        [
+            .. RunCommands.Create(stdout, stderr),
+            EvalCommand.Create(stdout, stderr),
+            WorldCommand.Create(stdout, stderr),
+            SearchCommand.Create(stdout, stderr),
+            BenchCommand.Create(stdout, stderr),
+        ];
+        foreach (var command in commands)
         {
             root.Subcommands.Add(command);
         }
