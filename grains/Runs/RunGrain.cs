@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using SparOrleans.Core.Datasets;
@@ -29,6 +30,7 @@ namespace SparOrleans.Grains.Runs;
 public sealed class RunGrain(
     [PersistentState("state", SparStorage.Name)] IPersistentState<RunGrain.RunState> state,
     IGrainFactory grains,
+    IHostApplicationLifetime lifetime,
     ILogger<RunGrain> logger) : Grain, IRunGrain
 {
     private Task? _driving;
@@ -129,6 +131,12 @@ public sealed class RunGrain(
             }
             state.State.Status = RunStatusKind.Completed;
             await SaveAsync();
+        }
+        catch (Exception) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // The silo is stopping (Ctrl-C, a rolling restart): the run stays Running and continues where its last
+            // phase ended when it is activated again (`spar resume`).
+            logger.LogInformation("Run {Run} interrupted at {Phase} by the silo stopping", Id, state.State.Phase);
         }
         catch (Exception e)
         {

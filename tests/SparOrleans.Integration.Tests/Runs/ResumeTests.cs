@@ -34,6 +34,8 @@ public sealed class ResumeTests : IDisposable
             }
             keysBefore = await run.GetPromptKeysAsync(1);
         }
+        var stored = await new SparOrleans.Storage.Blobs.DirectoryBlobStore(state).ReadAsync("state/run/resumable.json", default);
+        Assert.Contains("\"Status\":1", stored!.Data.ToString());
 
         await using var second = await EmbeddedSilo.StartAsync(state);
         var resumed = second.Client.GetGrain<IRunGrain>(spec.RunId);
