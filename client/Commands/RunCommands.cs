@@ -197,10 +197,11 @@ public static class RunCommands
             await stderr.WriteLineAsync($"stopped; everything done so far is stored. Continue with: spar resume {spec.RunId}");
             return ExitCodes.Cancelled;
         }
-        var summaryPath = RunSummary.Write(spec.OutputDirectory, RunSummary.From(spec.RunId, final.Status, spec, final.Iterations, final.Error));
+        var summary = RunSummary.From(spec.RunId, final.Status, spec, final.Iterations, final.Error);
+        var summaryPath = RunSummary.Write(spec.OutputDirectory, summary);
         if (format == OutputFormat.Json)
         {
-            CliOutput.WriteJson(stdout, RunSummary.From(spec.RunId, final.Status, spec, final.Iterations, final.Error));
+            CliOutput.WriteJson(stdout, summary);
         }
         var human = format == OutputFormat.Json ? stderr : stdout;
         if (final.Iterations.Count > 0)
