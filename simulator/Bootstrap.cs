@@ -11,6 +11,7 @@ namespace SparOrleans.Simulator;
 /// <summary>What a bootstrap step produced: the model directory, its data, the training it took.</summary>
 /// <param name="FinalLoss">The last step's loss; null when no step ran (every value stays JSON-serialisable).</param>
 /// <param name="Counts">Data counts by name (e.g. <c>examples</c>, <c>own_yes</c>, <c>teacher_no</c>, <c>refinements</c>).</param>
+/// <param name="Cached">True when the model was copied from a <see cref="BootstrapCache"/> (the figures are those of its training).</param>
 public sealed record BootstrapResult(
     string ModelDir,
     int Examples,
@@ -19,7 +20,8 @@ public sealed record BootstrapResult(
     double DataSeconds,
     double TrainSeconds,
     double SampleSeconds,
-    IReadOnlyDictionary<string, int> Counts)
+    IReadOnlyDictionary<string, int> Counts,
+    bool Cached = false)
 {
     public double TotalSeconds => DataSeconds + TrainSeconds + SampleSeconds;
 }

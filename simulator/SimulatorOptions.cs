@@ -173,19 +173,23 @@ public sealed record SimulatorOptions : IValidatedOptions
     {
         HiddenSize = 128,
         Layers = 4,
-        ActorSft = Default.ActorSft with { MaxSteps = 60, WarmupSteps = 6, BatchSize = 32 },
-        RefinerSamplePrompts = 96,
+        ActorSft = Default.ActorSft with { MaxSteps = 80, WarmupSteps = 8, BatchSize = 32 },
+        RefinerSamplePrompts = 64,
         RefinerSft = Default.RefinerSft with { MaxSteps = 40, WarmupSteps = 4 },
-        IterationPrompts = 24,
+        IterationPrompts = 16,
         SamplesPerPrompt = 3,
         TreeSearch = new TreeSearchOptions(BranchFactor: 2, KeepBest: 1, MaxDepth: 2, MaxExpansions: 4),
         InitialVoting = VotingOptions.InitialJudging with { Samples = 3 },
         TreeVoting = VotingOptions.TreeSearch with { Samples = 3, TieRejudges = 1 },
+        // Models this young rarely stop by themselves: the caps bound every generation's cost.
+        ActorMaxNewTokens = 192,
+        JudgeMaxNewTokens = 192,
+        RefineMaxNewTokens = 256,
         HeldOutCount = 48,
-        JudgeEvalCases = 48,
-        JudgeEvalActorCases = 16,
+        JudgeEvalCases = 32,
+        JudgeEvalActorCases = 8,
         EvalVotes = 3,
-        RefineEvalCases = 24,
+        RefineEvalCases = 16,
     };
 
     /// <summary>A very small configuration for tests: d=32, 1 layer, a few steps of everything.</summary>

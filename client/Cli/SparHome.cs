@@ -4,13 +4,16 @@ namespace SparOrleans.Client.Cli;
 
 /// <summary>
 /// Where runs live: each run's outputs in <c>{home}/{run id}/</c> (checkpoints, summary.json) and all grain state in
-/// <c>{home}/.state/</c>. <c>--home</c>, else <c>$SPAR_HOME</c>, else <c>./runs</c>.
+/// <c>{home}/.state/</c>, bootstrapped models in <c>{home}/.cache/</c>. <c>--home</c>, else <c>$SPAR_HOME</c>, else <c>./runs</c>.
 /// </summary>
 public sealed record SparHome(string Root)
 {
     public string StateDirectory => Path.Combine(Root, ".state");
 
     public string RunDirectory(string runId) => Path.Combine(Root, runId);
+
+    /// <summary>Bootstrapped M_0/R_0 by options hash, reused by later runs with the same bootstrap options.</summary>
+    public string BootstrapCacheDirectory => Path.Combine(Root, ".cache", "bootstrap");
 
     public static Option<DirectoryInfo?> Option() => new("--home")
     {

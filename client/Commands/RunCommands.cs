@@ -32,6 +32,11 @@ public static class RunCommands
         policy.AcceptOnlyFromAmong("bfs", "dfs");
         var runId = new Option<string?>("--run-id") { Description = "Name of the run (default run-<date>-<time>)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the run writes summary.json and its checkpoints (default <home>/<run id>)" };
+        var optionsFile = new Option<FileInfo?>("--options")
+        {
+            Description = "A JSON file of simulator options laid over the preset, e.g. {\"IterationPrompts\": 128, \"Dpo\": {\"LearningRate\": 1e-4}} (names as in SimulatorOptions)",
+        };
+        var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options" };
         var home = SparHome.Option();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("run", """
@@ -41,9 +46,11 @@ public static class RunCommands
               spar run                      the full embedded default (3 iterations)
               spar run --quick              a first look in a few minutes
               spar run --seed 2 --out out/  another seed, summary.json into out/
+              spar run --options dpo.json   the preset with some options changed
+            M_0 and R_0 are kept in <home>/.cache and reused by runs with the same bootstrap options.
             """)
         {
-            quick, preset, iterations, prompts, samples, seed, policy, runId, output, home, format,
+            quick, preset, iterations, prompts, samples, seed, policy, runId, output, optionsFile, fresh, home, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -54,6 +61,10 @@ public static class RunCommands
                 "tiny" => SimulatorOptions.Tiny,
                 _ => SimulatorOptions.Default,
             } with { Seed = parse.GetValue(seed) };
+            if (parse.GetValue(optionsFile) is { } file)
+            {
+                options = SimulatorOptionsFile.Overlay(options, file.FullName);
+            }
             options = options with
             {
                 IterationPrompts = Positive("--prompts", parse.GetValue(prompts) ?? options.IterationPrompts, 1, 100_000),
@@ -73,7 +84,7 @@ public static class RunCommands
                 presetName,
                 RunOptions.ToJson(options),
                 options.SamplesPerPrompt);
-            return await DriveAsync(paths, spec, resume: false, parse.GetValue(format), stdout, stderr, ct);
+            return await DriveAsync(paths, spec, resume: false, parse.GetValue(format), stdout, stderr, ct, useCache: !parse.GetValue(fresh));
         });
         return command;
     }
@@ -170,10 +181,12 @@ public static class RunCommands
         return command;
     }
 
-    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, OutputFormat format, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, OutputFormat format, TextWriter stdout, TextWriter stderr,
+        CancellationToken ct, bool useCache = true)
     {
         await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts); outputs in {spec.OutputDirectory}");
-        await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, cancellationToken: ct);
+        await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, cancellationToken: ct,
+            bootstrapCache: useCache ? paths.BootstrapCacheDirectory : null);
         var grain = silo.Client.GetGrain<IRunGrain>(spec.RunId);
         RunStatus final;
         try

@@ -8,20 +8,31 @@ using EvaluationReport = SparOrleans.Interfaces.Runs.EvaluationReport;
 
 namespace SparOrleans.Grains.Training;
 
-/// <summary>The simulator's bootstrap, training and evaluation steps, behind the trainer grain.</summary>
-public sealed class SimulatorWorkshop : IModelWorkshop
+/// <summary>
+/// The simulator's bootstrap, training and evaluation steps, behind the trainer grain. With a
+/// <see cref="BootstrapCache"/>, M_0 and R_0 are trained once per set of bootstrap options and copied afterwards.
+/// </summary>
+public sealed class SimulatorWorkshop(BootstrapCache? cache = null) : IModelWorkshop
 {
     public async Task<StepReport> BootstrapActorAsync(RunSpec spec, string actorDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
     {
-        var result = await Bootstrap.TrainActorAsync(RunOptions.Of(spec), actorDirectory, Adapt(progress), cancellationToken);
-        return new StepReport(result.TotalSeconds, result.Steps, LossOf(result), $"M_0: {result.Examples} teacher answers");
+        var options = RunOptions.Of(spec);
+        var result = cache is null
+            ? await Bootstrap.TrainActorAsync(options, actorDirectory, Adapt(progress), cancellationToken)
+            : await cache.ActorAsync(options, actorDirectory, Adapt(progress), cancellationToken);
+        return new StepReport(result.TotalSeconds, result.Steps, LossOf(result), $"M_0: {result.Examples} teacher answers{CachedNote(result)}");
     }
 
     public async Task<StepReport> BootstrapRefinerAsync(RunSpec spec, string actorDirectory, string refinerDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
     {
-        var result = await Bootstrap.TrainRefinerAsync(RunOptions.Of(spec), actorDirectory, refinerDirectory, Adapt(progress), cancellationToken);
-        return new StepReport(result.TotalSeconds, result.Steps, LossOf(result), $"R_0: {result.Examples} judgments and refinements");
+        var options = RunOptions.Of(spec);
+        var result = cache is null
+            ? await Bootstrap.TrainRefinerAsync(options, actorDirectory, refinerDirectory, Adapt(progress), cancellationToken)
+            : await cache.RefinerAsync(options, actorDirectory, refinerDirectory, Adapt(progress), cancellationToken);
+        return new StepReport(result.TotalSeconds, result.Steps, LossOf(result), $"R_0: {result.Examples} judgments and refinements{CachedNote(result)}");
     }
+
+    private static string CachedNote(BootstrapResult result) => result.Cached ? " (from the bootstrap cache)" : "";
 
     public async Task<StepReport> TrainActorAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<DpoPair> pairs, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
     {

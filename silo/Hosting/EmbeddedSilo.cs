@@ -23,8 +23,9 @@ public sealed class EmbeddedSilo : IAsyncDisposable
 
     /// <param name="stateDirectory">Where grain state lives (blob-like files with ETags).</param>
     /// <param name="minimumLogLevel">Silo logs below this level are dropped (the CLI draws its own progress).</param>
+    /// <param name="bootstrapCache">Where bootstrapped M_0/R_0 are kept for later runs (null = always train them).</param>
     public static async Task<EmbeddedSilo> StartAsync(string stateDirectory, LogLevel minimumLogLevel = LogLevel.Warning,
-        Action<ISiloBuilder>? configure = null, CancellationToken cancellationToken = default)
+        Action<ISiloBuilder>? configure = null, CancellationToken cancellationToken = default, string? bootstrapCache = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLogLevel);
@@ -32,7 +33,11 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: "spar", clusterId: "spar-embedded");
-            silo.ConfigureSpar(new SparSiloOptions { Storage = new BlobStorageOptions { LocalDirectory = stateDirectory } });
+            silo.ConfigureSpar(new SparSiloOptions
+            {
+                Storage = new BlobStorageOptions { LocalDirectory = stateDirectory },
+                BootstrapCacheDirectory = bootstrapCache,
+            });
             configure?.Invoke(silo);
         });
         var host = builder.Build();

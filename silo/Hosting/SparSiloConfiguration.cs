@@ -5,6 +5,7 @@ using SparOrleans.Grains;
 using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Grains.Training;
+using SparOrleans.Simulator;
 using SparOrleans.Interfaces;
 using SparOrleans.Storage.Hosting;
 
@@ -32,7 +33,8 @@ public static class SparSiloConfiguration
             builder.Services.AddSingleton<ModelHost>();
             // TryAdd: a test may register a scripted backend first.
             builder.Services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<ModelHost>());
-            builder.Services.TryAddSingleton<IModelWorkshop, SimulatorWorkshop>();
+            builder.Services.TryAddSingleton<IModelWorkshop>(_ =>
+                new SimulatorWorkshop(options.BootstrapCacheDirectory is { } cache ? new BootstrapCache(cache) : null));
         }
         return builder;
     }

@@ -17,6 +17,9 @@ public sealed record SparSiloOptions : IValidatedOptions
 
     public ModelHostOptions Models { get; init; } = new();
 
+    /// <summary>Where a GPU-role silo keeps bootstrapped M_0/R_0 for reuse by later runs (null = no cache).</summary>
+    public string? BootstrapCacheDirectory { get; init; }
+
     public bool IsGpu => Roles.Contains(SiloRoles.Gpu);
 
     public IEnumerable<string> Problems()

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SparOrleans.Core.Errors;
+using SparOrleans.Simulator;
+
+namespace SparOrleans.Client.Runs;
+
+/// <summary>
+/// <c>spar run --options FILE</c>: a JSON object whose properties replace the preset's, nested objects merged
+/// property by property (so <c>{"Dpo": {"LearningRate": 1e-4}}</c> keeps the preset's other DPO settings).
+/// </summary>
+public static class SimulatorOptionsFile
+{
+    public static SimulatorOptions Overlay(SimulatorOptions preset, string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new UserInputException($"Options file '{path}' does not exist.");
+        }
+        JsonObject overlay;
+        try
+        {
+            overlay = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new UserInputException($"Options file '{path}' must hold one JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"Options file '{path}' is not valid JSON: {e.Message}");
+        }
+        var merged = JsonSerializer.SerializeToNode(preset)!.AsObject();
+        Merge(merged, overlay, path, "");
+        try
+        {
+            return merged.Deserialize<SimulatorOptions>() ?? throw new UserInputException($"Options file '{path}' is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"Options file '{path}': {e.Message}");
+        }
+    }
+
+    private static void Merge(JsonObject target, JsonObject overlay, string path, string prefix)
+    {
+        foreach (var (name, value) in overlay)
+        {
+            // Matching is case-insensitive, as users write option names in several styles.
+            var key = target.Select(kv => kv.Key).FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new UserInputException($"Options file '{path}': unknown option '{prefix}{name}'.");
+            if (value is JsonObject nested && target[key] is JsonObject existing)
+            {
+                Merge(existing, nested, path, $"{prefix}{key}.");
+            }
+            else
+            {
+                target[key] = value?.DeepClone();
+            }
+        }
+    }
+}

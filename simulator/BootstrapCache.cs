@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace SparOrleans.Simulator;
+
+/// <summary>
+/// Keeps bootstrapped M_0/R_0 checkpoints under <c>root/actor-KEY</c> and <c>root/refiner-KEY</c>, the key a hash of
+/// every option that shapes the model (seed, sizes, data, training; not threads or evaluation settings). The bootstrap
+/// is most of a run's time and depends only on those options, so a second run with the same ones (another policy,
+/// more iterations, a baseline from the same M_0/R_0) starts from the stored models instead of training them again.
+/// Entries are written whole (copy to a temporary sibling, then move) and never modified afterwards.
+/// </summary>
+public sealed class BootstrapCache(string root)
+{
+    private const string ResultFile = "bootstrap.json";
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    /// <summary>The key of M_0 for <paramref name="options"/>.</summary>
+    public static string ActorKey(SimulatorOptions options) => Hash(new
+    {
+        options.Seed, options.HiddenSize, options.Layers, options.Heads, options.Device, options.Composer, options.ActorSft,
+    });
+
+    /// <summary>The key of R_0: M_0's key and everything R_0's data and training depend on.</summary>
+    public static string RefinerKey(SimulatorOptions options) => Hash(new
+    {
+        Actor = ActorKey(options), options.RefinerSamplePrompts, options.RefinerSampleTemperature, options.ActorMaxNewTokens,
+        options.RefinerSft, options.RefineShare, options.VerdictWeight, options.RefinerInit, options.GenerationBatch,
+    });
+
+    /// <summary>M_0 into <paramref name="actorDir"/>: copied from the cache when present, otherwise trained and stored.</summary>
+    public Task<BootstrapResult> ActorAsync(SimulatorOptions options, string actorDir, IProgress<StepProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        GetOrTrainAsync(Path.Combine(Root, "actor-" + ActorKey(options)), actorDir,
+            () => Bootstrap.TrainActorAsync(options, actorDir, progress, cancellationToken));
+
+    /// <summary>R_0 into <paramref name="refinerDir"/> (from M_0 in <paramref name="actorDir"/> when it must be trained).</summary>
+    public Task<BootstrapResult> RefinerAsync(SimulatorOptions options, string actorDir, string refinerDir,
+        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        GetOrTrainAsync(Path.Combine(Root, "refiner-" + RefinerKey(options)), refinerDir,
+            () => Bootstrap.TrainRefinerAsync(options, actorDir, refinerDir, progress, cancellationToken));
+
+    private static async Task<BootstrapResult> GetOrTrainAsync(string entry, string target, Func<Task<BootstrapResult>> train)
+    {
+        var resultFile = Path.Combine(entry, ResultFile);
+        if (File.Exists(resultFile))
+        {
+            var stored = JsonSerializer.Deserialize<BootstrapResult>(await File.ReadAllTextAsync(resultFile).ConfigureAwait(false))!;
+            CopyAtomically(entry, target, skip: ResultFile);
+            return stored with { ModelDir = target, Cached = true };
+        }
+        var result = await train().ConfigureAwait(false);
+        // The entry's result file is written inside the copy before it is moved into place: an entry either has it
+        // and is complete, or does not exist.
+        CopyAtomically(target, entry, skip: null, alsoWrite: dir =>
+            File.WriteAllText(Path.Combine(dir, ResultFile), JsonSerializer.Serialize(result)));
+        return result;
+    }
+
+    private static void CopyAtomically(string source, string destination, string? skip, Action<string>? alsoWrite = null)
+    {
+        var full = Path.GetFullPath(destination).TrimEnd(Path.DirectorySeparatorChar);
+        var temp = $"{full}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(temp);
+        foreach (var file in Directory.GetFiles(source))
+        {
+            if (Path.GetFileName(file) != skip)
+            {
+                File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
+            }
+        }
+        alsoWrite?.Invoke(temp);
+        Bootstrap.ReplaceDirectory(temp, full);
+    }
+
+    private static string Hash(object value) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value))))[..16];
+}

@@ -1,0 +1,82 @@
+using SparOrleans.Client.Cli;
+using SparOrleans.Client.Runs;
+using SparOrleans.Core.Errors;
+using SparOrleans.Simulator;
+
+using static SparOrleans.Client.Tests.SparInvocation;
+
+namespace SparOrleans.Client.Tests;
+
+public sealed class SimulatorOptionsFileTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("spar-options-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string File(string json)
+    {
+        var path = Path.Combine(_dir, $"{Guid.NewGuid():N}.json");
+        System.IO.File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Fact]
+    public void Overlay_NestedObject_ChangesOnlyTheNamedSettings()
+    {
+        var preset = SimulatorOptions.Default;
+
+        var options = SimulatorOptionsFile.Overlay(preset, File("""{"IterationPrompts": 128, "dpo": {"LearningRate": 1e-4}}"""));
+
+        Assert.Equal(128, options.IterationPrompts);
+        Assert.Equal(1e-4, options.Dpo.LearningRate);
+        Assert.Equal(preset.Dpo.Beta, options.Dpo.Beta);
+        Assert.Equal(preset.Dpo.Epochs, options.Dpo.Epochs);
+        Assert.Equal(preset.ActorSft, options.ActorSft);
+    }
+
+    [Fact]
+    public void Overlay_ComposerOverNullPreset_TakesTheFileValue()
+    {
+        var options = SimulatorOptionsFile.Overlay(SimulatorOptions.Default, File("""{"Composer": {"LevelWeights": [1, 1, 1, 0, 0]}}"""));
+
+        Assert.Equal([1.0, 1, 1, 0, 0], options.Composer!.Levels);
+    }
+
+    [Theory]
+    [InlineData("""{"IterationPrompt": 3}""", "unknown option 'IterationPrompt'")]
+    [InlineData("""{"Dpo": {"Rate": 3}}""", "unknown option 'Dpo.Rate'")]
+    [InlineData("""{"IterationPrompts": "many"}""", "IterationPrompts")]
+    [InlineData("""[1, 2]""", "must hold one JSON object")]
+    [InlineData("""{"IterationPrompts": 3""", "is not valid JSON")]
+    public void Overlay_BadFile_ThrowsUserInputNamingTheProblem(string json, string expected)
+    {
+        var path = File(json);
+
+        var error = Assert.Throws<UserInputException>(() => SimulatorOptionsFile.Overlay(SimulatorOptions.Default, path));
+
+        Assert.Contains(expected, error.Message);
+        Assert.Contains(path, error.Message);
+    }
+
+    [Fact]
+    public async Task Run_OptionsOutOfRange_ExitsWithTheValidationMessage()
+    {
+        var path = File("""{"Dpo": {"Beta": -1}}""");
+
+        var (code, _, error) = await Spar("run", "--options", path, "--home", Path.Combine(_dir, "home"));
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("Dpo.", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "home", ".state")));
+    }
+
+    [Fact]
+    public async Task Run_MissingOptionsFile_ExitsWithUserError()
+    {
+        var (code, _, error) = await Spar("run", "--options", Path.Combine(_dir, "nope.json"), "--home", Path.Combine(_dir, "home"));
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("nope.json' does not exist", error);
+    }
+}
