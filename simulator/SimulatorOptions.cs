@@ -28,8 +28,12 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// <summary>Seeds model initialisation, prompt draws, data order and sampling (default 1).</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>Model width (default 256; must be a multiple of <see cref="Heads"/> with an even head size).</summary>
-    public int HiddenSize { get; init; } = 256;
+    /// <summary>
+    /// Model width (default 128; must be a multiple of <see cref="Heads"/> with an even head size). On a 2-core CPU,
+    /// d=128 reaches the loss of d=256 at equal steps for a quarter of the compute in the first hundred steps
+    /// (measured: 1.44 vs 1.45 at step 100), and the run's budget buys steps, not width.
+    /// </summary>
+    public int HiddenSize { get; init; } = 128;
 
     /// <summary>Decoder layers (default 4).</summary>
     public int Layers { get; init; } = 4;
@@ -54,7 +58,7 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// </summary>
     public SftOptions ActorSft { get; init; } = new()
     {
-        LearningRate = 1.5e-3, MaxSteps = 200, BatchSize = 32, MicroBatchSize = 32, WarmupSteps = 20,
+        LearningRate = 3e-3, MaxSteps = 300, BatchSize = 32, MicroBatchSize = 32, WarmupSteps = 20,
         Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1, WeightDecay = 0.01, InputLossWeight = 0.5,
     };
 
@@ -70,7 +74,7 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// answers and near misses on fresh prompts to fill it.</summary>
     public SftOptions RefinerSft { get; init; } = new()
     {
-        LearningRate = 1e-3, MaxSteps = 120, BatchSize = 32, MicroBatchSize = 16, WarmupSteps = 10,
+        LearningRate = 2e-3, MaxSteps = 150, BatchSize = 32, MicroBatchSize = 16, WarmupSteps = 10,
         Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1, WeightDecay = 0.01, InputLossWeight = 0.5,
     };
 
@@ -114,11 +118,12 @@ public sealed record SimulatorOptions : IValidatedOptions
 
     /// <summary>
     /// The actor's DPO per iteration. The engine's default learning rate (5e-7, an 8B model's) would not move a
-    /// 3M-parameter model; 2e-5 with the NLL term 0.1 on chosen responses is this size's setting.
+    /// 1M-parameter model trained at 3e-3; 1e-4 over three epochs of a few dozen pairs moves it by a few percent of
+    /// its weights, with the NLL term 0.1 on chosen responses.
     /// </summary>
     public DpoOptions Dpo { get; init; } = new()
     {
-        LearningRate = 2e-5, Epochs = 2, BatchSize = 16, MicroBatchSize = 16, Beta = 0.1, NllWeight = 0.1,
+        LearningRate = 1e-4, Epochs = 3, BatchSize = 16, MicroBatchSize = 16, Beta = 0.1, NllWeight = 0.1,
     };
 
     /// <summary>The refiner's RFT per iteration.</summary>
@@ -135,11 +140,11 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// <summary>New-token cap of an actor answer (default 320 bytes; the teacher's longest answers are ≈ 240).</summary>
     public int ActorMaxNewTokens { get; init; } = 320;
 
-    /// <summary>New-token cap of a judgment (default 512: five evidence lines and the verdict).</summary>
-    public int JudgeMaxNewTokens { get; init; } = 512;
+    /// <summary>New-token cap of a judgment (default 384: five evidence lines and the verdict fit in about 300).</summary>
+    public int JudgeMaxNewTokens { get; init; } = 384;
 
-    /// <summary>New-token cap of a refinement (default 448: reflection plus the refined response).</summary>
-    public int RefineMaxNewTokens { get; init; } = 448;
+    /// <summary>New-token cap of a refinement (default 384: reflection plus the refined response).</summary>
+    public int RefineMaxNewTokens { get; init; } = 384;
 
     /// <summary>Held-out prompts for the actor's score (default 200, from <see cref="SimBenchmark.HeldOut"/>).</summary>
     public int HeldOutCount { get; init; } = 200;

@@ -145,6 +145,7 @@ public static class RunCommands
             if (stored.Reports.Count > 0)
             {
                 Render(stdout, RunSummary.Table(stored.Reports));
+                Render(stdout, RunSummary.PhaseTable(stored.Reports));
             }
             return ExitCodes.Success;
         });
@@ -220,6 +221,7 @@ public static class RunCommands
         if (final.Iterations.Count > 0)
         {
             Render(human, RunSummary.Table(final.Iterations));
+            Render(human, RunSummary.PhaseTable(final.Iterations));
         }
         await human.WriteLineAsync($"wrote {summaryPath}");
         if (final.Status == RunStatusKind.Failed)
@@ -238,7 +240,7 @@ public static class RunCommands
             Ansi = AnsiSupport.No,
             ColorSystem = ColorSystemSupport.NoColors,
         });
-        console.Profile.Width = 140;
+        console.Profile.Width = 200;
         console.Write(table);
     }
 

@@ -45,5 +45,30 @@ public static class RunSummary
         return table;
     }
 
+    /// <summary>
+    /// Where each iteration's time went and what its search found: prompts, negatives (trees), winners, and the
+    /// seconds of every phase in the order the run went through them.
+    /// </summary>
+    public static Table PhaseTable(IReadOnlyList<IterationReport> reports)
+    {
+        var phases = reports.SelectMany(r => r.PhaseSeconds.Keys).Distinct().ToList();
+        var table = new Table().Border(TableBorder.Rounded).Title("Search and seconds per phase");
+        foreach (var column in new[] { "iter", "prompts", "negatives", "winners" }.Concat(phases))
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+        foreach (var r in reports)
+        {
+            table.AddRow([
+                r.Iteration.ToString(CultureInfo.InvariantCulture),
+                r.Iteration == 0 ? "-" : r.Prompts.ToString(CultureInfo.InvariantCulture),
+                r.Iteration == 0 ? "-" : r.Negatives.ToString(CultureInfo.InvariantCulture),
+                r.Iteration == 0 ? "-" : r.Winners.ToString(CultureInfo.InvariantCulture),
+                .. phases.Select(p => r.PhaseSeconds.TryGetValue(p, out var seconds) ? seconds.ToString("F0", CultureInfo.InvariantCulture) : "-"),
+            ]);
+        }
+        return table;
+    }
+
     private static string Pct(double value) => (100 * value).ToString("F1", CultureInfo.InvariantCulture);
 }

@@ -52,6 +52,9 @@ public sealed class RunCommandsTests : IDisposable
         var (statusCode, status, _) = await Spar("status", "cli-tiny", "--home", _home);
         Assert.Equal(ExitCodes.Success, statusCode);
         Assert.Contains("cli-tiny: completed", status);
+        Assert.Contains("Search and seconds per phase", status);
+        Assert.Contains("bootstrap_actor", status);
+        Assert.Contains("actor_dpo", status);
     }
 
     [Theory]
