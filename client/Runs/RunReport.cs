@@ -45,7 +45,7 @@ public static class RunReport
 
         Directory.CreateDirectory(dir);
         var reports = run.Reports.OrderBy(r => r.Iteration).ToList();
-        var plots = new List<(string File, string Title, string Caption)>
+        var plots = new List<(string File, string Title, string Caption, bool HasData)>
         {
             Save(dir, "actor_scores.png", ActorScores(reports), "Actor (held-out)",
                 "IFEval-style accuracy of M_t on the held-out benchmark: prompt/instruction level, strict/loose."),
@@ -69,12 +69,15 @@ public static class RunReport
         return new ReportResult(markdown, plots.Select(p => Path.Combine(dir, p.File)).ToList());
     }
 
+    /// <summary>A plot and whether it shows anything (an empty one says "no data", in the image and in report.md).</summary>
+    private sealed record Chart(Plot Plot, bool HasData);
+
     private sealed record IterationData(
         int Iteration, IReadOnlyList<int> WinnerDepths, IReadOnlyList<double> PairSimilarities, double? IndependentSimilarity,
         IReadOnlyList<IReadOnlyDictionary<string, double>> Metrics);
 
     private static void WriteMarkdown(TextWriter w, StoredRun run, IReadOnlyList<IterationReport> reports, IReadOnlyList<IterationData> iterations,
-        IReadOnlyList<(string File, string Title, string Caption)> plots)
+        IReadOnlyList<(string File, string Title, string Caption, bool HasData)> plots)
     {
         w.WriteLine($"# SPaR run {run.Id}");
         w.WriteLine();
@@ -116,35 +119,38 @@ public static class RunReport
         }
         w.WriteLine();
         w.WriteLine("## Plots");
-        foreach (var (file, title, caption) in plots)
+        foreach (var (file, title, caption, hasData) in plots)
         {
             w.WriteLine();
             w.WriteLine($"### {title}");
             w.WriteLine();
-            w.WriteLine(caption);
+            w.WriteLine(hasData ? caption : $"{caption} *No data yet.*");
             w.WriteLine();
             w.WriteLine($"![{title}]({file})");
         }
     }
 
-    private static Plot ActorScores(IReadOnlyList<IterationReport> reports) => Lines(
-        "Actor held-out scores", "accuracy", reports,
+    private static Chart ActorScores(IReadOnlyList<IterationReport> reports) => Lines(
+        "Actor held-out scores", "accuracy", reports, true,
         ("prompt strict", r => r.ActorHeldout.PromptStrict), ("instruction strict", r => r.ActorHeldout.InstructionStrict),
         ("prompt loose", r => r.ActorHeldout.PromptLoose), ("instruction loose", r => r.ActorHeldout.InstructionLoose));
 
-    private static Plot RefinerJudgment(IReadOnlyList<IterationReport> reports) => Lines(
-        "Refiner judgment vs verifiers", "score", reports, ("accuracy", r => r.RefinerJudgment.Accuracy), ("F1", r => r.RefinerJudgment.F1));
+    private static Chart RefinerJudgment(IReadOnlyList<IterationReport> reports) => Lines(
+        "Refiner judgment vs verifiers", "score", reports, true, ("accuracy", r => r.RefinerJudgment.Accuracy), ("F1", r => r.RefinerJudgment.F1));
 
-    private static Plot RefinementSuccess(IReadOnlyList<IterationReport> reports) => Lines(
-        "Refinement success", "share of searched prompts", reports, ("refinement success", r => r.RefinementSuccess));
+    private static Chart RefinementSuccess(IReadOnlyList<IterationReport> reports) => Lines(
+        "Refinement success", "share of searched prompts", reports, true, ("refinement success", r => r.RefinementSuccess));
 
-    private static Plot MeanExpansions(IReadOnlyList<IterationReport> reports) => Lines(
-        "Mean tree expansions", "children per searched prompt", reports, ("mean expansions", r => r.MeanExpansions));
+    private static Chart MeanExpansions(IReadOnlyList<IterationReport> reports) => Lines(
+        "Mean tree expansions", "children per searched prompt", reports, false, ("mean expansions", r => r.MeanExpansions));
 
     /// <summary>One line per series over iterations; points without a value (e.g. no tree that iteration) are left out.</summary>
-    private static Plot Lines(string title, string yLabel, IReadOnlyList<IterationReport> reports, params (string Label, Func<IterationReport, double?> Value)[] series)
+    private static Chart Lines(string title, string yLabel, IReadOnlyList<IterationReport> reports, bool unitRange,
+        params (string Label, Func<IterationReport, double?> Value)[] series)
     {
         var plot = NewPlot(title, "iteration", yLabel);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+
         var any = false;
         foreach (var (label, value) in series)
         {
@@ -158,10 +164,15 @@ public static class RunReport
             scatter.MarkerSize = 7;
             any = true;
         }
+        if (any && unitRange)
+        {
+            plot.Axes.AutoScale();
+            plot.Axes.SetLimitsY(-0.02, 1.02);
+        }
         return any ? WithLegend(plot) : NoData(plot);
     }
 
-    private static Plot DpoCurves(IReadOnlyList<IterationData> iterations, string metric, string title)
+    private static Chart DpoCurves(IReadOnlyList<IterationData> iterations, string metric, string title)
     {
         var plot = NewPlot(title, "training step", metric);
         var any = false;
@@ -182,7 +193,7 @@ public static class RunReport
         return any ? WithLegend(plot) : NoData(plot);
     }
 
-    private static Plot WinnerDepths(IReadOnlyList<IterationData> iterations)
+    private static Chart WinnerDepths(IReadOnlyList<IterationData> iterations)
     {
         var plot = NewPlot("Depth at which winners were found", "depth", "winners");
         var depths = iterations.SelectMany(i => i.WinnerDepths).ToList();
@@ -190,13 +201,14 @@ public static class RunReport
         {
             return NoData(plot);
         }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         var counts = depths.GroupBy(d => d).OrderBy(g => g.Key).ToList();
         plot.Add.Bars(counts.Select(g => (double)g.Key).ToArray(), counts.Select(g => (double)g.Count()).ToArray());
         plot.Axes.Margins(bottom: 0);
-        return plot;
+        return new Chart(plot, true);
     }
 
-    private static Plot PairSimilarity(IReadOnlyList<IterationData> iterations)
+    private static Chart PairSimilarity(IReadOnlyList<IterationData> iterations)
     {
         var plot = NewPlot("String similarity of refinement pairs", "similarity (rejected vs chosen)", "pairs");
         var ratios = iterations.SelectMany(i => i.PairSimilarities).ToList();
@@ -216,7 +228,7 @@ public static class RunReport
             bar.Size = 1.0 / bins;
         }
         plot.Axes.Margins(bottom: 0);
-        return plot;
+        return new Chart(plot, true);
     }
 
     /// <summary>The metric lines of a training_metrics.jsonl (nulls, i.e. non-finite values, left out); none when the file is missing.</summary>
@@ -253,22 +265,22 @@ public static class RunReport
         return plot;
     }
 
-    private static Plot WithLegend(Plot plot)
+    private static Chart WithLegend(Plot plot)
     {
         plot.ShowLegend(Alignment.UpperLeft);
-        return plot;
+        return new Chart(plot, true);
     }
 
-    private static Plot NoData(Plot plot)
+    private static Chart NoData(Plot plot)
     {
         plot.Add.Annotation("no data", Alignment.MiddleCenter);
-        return plot;
+        return new Chart(plot, false);
     }
 
-    private static (string File, string Title, string Caption) Save(string dir, string file, Plot plot, string title, string caption)
+    private static (string File, string Title, string Caption, bool HasData) Save(string dir, string file, Chart chart, string title, string caption)
     {
-        AtomicFile.WriteBytes(Path.Combine(dir, file), plot.GetImage(Width, Height).GetImageBytes(ImageFormat.Png));
-        return (file, title, caption);
+        AtomicFile.WriteBytes(Path.Combine(dir, file), chart.Plot.GetImage(Width, Height).GetImageBytes(ImageFormat.Png));
+        return (file, title, caption, chart.HasData);
     }
 
     private static string Num(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
