@@ -28,6 +28,10 @@ public static class ReportCommand
         {
             var store = new RunStore(SparHome.From(parse, home).StateDirectory);
             var result = await RunReport.WriteAsync(store, parse.GetValue(run)!, parse.GetValue(output)?.FullName, ct);
+            if (result.Warning is not null)
+            {
+                await stderr.WriteLineAsync($"warning: {result.Warning}");
+            }
             if (parse.GetValue(format) == OutputFormat.Json)
             {
                 CliOutput.WriteJson(stdout, result);

@@ -9,8 +9,11 @@ using SparOrleans.Simulator;
 
 namespace SparOrleans.Client.Runs;
 
-/// <summary>What <c>spar report</c> wrote: the Markdown file and its PNG plots (full paths).</summary>
-public sealed record ReportResult(string Markdown, IReadOnlyList<string> Plots);
+/// <summary>
+/// What <c>spar report</c> wrote: the Markdown file and its PNG plots (full paths); <see cref="Warning"/> says when
+/// the plots could not get their text (no font installed).
+/// </summary>
+public sealed record ReportResult(string Markdown, IReadOnlyList<string> Plots, string? Warning);
 
 /// <summary>
 /// A stored run as a Markdown report with PNG plots (ScottPlot): the held-out figures per iteration, the DPO
@@ -66,7 +69,11 @@ public static class RunReport
         };
         var markdown = Path.Combine(dir, "report.md");
         AtomicFile.WriteText(markdown, writer => WriteMarkdown(writer, run, reports, iterations, plots));
-        return new ReportResult(markdown, plots.Select(p => Path.Combine(dir, p.File)).ToList());
+        // Skia's Linux build without fontconfig reads fonts from /usr/share/fonts; with none, its default typeface is empty (no glyphs) and plots draw no text.
+        var warning = SkiaSharp.SKTypeface.Default.GlyphCount == 0
+            ? "no font found under /usr/share/fonts: the plots have no titles or labels (on Debian: apt-get install fonts-dejavu-core)"
+            : null;
+        return new ReportResult(markdown, plots.Select(p => Path.Combine(dir, p.File)).ToList(), warning);
     }
 
     /// <summary>A plot and whether it shows anything (an empty one says "no data", in the image and in report.md).</summary>
@@ -175,6 +182,7 @@ public static class RunReport
     private static Chart DpoCurves(IReadOnlyList<IterationData> iterations, string metric, string title)
     {
         var plot = NewPlot(title, "training step", metric);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         var any = false;
         foreach (var data in iterations)
         {
