@@ -1,5 +1,7 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
+using SparOrleans.Client.Runs;
+using SparOrleans.Grains.Runs;
 
 using static SparOrleans.Client.Tests.SparInvocation;
 
@@ -74,6 +76,21 @@ public sealed class ExportCommandTests(StoredRunFixture fixture) : IDisposable
             Assert.Equal("assistant", messages[^1].GetProperty("role").GetString());
             Assert.False(string.IsNullOrEmpty(messages[^1].GetProperty("content").GetString()));
         });
+    }
+
+    [Fact]
+    public async Task IterationDatasets_OutcomesInAnotherOrder_GiveTheSameRftSetAndPairs()
+    {
+        // The run grain collects outcomes in the order searches finish; the export must rebuild the same data anyway.
+        var store = new RunStore(Path.Combine(fixture.Home, ".state"));
+        var run = await store.GetAsync(StoredRunFixture.Completed, CancellationToken.None);
+        var outcomes = (await store.GetPromptsAsync(run, 1, CancellationToken.None)).Select(p => p.State.Outcome!).ToList();
+        var shuffled = Enumerable.Reverse(outcomes).ToList();
+
+        var rft = IterationDatasets.RftExamples(run.Spec!, outcomes);
+        Assert.NotEmpty(rft);
+        Assert.Equal(rft.Select(e => e.Messages.Last().Content), IterationDatasets.RftExamples(run.Spec!, shuffled).Select(e => e.Messages.Last().Content));
+        Assert.Equal(IterationDatasets.DpoPairs(outcomes), IterationDatasets.DpoPairs(shuffled));
     }
 
     [Fact]
