@@ -50,10 +50,19 @@ public static class ExportCommand
                 throw new UserInputException($"--iteration must be at least 1 (got {parse.GetValue(iteration)}): iteration 0 is the bootstrap, which has no prompts.");
             }
             var store = new RunStore(SparHome.From(parse, home).StateDirectory);
-            var result = await RunExport.ExportAsync(store, parse.GetValue(run)!, parse.GetValue(iteration), kind, layout, parse.GetValue(to)!.FullName, ct);
+            var path = parse.GetValue(to)!.FullName;
+            ExportResult result;
+            try
+            {
+                result = await RunExport.ExportAsync(store, parse.GetValue(run)!, parse.GetValue(iteration), kind, layout, path, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UserInputException($"Cannot write {path}: {e.Message}", e);
+            }
             if (parse.GetValue(format) == OutputFormat.Json)
             {
-                CliOutput.WriteJson(stdout, result);
+                CliOutput.WriteJson(stdout, new { result.File, result.Count, result.RunId, result.Iteration, What = parse.GetValue(what), Style = parse.GetValue(style) });
             }
             else
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Runs;
+using SparOrleans.Core.Errors;
 
 namespace SparOrleans.Client.Commands;
 
@@ -27,7 +28,15 @@ public static class ReportCommand
         command.SetAction(async (parse, ct) =>
         {
             var store = new RunStore(SparHome.From(parse, home).StateDirectory);
-            var result = await RunReport.WriteAsync(store, parse.GetValue(run)!, parse.GetValue(output)?.FullName, ct);
+            ReportResult result;
+            try
+            {
+                result = await RunReport.WriteAsync(store, parse.GetValue(run)!, parse.GetValue(output)?.FullName, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UserInputException($"Cannot write the report: {e.Message}", e);
+            }
             if (result.Warning is not null)
             {
                 await stderr.WriteLineAsync($"warning: {result.Warning}");

@@ -182,6 +182,17 @@ public sealed class ExportCommandTests(StoredRunFixture fixture) : IDisposable
         Assert.False(Directory.Exists(_out) && Directory.EnumerateFileSystemEntries(_out).Any());
     }
 
+    [Fact]
+    public async Task Export_ToAFolder_ExitsWithUserErrorNamingThePath()
+    {
+        Directory.CreateDirectory(_out);
+        var (code, _, error) = await Spar("export", StoredRunFixture.Completed, "--what", "dpo", "--to", _out, "--home", fixture.Home);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains($"error: Cannot write {_out}", error);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_out));
+    }
+
     private async Task<(int Count, List<JsonElement> Lines)> ExportAsync(string what, string style, int iteration)
     {
         var path = Path.Combine(_out, what);
@@ -192,6 +203,8 @@ public sealed class ExportCommandTests(StoredRunFixture fixture) : IDisposable
         using var result = JsonDocument.Parse(output);
         Assert.Equal(Path.GetFullPath(path), result.RootElement.GetProperty("file").GetString());
         Assert.Equal(iteration, result.RootElement.GetProperty("iteration").GetInt32());
+        Assert.Equal(what, result.RootElement.GetProperty("what").GetString());
+        Assert.Equal(style, result.RootElement.GetProperty("style").GetString());
         var lines = what == "trees"
             ? []
             : File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
