@@ -13,6 +13,8 @@ public static class SparCli
         IEnumerable<Command> commands =
         [
             .. RunCommands.Create(stdout, stderr),
+            ExportCommand.Create(stdout, stderr),
+            ReportCommand.Create(stdout, stderr),
             EvalCommand.Create(stdout, stderr),
             WorldCommand.Create(stdout, stderr),
             SearchCommand.Create(stdout, stderr),

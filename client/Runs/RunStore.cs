@@ -1,5 +1,7 @@
 using System.Text.Json;
 using SparOrleans.Core.Errors;
+using SparOrleans.Grains.Prompts;
+using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Storage;
 using SparOrleans.Storage.Blobs;
@@ -7,8 +9,8 @@ using SparOrleans.Storage.Blobs;
 namespace SparOrleans.Client.Runs;
 
 /// <summary>
-/// Reads stored runs straight from the state directory, without starting a silo (starting one would resume a run
-/// that was interrupted, which `status` and `list` must not do).
+/// Reads stored runs and their prompts straight from the state directory, without starting a silo (starting one
+/// would resume a run that was interrupted, which `status`, `list`, `export` and `report` must not do).
 /// </summary>
 public sealed class RunStore(string stateDirectory)
 {
@@ -32,6 +34,32 @@ public sealed class RunStore(string stateDirectory)
         await ReadBlobAsync($"{Prefix}{Uri.EscapeDataString(runId)}.json", cancellationToken)
         ?? throw new UserInputException($"No run '{runId}' in {stateDirectory}. `spar list` shows the stored runs (use --home if they live elsewhere).");
 
+    /// <summary>
+    /// The stored state of every prompt of <paramref name="iteration"/> (1-based), in prompt order. A prompt whose
+    /// state was never written (its iteration has just started) has <see cref="PromptPhase.New"/> and no data.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredPrompt>> GetPromptsAsync(StoredRun run, int iteration, CancellationToken cancellationToken)
+    {
+        if (iteration < 1 || iteration > run.PromptIds.Count)
+        {
+            throw new UserInputException(run.PromptIds.Count == 0
+                ? $"Run '{run.Id}' has not started an iteration yet (iteration 0 is the bootstrap, which has no prompts)."
+                : $"Run '{run.Id}' has no iteration {iteration}: iterations 1-{run.PromptIds.Count} have started.");
+        }
+        var prompts = new List<StoredPrompt>();
+        foreach (var promptId in run.PromptIds[iteration - 1])
+        {
+            var key = PromptKeys.Prompt(run.Id, iteration, promptId);
+            var blob = await _blobs.ReadAsync(BlobGrainStorage.BlobName("state", GrainId.Create("prompt", key)), cancellationToken);
+            var state = blob is null
+                ? new PromptGrain.PromptState()
+                : JsonSerializer.Deserialize<PromptGrain.PromptState>(blob.Data.ToStream(), BlobGrainStorage.StateJson)
+                  ?? throw new InvalidDataException($"Prompt state {key} is empty.");
+            prompts.Add(new StoredPrompt(promptId, iteration, state));
+        }
+        return prompts;
+    }
+
     private async Task<StoredRun?> ReadBlobAsync(string name, CancellationToken cancellationToken)
     {
         var blob = await _blobs.ReadAsync(name, cancellationToken);
@@ -42,15 +70,24 @@ public sealed class RunStore(string stateDirectory)
         var state = JsonSerializer.Deserialize<StoredRunState>(blob.Data.ToStream(), BlobGrainStorage.StateJson)
             ?? throw new InvalidDataException($"Run state {name} is empty.");
         var id = Uri.UnescapeDataString(name[Prefix.Length..^".json".Length]);
-        return new StoredRun(id, state.Status, state.Phase, state.Iteration, state.Created, state.Updated, state.Spec, state.Reports ?? [], state.Error);
+        return new StoredRun(id, state.Status, state.Phase, state.Iteration, state.Created, state.Updated, state.Spec, state.Reports ?? [], state.Error,
+            state.PromptIds ?? []);
     }
 
     /// <summary>The fields of the run grain's persisted state that tools read (the grain's class is internal to it).</summary>
     private sealed record StoredRunState(
         RunSpec? Spec, RunStatusKind Status, RunPhase Phase, int Iteration, List<IterationReport>? Reports, string? Error,
-        DateTimeOffset Created, DateTimeOffset Updated);
+        DateTimeOffset Created, DateTimeOffset Updated, List<List<string>>? PromptIds);
 }
 
+/// <summary>A stored run; <see cref="PromptIds"/>[t - 1] are the prompt ids of iteration t (one list per started iteration).</summary>
 public sealed record StoredRun(
     string Id, RunStatusKind Status, RunPhase Phase, int Iteration, DateTimeOffset Created, DateTimeOffset Updated,
-    RunSpec? Spec, IReadOnlyList<IterationReport> Reports, string? Error);
+    RunSpec? Spec, IReadOnlyList<IterationReport> Reports, string? Error, IReadOnlyList<IReadOnlyList<string>> PromptIds)
+{
+    /// <summary>The last iteration whose report is stored (it finished training and evaluation); 0 when none has.</summary>
+    public int LastFinishedIteration => Reports.Count == 0 ? 0 : Reports.Max(r => r.Iteration);
+}
+
+/// <summary>One prompt of a stored iteration: its grain's persisted state (samples, votes, tree, outcome).</summary>
+public sealed record StoredPrompt(string PromptId, int Iteration, PromptGrain.PromptState State);

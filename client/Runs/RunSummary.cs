@@ -70,5 +70,5 @@ public static class RunSummary
         return table;
     }
 
-    private static string Pct(double value) => (100 * value).ToString("F1", CultureInfo.InvariantCulture);
+    internal static string Pct(double value) => (100 * value).ToString("F1", CultureInfo.InvariantCulture);
 }

@@ -13,28 +13,17 @@ public static class JsonlFile
     };
 
     /// <summary>Writes one JSON object per line to a temporary file, then moves it over <paramref name="path"/>.</summary>
-    public static void Write<T>(string path, IEnumerable<T> rows)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
+    public static void Write<T>(string path, IEnumerable<T> rows) => Write(path, rows, Json);
+
+    /// <summary>The same, serialising each row with <paramref name="options"/> (e.g. snake_case names).</summary>
+    public static void Write<T>(string path, IEnumerable<T> rows, JsonSerializerOptions options) =>
+        AtomicFile.WriteText(path, writer =>
         {
-            using (var writer = new StreamWriter(temp, false, new System.Text.UTF8Encoding(false)))
+            foreach (var row in rows)
             {
-                writer.NewLine = "\n";
-                foreach (var row in rows)
-                {
-                    writer.WriteLine(JsonSerializer.Serialize(row, Json));
-                }
+                writer.WriteLine(JsonSerializer.Serialize(row, options));
             }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+        });
 
     /// <summary>Reads every non-blank line; a missing file or a malformed line is a <see cref="UserInputException"/>.</summary>
     public static IReadOnlyList<T> Read<T>(string path, Func<T, string?> problem)

@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
-using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Placement;
@@ -13,7 +11,6 @@ using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.World.Composition;
-using SparOrleans.World.Constraints;
 
 namespace SparOrleans.Grains.Runs;
 
@@ -198,8 +195,8 @@ public sealed class RunGrain(
             }
         }));
 
-        var pairs = outcomes.Where(o => o.Pair is not null).Select(o => o.Pair!).ToList();
-        var rft = RftDatasetBuilder.Build(outcomes.SelectMany(o => o.RftCandidates), RftBalance(spec)).Examples;
+        var pairs = IterationDatasets.DpoPairs(outcomes);
+        var rft = IterationDatasets.RftExamples(spec, outcomes);
 
         await EnterAsync(RunPhase.ActorTraining, $"DPO of M_{t - 1} on {pairs.Count} refinement pairs");
         var dpo = await TimedAsync(phases, "actor_dpo", () => WithTrainerProgress(trainer, trainer.TrainActorAsync(spec, plan.Actor(t - 1), plan.Actor(t), pairs)));
@@ -212,7 +209,7 @@ public sealed class RunGrain(
 
         var trees = outcomes.Where(o => o.HadNegative).ToList();
         var byId = prompts.ToDictionary(p => p.PromptId);
-        var verified = trees.Count(o => o.Pair is { } pair && Verifies(byId[o.PromptId], pair.Chosen));
+        var verified = trees.Count(o => o.Pair is { } pair && IterationDatasets.Verifies(byId[o.PromptId], pair.Chosen));
         state.State.Reports.Add(new IterationReport(
             t,
             evaluation.Actor,
@@ -242,9 +239,6 @@ public sealed class RunGrain(
                 p.Kwargs().Select(k => k.ToJsonString()).ToList()))
             .ToList();
 
-    private static bool Verifies(PromptSpec prompt, string response) =>
-        prompt.InstructionIds.Select((id, i) => WorldInstructions.Get(id).IsFollowed(response, (JsonObject)JsonNode.Parse(prompt.KwargsJson[i])!)).All(ok => ok);
-
     private IterationContext Context(RunSpec spec, RunLayout plan, int t)
     {
         var options = RunOptions.Of(spec);
@@ -270,9 +264,6 @@ public sealed class RunGrain(
             options.TreeSearch,
             options.TreeVoting);
     }
-
-    private static RftBalanceOptions RftBalance(RunSpec spec) =>
-        RftBalanceOptions.ScaledTo(Math.Max(50, spec.PromptsPerIteration * 4), seed: spec.Seed);
 
     private async Task FanOutAsync<T>(IReadOnlyList<T> items, Func<T, Task> call)
     {
