@@ -190,7 +190,7 @@ public static class RunCommands
                     throw new UserInputException($"A run named '{spec.RunId}' already exists with other settings: choose another --run-id, or `spar resume {spec.RunId}`.");
                 }
             }
-            final = await RunProgressView.FollowAsync(grain.WatchAsync(ct), stderr, interactive: !Console.IsErrorRedirected, ct);
+            final = await RunProgressView.FollowAsync(RunFollower.FollowAsync(grain, ct), stderr, interactive: !Console.IsErrorRedirected, ct);
         }
         catch (OperationCanceledException)
         {
