@@ -91,7 +91,8 @@ public sealed class FaultCluster : IAsyncDisposable
             last ?? throw new InvalidOperationException("The run reported no status."),
             prompts,
             Workshop.Pairs.ToDictionary(p => p.Key, p => p.Value),
-            Workshop.Examples.ToDictionary(p => p.Key, p => p.Value));
+            Workshop.Examples.ToDictionary(p => p.Key, p => p.Value),
+            Backend.Calls);
     }
 
     /// <summary>The cpu silo with the most activations of the given grains (the one whose death hurts most).</summary>
@@ -111,7 +112,8 @@ public sealed record RunRecord(
     RunStatus Final,
     IReadOnlyList<IReadOnlyList<string>> PromptKeys,
     IReadOnlyDictionary<string, IReadOnlyList<string>> Pairs,
-    IReadOnlyDictionary<string, IReadOnlyList<string>> Examples);
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Examples,
+    int GenerationCalls);
 
 /// <summary>Lost and duplicated items of a data set against a reference, as multisets.</summary>
 public sealed record DatasetDiff(int Lost, int Duplicated)
