@@ -10,6 +10,7 @@ using SparOrleans.Core.Options;
 using SparOrleans.Grains.Training;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
+using SparOrleans.Storage;
 
 namespace SparOrleans.Client.Commands;
 
@@ -93,6 +94,7 @@ public static class RunCommands
             var paths = SparHome.From(parse, home);
             var stored = await new RunStore(paths.StateDirectory).GetAsync(parse.GetValue(run)!, ct);
             var spec = stored.Spec ?? throw new UserInputException($"Run '{stored.Id}' has no stored spec: it never started.");
+            ResumeCheck.Check(stored);
             if (parse.GetValue(output) is { } dir)
             {
                 spec = spec with { OutputDirectory = dir.FullName };
@@ -173,7 +175,7 @@ public static class RunCommands
     private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, OutputFormat format, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts); outputs in {spec.OutputDirectory}");
-        await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, cancellationToken: ct);
+        await using var silo = await StartSiloAsync(paths.StateDirectory, ct);
         var grain = silo.Client.GetGrain<IRunGrain>(spec.RunId);
         RunStatus final;
         try
@@ -215,6 +217,36 @@ public static class RunCommands
             return ExitCodes.Failure;
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>The embedded silo, or one clear error when its state directory cannot be used.</summary>
+    private static async Task<EmbeddedSilo> StartSiloAsync(string stateDirectory, CancellationToken ct)
+    {
+        try
+        {
+            return await EmbeddedSilo.StartAsync(stateDirectory, cancellationToken: ct);
+        }
+        catch (Exception e) when (StorageFailure(e) is { } unreachable)
+        {
+            throw new UserInputException($"{unreachable.Message} (is --home writable?)", e);
+        }
+    }
+
+    /// <summary>The storage failure behind a silo that did not start, if that is why.</summary>
+    internal static StorageUnreachableException? StorageFailure(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is StorageUnreachableException unreachable)
+            {
+                return unreachable;
+            }
+            if (x is AggregateException aggregate && aggregate.InnerExceptions.Select(StorageFailure).FirstOrDefault(u => u is not null) is { } inner)
+            {
+                return inner;
+            }
+        }
+        return null;
     }
 
     private static void Render(TextWriter writer, Table table)
