@@ -34,6 +34,7 @@ public static class RunCommands
         var runId = new Option<string?>("--run-id") { Description = "Name of the run (default run-<date>-<time>)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the run writes summary.json and its checkpoints (default <home>/<run id>)" };
         var home = SparHome.Option();
+        var cluster = new Option<string?>("--cluster") { Description = "Run on a cluster started with `spar silo` instead of in-process: its Redis, HOST:PORT" };
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("run", """
             Runs SPaR end to end in the simulated world on an in-process silo: bootstrap M_0/R_0, then per iteration
@@ -42,9 +43,10 @@ public static class RunCommands
               spar run                      the full embedded default (3 iterations)
               spar run --quick              a first look in a few minutes
               spar run --seed 2 --out out/  another seed, summary.json into out/
+              spar run --cluster 127.0.0.1:6379 --preset tiny   on silos started with `spar silo`
             """)
         {
-            quick, preset, iterations, prompts, samples, seed, policy, runId, output, home, format,
+            quick, preset, iterations, prompts, samples, seed, policy, runId, output, home, cluster, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -74,7 +76,7 @@ public static class RunCommands
                 presetName,
                 RunOptions.ToJson(options),
                 options.SamplesPerPrompt);
-            return await DriveAsync(paths, spec, resume: false, parse.GetValue(format), stdout, stderr, ct);
+            return await DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(format), stdout, stderr, ct);
         });
         return command;
     }
@@ -99,7 +101,7 @@ public static class RunCommands
             {
                 spec = spec with { OutputDirectory = dir.FullName };
             }
-            return await DriveAsync(paths, spec, resume: true, parse.GetValue(format), stdout, stderr, ct);
+            return await DriveAsync(paths, spec, resume: true, cluster: null, parse.GetValue(format), stdout, stderr, ct);
         });
         return command;
     }
@@ -172,11 +174,24 @@ public static class RunCommands
         return command;
     }
 
-    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, OutputFormat format, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, OutputFormat format, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts); outputs in {spec.OutputDirectory}");
-        await using var silo = await StartSiloAsync(paths.StateDirectory, ct);
-        var grain = silo.Client.GetGrain<IRunGrain>(spec.RunId);
+        await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
+        IClusterClient client;
+        IAsyncDisposable host;
+        if (cluster is null)
+        {
+            var silo = await StartSiloAsync(paths.StateDirectory, ct);
+            (client, host) = (silo.Client, silo);
+        }
+        else
+        {
+            var endpoints = new ClusterEndpoints { Redis = cluster };
+            var connection = await ClusterFailures.UserFacingAsync(endpoints, () => ClusterConnection.ConnectAsync(endpoints, ct));
+            (client, host) = (connection.Client, connection);
+        }
+        await using var _ = host;
+        var grain = client.GetGrain<IRunGrain>(spec.RunId);
         RunStatus final;
         try
         {
