@@ -81,7 +81,10 @@ internal static class ClusterFailures
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
-            throw new UserInputException($"Cannot reach the cluster (Redis at {cluster.Redis}): {e.GetBaseException().Message}", e);
+            var reason = e.GetBaseException().Message;
+            // StackExchange.Redis appends advice about abortConnect that does not apply here: keep the first sentence.
+            reason = reason.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? reason[..(end + 1)] : reason;
+            throw new UserInputException($"Cannot reach the cluster (Redis at {cluster.Redis}): {reason}", e);
         }
     }
 

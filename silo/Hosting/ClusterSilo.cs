@@ -29,6 +29,9 @@ public sealed class ClusterSilo : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLogLevel);
         builder.Logging.AddFilter("Orleans", minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error);
+        // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
+        // would print a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.UseOrleans(silo =>
         {
             silo.UseRedisClustering(options.Cluster.Redis);
@@ -101,6 +104,9 @@ public sealed class ClusterConnection : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
+        // would print a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.UseOrleansClient(client =>
         {
             client.UseRedisClustering(cluster.Redis);
