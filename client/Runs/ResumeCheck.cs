@@ -60,24 +60,25 @@ public static class ResumeCheck
             {
                 throw new UserInputException($"Run '{run.Id}' continues from the checkpoint {directory}, which is missing: restore it, or start a new run.");
             }
+            LlamaConfig c;
             try
             {
                 using var model = ModelCheckpoint.Load(directory);
-                var c = model.Config;
-                if (c.HiddenSize != options.HiddenSize || c.NumHiddenLayers != options.Layers || c.NumAttentionHeads != options.Heads)
-                {
-                    throw new UserInputException(
-                        $"Checkpoint {directory} does not belong to run '{run.Id}': it has hidden size {c.HiddenSize}, {c.NumHiddenLayers} layers, " +
-                        $"{c.NumAttentionHeads} heads; the run's options say {options.HiddenSize}, {options.Layers}, {options.Heads}.");
-                }
+                c = model.Config;
             }
-            catch (UserInputException e) when (!e.Message.Contains("does not belong", StringComparison.Ordinal))
+            catch (UserInputException e)
             {
                 throw new UserInputException($"Run '{run.Id}' cannot continue: its checkpoint is unusable: {e.Message}", e);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
             {
                 throw new UserInputException($"Run '{run.Id}' cannot continue: checkpoint {directory} is corrupt ({e.Message}).", e);
+            }
+            if (c.HiddenSize != options.HiddenSize || c.NumHiddenLayers != options.Layers || c.NumAttentionHeads != options.Heads)
+            {
+                throw new UserInputException(
+                    $"Checkpoint {directory} does not belong to run '{run.Id}': it has hidden size {c.HiddenSize}, {c.NumHiddenLayers} layers, " +
+                    $"{c.NumAttentionHeads} heads; the run's options say {options.HiddenSize}, {options.Layers}, {options.Heads}.");
             }
         }
     }

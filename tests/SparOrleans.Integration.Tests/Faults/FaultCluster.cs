@@ -96,12 +96,13 @@ public sealed class FaultCluster : IAsyncDisposable
     }
 
     /// <summary>The cpu silo with the most activations of the given grains (the one whose death hurts most).</summary>
-    public async Task<InProcessSiloHandle> BusiestCpuSiloAsync(IEnumerable<IAddressable> grains)
+    public async Task<(InProcessSiloHandle Silo, int Activations)> BusiestCpuSiloAsync(IEnumerable<IAddressable> grains)
     {
         var management = Client.GetGrain<IManagementGrain>(0);
         var hosts = await Task.WhenAll(grains.Select(g => management.GetActivationAddress(g).AsTask()));
         var counts = hosts.Where(h => h is not null).GroupBy(h => h!).ToDictionary(g => g.Key, g => g.Count());
-        return Cluster.Silos.Skip(1).OrderByDescending(s => counts.GetValueOrDefault(s.SiloAddress)).First();
+        var busiest = Cluster.Silos.Skip(1).OrderByDescending(s => counts.GetValueOrDefault(s.SiloAddress)).First();
+        return (busiest, counts.GetValueOrDefault(busiest.SiloAddress));
     }
 
     public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();

@@ -56,7 +56,8 @@ public sealed class FaultToleranceTests(FaultFixture fixture) : IClassFixture<Fa
         await cluster.Backend.RefinementHeld.WaitAsync(TimeSpan.FromMinutes(2));
 
         var keys = await cluster.Run(spec).GetPromptKeysAsync(1);
-        var victim = await cluster.BusiestCpuSiloAsync(keys.Select(k => cluster.Client.GetGrain<IPromptGrain>(k)));
+        var (victim, prompts) = await cluster.BusiestCpuSiloAsync(keys.Select(k => cluster.Client.GetGrain<IPromptGrain>(k)));
+        Assert.True(prompts > 0, "the silo to kill hosts none of the run's prompt grains");
         await cluster.Cluster.KillSiloAsync(victim);
         cluster.Backend.Release();
         var record = await cluster.FinishAsync(spec);
