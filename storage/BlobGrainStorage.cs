@@ -25,8 +25,8 @@ public sealed class BlobGrainStorage(
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var name = BlobName(stateName, grainId);
-        var blob = await pipeline.ExecuteAsync(
-            static async (args, ct) => await args.store.ReadAsync(args.name, ct), (store, name));
+        var blob = await Unavailable(name, () => pipeline.ExecuteAsync(
+            static async (args, ct) => await args.store.ReadAsync(args.name, ct), (store, name)));
         if (blob is null)
         {
             grainState.State = activators.GetActivator<T>().Create();
@@ -45,9 +45,9 @@ public sealed class BlobGrainStorage(
         var data = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(grainState.State, StateJson));
         try
         {
-            grainState.ETag = await pipeline.ExecuteAsync(
+            grainState.ETag = await Unavailable(name, () => pipeline.ExecuteAsync(
                 static async (args, ct) => await args.store.WriteAsync(args.name, args.data, args.etag, ct),
-                (store, name, data, etag: grainState.ETag));
+                (store, name, data, etag: grainState.ETag)));
             grainState.RecordExists = true;
         }
         catch (BlobConflictException e)
@@ -61,9 +61,13 @@ public sealed class BlobGrainStorage(
         var name = BlobName(stateName, grainId);
         try
         {
-            await pipeline.ExecuteAsync(
-                static async (args, ct) => await args.store.DeleteAsync(args.name, args.etag, ct),
-                (store, name, etag: grainState.ETag));
+            await Unavailable(name, async () =>
+            {
+                await pipeline.ExecuteAsync(
+                    static async (args, ct) => await args.store.DeleteAsync(args.name, args.etag, ct),
+                    (store, name, etag: grainState.ETag));
+                return true;
+            });
         }
         catch (BlobConflictException e)
         {
@@ -88,9 +92,28 @@ public sealed class BlobGrainStorage(
             await pipeline.ExecuteAsync(static async (s, ct) => await s.EnsureContainerAsync(ct), store, cancellationToken);
             logger.LogInformation("Grain storage {Provider} ready at {Store}", providerName, store.Describe);
         }
-        catch (Exception e) when (StorageResilience.IsTransient(e) || e is Polly.CircuitBreaker.BrokenCircuitException)
+        catch (Exception e) when (StorageResilience.IsTransient(e) || e is Polly.CircuitBreaker.BrokenCircuitException
+            or UnauthorizedAccessException or Azure.RequestFailedException)
         {
             throw new StorageUnreachableException(store.Describe, e);
+        }
+    }
+
+    /// <summary>
+    /// Runs a storage call; when it still fails after the pipeline's retries (or the circuit is open) it throws a plain
+    /// <see cref="IOException"/>. The failure crosses grain calls, and Polly's and Azure's exceptions have no Orleans
+    /// codec: the caller would get a serialization error instead of a retryable storage outage.
+    /// </summary>
+    private async Task<TResult> Unavailable<TResult>(string name, Func<ValueTask<TResult>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (StorageResilience.IsTransient(e) || e is Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            logger.LogWarning(e, "Storage call on {Blob} at {Store} failed", name, store.Describe);
+            throw new IOException($"Grain storage at {store.Describe} is unavailable for '{name}': {e.GetType().Name}: {e.Message}");
         }
     }
 

@@ -19,6 +19,7 @@ public static class SparCli
             WorldCommand.Create(stdout, stderr),
             SearchCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
+            SiloCommand.Create(stdout, stderr),
         ];
         foreach (var command in commands)
         {

@@ -10,6 +10,7 @@ using SparOrleans.Core.Options;
 using SparOrleans.Grains.Training;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
+using SparOrleans.Storage;
 
 namespace SparOrleans.Client.Commands;
 
@@ -38,6 +39,7 @@ public static class RunCommands
         };
         var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options" };
         var home = SparHome.Option();
+        var cluster = new Option<string?>("--cluster") { Description = "Run on a cluster started with `spar silo` instead of in-process: its Redis, HOST:PORT" };
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("run", """
             Runs SPaR end to end in the simulated world on an in-process silo: bootstrap M_0/R_0, then per iteration
@@ -47,10 +49,11 @@ public static class RunCommands
               spar run --quick              a first look in a few minutes
               spar run --seed 2 --out out/  another seed, summary.json into out/
               spar run --options dpo.json   the preset with some options changed
+              spar run --cluster 127.0.0.1:6379 --preset tiny   on silos started with `spar silo`
             M_0 and R_0 are kept in <home>/.cache and reused by runs with the same bootstrap options.
             """)
         {
-            quick, preset, iterations, prompts, samples, seed, policy, runId, output, optionsFile, fresh, home, format,
+            quick, preset, iterations, prompts, samples, seed, policy, runId, output, optionsFile, fresh, home, cluster, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -84,7 +87,8 @@ public static class RunCommands
                 presetName,
                 RunOptions.ToJson(options),
                 options.SamplesPerPrompt);
-            return await DriveAsync(paths, spec, resume: false, parse.GetValue(format), stdout, stderr, ct, useCache: !parse.GetValue(fresh));
+            return await DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(format), stdout, stderr, ct,
+                useCache: !parse.GetValue(fresh));
         });
         return command;
     }
@@ -104,11 +108,12 @@ public static class RunCommands
             var paths = SparHome.From(parse, home);
             var stored = await new RunStore(paths.StateDirectory).GetAsync(parse.GetValue(run)!, ct);
             var spec = stored.Spec ?? throw new UserInputException($"Run '{stored.Id}' has no stored spec: it never started.");
+            ResumeCheck.Check(stored);
             if (parse.GetValue(output) is { } dir)
             {
                 spec = spec with { OutputDirectory = dir.FullName };
             }
-            return await DriveAsync(paths, spec, resume: true, parse.GetValue(format), stdout, stderr, ct);
+            return await DriveAsync(paths, spec, resume: true, cluster: null, parse.GetValue(format), stdout, stderr, ct);
         });
         return command;
     }
@@ -182,13 +187,25 @@ public static class RunCommands
         return command;
     }
 
-    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, OutputFormat format, TextWriter stdout, TextWriter stderr,
-        CancellationToken ct, bool useCache = true)
+    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, OutputFormat format, TextWriter stdout,
+        TextWriter stderr, CancellationToken ct, bool useCache = true)
     {
-        await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts); outputs in {spec.OutputDirectory}");
-        await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, cancellationToken: ct,
-            bootstrapCache: useCache ? paths.BootstrapCacheDirectory : null);
-        var grain = silo.Client.GetGrain<IRunGrain>(spec.RunId);
+        await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
+        IClusterClient client;
+        IAsyncDisposable host;
+        if (cluster is null)
+        {
+            var silo = await StartSiloAsync(paths.StateDirectory, useCache ? paths.BootstrapCacheDirectory : null, ct);
+            (client, host) = (silo.Client, silo);
+        }
+        else
+        {
+            var endpoints = new ClusterEndpoints { Redis = cluster };
+            var connection = await ClusterFailures.UserFacingAsync(endpoints, () => ClusterConnection.ConnectAsync(endpoints, ct));
+            (client, host) = (connection.Client, connection);
+        }
+        await using var _ = host;
+        var grain = client.GetGrain<IRunGrain>(spec.RunId);
         RunStatus final;
         try
         {
@@ -204,7 +221,7 @@ public static class RunCommands
                     throw new UserInputException($"A run named '{spec.RunId}' already exists with other settings: choose another --run-id, or `spar resume {spec.RunId}`.");
                 }
             }
-            final = await RunProgressView.FollowAsync(grain.WatchAsync(ct), stderr, interactive: !Console.IsErrorRedirected, ct);
+            final = await RunProgressView.FollowAsync(RunFollower.FollowAsync(grain, ct), stderr, interactive: !Console.IsErrorRedirected, ct);
         }
         catch (OperationCanceledException)
         {
@@ -230,6 +247,36 @@ public static class RunCommands
             return ExitCodes.Failure;
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>The embedded silo, or one clear error when its state directory cannot be used.</summary>
+    private static async Task<EmbeddedSilo> StartSiloAsync(string stateDirectory, string? bootstrapCache, CancellationToken ct)
+    {
+        try
+        {
+            return await EmbeddedSilo.StartAsync(stateDirectory, cancellationToken: ct, bootstrapCache: bootstrapCache);
+        }
+        catch (Exception e) when (StorageFailure(e) is { } unreachable)
+        {
+            throw new UserInputException($"{unreachable.Message} (is --home writable?)", e);
+        }
+    }
+
+    /// <summary>The storage failure behind a silo that did not start, if that is why.</summary>
+    internal static StorageUnreachableException? StorageFailure(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is StorageUnreachableException unreachable)
+            {
+                return unreachable;
+            }
+            if (x is AggregateException aggregate && aggregate.InnerExceptions.Select(StorageFailure).FirstOrDefault(u => u is not null) is { } inner)
+            {
+                return inner;
+            }
+        }
+        return null;
     }
 
     private static void Render(TextWriter writer, Table table)

@@ -62,13 +62,32 @@ public sealed class RunStore(string stateDirectory)
 
     private async Task<StoredRun?> ReadBlobAsync(string name, CancellationToken cancellationToken)
     {
-        var blob = await _blobs.ReadAsync(name, cancellationToken);
+        StoredBlob? blob;
+        try
+        {
+            blob = await _blobs.ReadAsync(name, cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UserInputException($"Stored run state is corrupt: {e.Message} Restore it from a backup, or delete it to forget the run.", e);
+        }
         if (blob is null)
         {
             return null;
         }
-        var state = JsonSerializer.Deserialize<StoredRunState>(blob.Data.ToStream(), BlobGrainStorage.StateJson)
-            ?? throw new InvalidDataException($"Run state {name} is empty.");
+        StoredRunState? state;
+        try
+        {
+            state = JsonSerializer.Deserialize<StoredRunState>(blob.Data.ToStream(), BlobGrainStorage.StateJson);
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"Stored run state {Path.Combine(stateDirectory, name)} is corrupt ({e.Message}): restore it from a backup, or delete it to forget the run.", e);
+        }
+        if (state is null)
+        {
+            throw new UserInputException($"Stored run state {Path.Combine(stateDirectory, name)} is empty: delete it to forget the run.");
+        }
         var id = Uri.UnescapeDataString(name[Prefix.Length..^".json".Length]);
         return new StoredRun(id, state.Status, state.Phase, state.Iteration, state.Created, state.Updated, state.Spec, state.Reports ?? [], state.Error,
             state.PromptIds ?? []);

@@ -30,6 +30,7 @@ public sealed class RunGrain(
     ILogger<RunGrain> logger) : Grain, IRunGrain
 {
     private Task? _driving;
+    private int _failuresSinceProgress;
     private TaskCompletionSource _changed = NewSignal();
     private (int Done, int Total, string Message) _progress = (0, 0, "");
 
@@ -107,40 +108,98 @@ public sealed class RunGrain(
         }
         // A run takes minutes to hours with no incoming calls: keep the activation while it drives.
         DelayDeactivation(TimeSpan.FromDays(7));
+        _failuresSinceProgress = 0;
         _driving = DriveAsync();
     }
 
     private async Task DriveAsync()
     {
+        while (true)
+        {
+            try
+            {
+                await DriveOnceAsync();
+                return;
+            }
+            catch (Exception) when (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                // The silo is stopping (Ctrl-C, a rolling restart): the run stays Running and continues where its last
+                // phase ended when it is activated again (`spar resume`).
+                logger.LogInformation("Run {Run} interrupted at {Phase} by the silo stopping", Id, state.State.Phase);
+                return;
+            }
+            catch (Exception e) when (RunFaults.IsTransient(e) && ++_failuresSinceProgress <= RunFaults.MaxAttempts)
+            {
+                // A silo died, storage is away or a grain lost an ETag race: every phase is idempotent, so retry the
+                // current phase after a back-off instead of failing the run. The grain is reentrant, so the wait holds
+                // no turn.
+                var delay = RunFaults.Delay(_failuresSinceProgress);
+                logger.LogWarning("Run {Run} hit a transient fault at {Phase} (attempt {Attempt}), retrying in {Delay}: {Error}",
+                    Id, state.State.Phase, _failuresSinceProgress, delay, e.Message);
+                await Task.Delay(delay);
+                if (RunFaults.IsConflict(e))
+                {
+                    await ReloadAsync();
+                }
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Run {Run} failed at {Phase}", Id, state.State.Phase);
+                state.State.Status = RunStatusKind.Failed;
+                state.State.Error = $"{state.State.Phase}: {e.Message}";
+                try
+                {
+                    await SaveAsync();
+                }
+                catch (Exception saveError)
+                {
+                    // The failure stays visible to watchers of this activation; storage will say Running, and a
+                    // resume retries, which is the safe direction.
+                    logger.LogError(saveError, "Run {Run} could not store its failure", Id);
+                    Signal();
+                }
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Our own state write lost an ETag race (a write whose reply was lost): take the stored ETag, and the stored state
+    /// unless it is older than ours (a storage that lost writes), which the next write then puts back.
+    /// </summary>
+    private async Task ReloadAsync()
+    {
+        var mine = state.State;
         try
         {
-            var spec = state.State.Spec!;
-            var plan = new RunLayout(spec);
-            var trainer = grains.GetGrain<ITrainerGrain>(Id);
-            if (state.State.Iteration == 0)
+            await state.ReadStateAsync();
+            if (state.State.Spec is null || state.State.Updated < mine.Updated)
             {
-                await BootstrapAsync(spec, plan, trainer);
+                state.State = mine;
             }
-            while (state.State.Iteration <= spec.Iterations && state.State.Phase != RunPhase.Done)
-            {
-                await IterateAsync(spec, plan, trainer);
-            }
-            state.State.Status = RunStatusKind.Completed;
-            await SaveAsync();
         }
-        catch (Exception) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        catch (Exception e) when (RunFaults.IsTransient(e))
         {
-            // The silo is stopping (Ctrl-C, a rolling restart): the run stays Running and continues where its last
-            // phase ended when it is activated again (`spar resume`).
-            logger.LogInformation("Run {Run} interrupted at {Phase} by the silo stopping", Id, state.State.Phase);
+            // Still unreachable: the next attempt's first write conflicts again and comes back here.
+            logger.LogWarning("Run {Run} could not re-read its state: {Error}", Id, e.Message);
         }
-        catch (Exception e)
+    }
+
+    private async Task DriveOnceAsync()
+    {
+        var spec = state.State.Spec!;
+        var plan = new RunLayout(spec);
+        var trainer = grains.GetGrain<ITrainerGrain>(Id);
+        if (state.State.Iteration == 0)
         {
-            logger.LogError(e, "Run {Run} failed at {Phase}", Id, state.State.Phase);
-            state.State.Status = RunStatusKind.Failed;
-            state.State.Error = $"{state.State.Phase}: {e.Message}";
-            await SaveAsync();
+            await BootstrapAsync(spec, plan, trainer);
         }
+        while (state.State.Iteration <= spec.Iterations && state.State.Phase != RunPhase.Done)
+        {
+            await IterateAsync(spec, plan, trainer);
+        }
+        state.State.Status = RunStatusKind.Completed;
+        await SaveAsync();
     }
 
     private async Task BootstrapAsync(RunSpec spec, RunLayout plan, ITrainerGrain trainer)
@@ -195,6 +254,7 @@ public sealed class RunGrain(
             }
         }));
 
+        // Prompt order, not completion order: a resumed or retried run must build exactly the same data sets.
         var pairs = IterationDatasets.DpoPairs(outcomes);
         var rft = IterationDatasets.RftExamples(spec, outcomes);
 
@@ -313,6 +373,7 @@ public sealed class RunGrain(
     {
         state.State.Updated = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
+        _failuresSinceProgress = 0;
         Signal();
     }
 

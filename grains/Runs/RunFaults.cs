@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Orleans.Storage;
+using Polly.CircuitBreaker;
+using SparOrleans.Core.Errors;
+using SparOrleans.Storage;
+
+namespace SparOrleans.Grains.Runs;
+
+/// <summary>
+/// Which failures a run rides out by retrying its current phase (a dead silo, unreachable storage, an ETag race,
+/// a timeout) and which end it (corrupt state, bad input, a bug). Retries back off exponentially from 0.5 s to 15 s;
+/// <see cref="MaxAttempts"/> (40, about 9 minutes) consecutive failures without progress fail the run.
+/// </summary>
+public static class RunFaults
+{
+    public const int MaxAttempts = 40;
+
+    public static bool IsTransient(Exception e)
+    {
+        var chain = Chain(e).ToList();
+        if (chain.Any(x => x is InvalidDataException or JsonException or ArgumentException or UserInputException))
+        {
+            return false;
+        }
+        return chain.Any(x => x is OrleansException or TimeoutException or BrokenCircuitException || StorageResilience.IsTransient(x));
+    }
+
+    /// <summary>Someone else (or a write whose reply was lost) changed the stored state since this activation read it.</summary>
+    public static bool IsConflict(Exception e) => Chain(e).Any(x => x is InconsistentStateException);
+
+    public static TimeSpan Delay(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(15_000, 500 * Math.Pow(2, Math.Min(attempt - 1, 10))));
+
+    private static IEnumerable<Exception> Chain(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            yield return x;
+            if (x is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions.SelectMany(Chain))
+                {
+                    yield return inner;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using SparOrleans.Core.Options;
+using SparOrleans.Interfaces;
+
+namespace SparOrleans.Silo.Hosting;
+
+/// <summary>
+/// One silo of a multi-silo SPaR cluster (<c>spar silo</c>): Redis membership, blob grain storage, roles. Binds to
+/// <see cref="ClusterSiloOptions.Address"/> (127.0.0.1 by default) and advertises it.
+/// </summary>
+public sealed class ClusterSilo : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ClusterSilo(IHost host) => _host = host;
+
+    public IServiceProvider Services => _host.Services;
+
+    public string Name => _host.Services.GetRequiredService<ILocalSiloDetails>().Name;
+
+    public static async Task<ClusterSilo> StartAsync(ClusterSiloOptions options, LogLevel minimumLogLevel = LogLevel.Warning,
+        Action<ISiloBuilder>? configure = null, CancellationToken cancellationToken = default)
+    {
+        options.Validated();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLogLevel);
+        builder.Logging.AddFilter("Orleans", minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error);
+        // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
+        // would print a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseRedisClustering(options.Cluster.Redis);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = ClusterEndpoints.ClusterId;
+                o.ServiceId = ClusterEndpoints.ServiceId;
+            });
+            silo.ConfigureEndpoints(options.Address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            silo.ConfigureSpar(options.Spar);
+            configure?.Invoke(silo);
+        });
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        return new ClusterSilo(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _host.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}
+
+/// <summary>A cluster silo: what it is (<see cref="Spar"/>), where its cluster is, and its endpoints.</summary>
+public sealed record ClusterSiloOptions : IValidatedOptions
+{
+    public required ClusterEndpoints Cluster { get; init; }
+
+    /// <summary>Roles, storage and models; storage is required in a cluster (state must outlive any silo).</summary>
+    public required SparSiloOptions Spar { get; init; }
+
+    /// <summary>Address to bind and advertise. Default 127.0.0.1; a machine's LAN address in a real deployment.</summary>
+    public IPAddress Address { get; init; } = IPAddress.Loopback;
+
+    /// <summary>Silo-to-silo port (1–65535). Default 11111.</summary>
+    public int SiloPort { get; init; } = 11111;
+
+    /// <summary>Client gateway port (1–65535). Default 30000.</summary>
+    public int GatewayPort { get; init; } = 30000;
+
+    public IEnumerable<string> Problems() => new ProblemList()
+        .InRange(nameof(SiloPort), SiloPort, 1, 65535)
+        .InRange(nameof(GatewayPort), GatewayPort, 1, 65535)
+        .Require(SiloPort != GatewayPort, $"the silo port and the gateway port must differ (both {SiloPort})")
+        .Require(Spar.Storage is not null, "a cluster silo needs --storage: grain state must outlive the silo")
+        .Concat(Cluster.Problems())
+        .Concat(Spar.Problems());
+}
+
+/// <summary>A client of a multi-silo cluster (<c>spar run --cluster</c>): Redis membership, gateways found there.</summary>
+public sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ClusterConnection(IHost host) => _host = host;
+
+    public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
+
+    public static async Task<ClusterConnection> ConnectAsync(ClusterEndpoints cluster, CancellationToken cancellationToken = default)
+    {
+        cluster.Validated();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
+        // would print a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseRedisClustering(cluster.Redis);
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = ClusterEndpoints.ClusterId;
+                o.ServiceId = ClusterEndpoints.ServiceId;
+            });
+            client.Services.AddSparSerialization();
+        });
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        return new ClusterConnection(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _host.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using SparOrleans.Client.Cli;
+using SparOrleans.Grains.Placement;
+using SparOrleans.Silo.Hosting;
+using SparOrleans.Tests.Shared;
+
+using static SparOrleans.Client.Tests.SparInvocation;
+
+namespace SparOrleans.Client.Tests;
+
+/// <summary>`spar silo` and `spar run --cluster`: a real Redis-membership cluster of 1 gpu + 2 cpu silos on loopback.</summary>
+public sealed class SiloCommandTests : IAsyncLifetime
+{
+    private readonly string _home = Path.Combine(Path.GetTempPath(), $"spar-cluster-{Guid.NewGuid():N}");
+    private readonly AzuriteFixture _azurite = new();
+
+    public async Task InitializeAsync()
+    {
+        if (RedisServer.IsInstalled)
+        {
+            await _azurite.InitializeAsync();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _azurite.DisposeAsync();
+        if (Directory.Exists(_home))
+        {
+            Directory.Delete(_home, recursive: true);
+        }
+    }
+
+    [RedisFact]
+    public async Task RunCluster_OneGpuTwoCpuSilosOnRedis_TinyRunCompletes()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var cluster = new ClusterEndpoints { Redis = redis.Endpoint };
+        var storage = ClusterEndpoints.Storage(_azurite.ConnectionString);
+        var silos = new List<ClusterSilo>();
+        try
+        {
+            foreach (var role in new[] { SiloRoles.Gpu, SiloRoles.Cpu, SiloRoles.Cpu })
+            {
+                silos.Add(await ClusterSilo.StartAsync(new ClusterSiloOptions
+                {
+                    Cluster = cluster,
+                    Spar = new SparSiloOptions { Roles = [role], Storage = storage },
+                    SiloPort = RedisServer.FreePort(),
+                    GatewayPort = RedisServer.FreePort(),
+                }));
+            }
+            await using (var probe = await ClusterConnection.ConnectAsync(cluster))
+            {
+                var hosts = await probe.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+                Assert.Equal(3, hosts.Count);
+            }
+
+            var (code, output, error) = await Spar("run", "--cluster", redis.Endpoint, "--preset", "tiny", "--iterations", "1", "--run-id", "on-cluster",
+                "--home", _home, "--format", "json");
+
+            Assert.True(code == ExitCodes.Success, $"exit {code}: {error}");
+            using var summary = JsonDocument.Parse(output);
+            Assert.Equal("completed", summary.RootElement.GetProperty("status").GetString(), ignoreCase: true);
+            Assert.Equal(2, summary.RootElement.GetProperty("iterations").GetArrayLength());
+            Assert.True(File.Exists(Path.Combine(_home, "on-cluster", "summary.json")));
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task RunCluster_NoRedisThere_OneErrorLineAndNoOutputs()
+    {
+        var (code, _, error) = await Spar("run", "--cluster", $"127.0.0.1:{RedisServer.FreePort()}", "--preset", "tiny", "--run-id", "lonely", "--home", _home);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Single(error.Split('\n'), l => l.StartsWith("error: Cannot reach the cluster", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", error);
+        Assert.False(Directory.Exists(Path.Combine(_home, "lonely")));
+    }
+
+    [Theory]
+    [InlineData("--role", "tpu", "--role 'tpu'")]
+    [InlineData("--storage", "azurite:70000", "the Azurite port must be a number between 1 and 65535")]
+    [InlineData("--address", "localhost.example", "is not an IP address")]
+    public async Task Silo_BadOption_ExitsWithUserErrorNamingIt(string option, string value, string message)
+    {
+        string[] args = option == "--storage" ? ["silo", option, value] : ["silo", "--storage", "azurite", option, value];
+
+        var (code, _, error) = await Spar(args);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains(message, error);
+        Assert.DoesNotContain("   at ", error);
+    }
+}
