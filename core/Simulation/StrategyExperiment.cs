@@ -91,7 +91,7 @@ public static class StrategyExperiment
                 for (var root = 0; root < options.N; root++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var environment = new SimulatedRefiner(options.Refiner, seed, root, format);
+                    var environment = new SimulatedRefiner(options.Refiner, DrawSeed(seed), root, format);
                     var state = TreeSearch.Start(policy, $"instruction {root}", SimulatedRefiner.RootResponse(root), rootJudgment,
                         options.Search, options.Voting);
                     state = await SearchRunner.RunAsync(state, environment, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -117,6 +117,14 @@ public static class StrategyExperiment
         }
         return new StrategyExperimentResult(options, results, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>
+    /// The refiner's seed for experiment seed <paramref name="seed"/>. <see cref="SimulatedRefiner"/> hashes
+    /// (seed, root, …) with the seed xor-ed into the state the root index is xor-ed into next, so seeds 0, 1, 2 … on
+    /// roots 0, 1, 2 … would only permute the same draws (seed 1 at root 0 = seed 0 at root 1); a mixed seed keeps
+    /// the seeds' draws apart.
+    /// </summary>
+    public static int DrawSeed(int seed) => StableHash.Combine(seed, "strategy-experiment");
 
     /// <summary>What a search hands back: its winner, else its best judged refinement, else the root.</summary>
     public static SearchNode Output(SearchState state) =>
