@@ -120,6 +120,19 @@ public static class ExperimentCommand
             return new ClaimVerdict(wins, bias, summary);
         }
 
+        /// <summary>
+        /// Refinements actually spent per negative: every strategy shares the cap, but the searches stop at the first
+        /// child their judge passes while best-of-N always spends the whole cap, so "equal budget" is equal only as a cap.
+        /// The simulated refiner's refinements are independent draws (a fix with chance P whatever came before), so it has
+        /// no negatives that need several building steps, which is where the paper credits tree search.
+        /// </summary>
+        public static string BudgetNote(StrategyExperimentResult result) =>
+            "Refinements spent per negative (the cap is shared, the spend is not): " +
+            string.Join(", ", result.Strategies.Select(s => Inv($"{Label(s.Policy)} {s.MeanExpansions.Mean:F2}"))) +
+            ". The simulated refiner fixes each try independently with chance P, so it has no negatives that need several " +
+            "building steps (where the paper credits tree search); best-of-N, which always spends the whole cap and keeps " +
+            "the highest vote, is favoured by that.";
+
         /// <summary>The Markdown table: paper's Acc-GPT / Acc-SPAR beside ours (mean ± std over seeds, %).</summary>
         public static string Table(StrategyExperimentResult result)
         {
@@ -150,6 +163,8 @@ public static class ExperimentCommand
             table.Append(Table(result));
             table.AppendLine();
             table.AppendLine(verdict.Summary + ".");
+            table.AppendLine();
+            table.AppendLine(BudgetNote(result));
             table.AppendLine();
             table.AppendLine("![strategies](strategies.png)");
             AtomicFile.WriteText(Path.Combine(dir, "table.md"), w => w.Write(table.ToString()));
@@ -185,8 +200,8 @@ public static class ExperimentCommand
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 result.Strategies.Select((_, i) => i * 3 + 0.5).ToArray(), result.Strategies.Select(s => Label(s.Policy)).ToArray());
             plot.Axes.Margins(bottom: 0);
-            plot.Axes.SetLimitsY(0, 105);
-            plot.ShowLegend(Alignment.LowerRight);
+            plot.Axes.SetLimitsY(0, 118);
+            plot.ShowLegend(Alignment.UpperLeft, Orientation.Horizontal);
             return plot.GetImage(800, 450).GetImageBytes(ImageFormat.Png);
         }
 
@@ -204,6 +219,7 @@ public static class ExperimentCommand
                 - Ours (strong judge/self judge, %, mean ± std over {o.Seeds} seeds): {ours}.
                 - Tree search beats greedy, best-of-N and iterative (strong judge): **{(verdict.TreeSearchWins ? "reproduced" : "not reproduced")}**.
                 - Self-evaluation scores BFS/DFS above the strong judge (Table 3's bias): **{(verdict.SelfEvaluationBias ? "reproduced" : "not reproduced")}**.
+                - {BudgetNote(result)}
 
                 """;
         }
