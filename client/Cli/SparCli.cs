@@ -20,11 +20,14 @@ public static class SparCli
             SearchCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
             SiloCommand.Create(stdout, stderr),
+            ExperimentCommand.Create(stdout, stderr),
         ];
         foreach (var command in commands)
         {
             root.Subcommands.Add(command);
         }
+        // `eval llmbar` joins the eval verbs here so that EvalCommand's benchmark list stays as it is.
+        root.Subcommands.Single(c => c.Name == "eval").Subcommands.Add(EvalLlmBarCommand.Create(stdout, stderr));
         return root;
     }
 
