@@ -13,6 +13,7 @@ public static class SparCli
         IEnumerable<Command> commands =
         [
             .. RunCommands.Create(stdout, stderr),
+            WatchCommand.Create(stdout, stderr),
             EvalCommand.Create(stdout, stderr),
             WorldCommand.Create(stdout, stderr),
             SearchCommand.Create(stdout, stderr),

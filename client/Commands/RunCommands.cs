@@ -174,6 +174,8 @@ public static class RunCommands
     {
         await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts); outputs in {spec.OutputDirectory}");
         await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, cancellationToken: ct);
+        // `spar watch` finds the silo through this file; it is removed before the silo stops.
+        using var advertised = SiloEndpoints.Advertise(paths.StateDirectory, new SiloEndpoint(spec.RunId, silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UtcNow));
         var grain = silo.Client.GetGrain<IRunGrain>(spec.RunId);
         RunStatus final;
         try

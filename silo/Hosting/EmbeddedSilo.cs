@@ -13,9 +13,22 @@ namespace SparOrleans.Silo.Hosting;
 /// </summary>
 public sealed class EmbeddedSilo : IAsyncDisposable
 {
+    /// <summary>The cluster identity of every embedded silo; a client joins with these and the gateway port.</summary>
+    public const string ServiceId = "spar";
+
+    /// <inheritdoc cref="ServiceId"/>
+    public const string ClusterId = "spar-embedded";
+
     private readonly IHost _host;
 
-    private EmbeddedSilo(IHost host) => _host = host;
+    private EmbeddedSilo(IHost host, int gatewayPort)
+    {
+        _host = host;
+        GatewayPort = gatewayPort;
+    }
+
+    /// <summary>The loopback port where clients (e.g. <c>spar watch</c>) connect.</summary>
+    public int GatewayPort { get; }
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
@@ -29,15 +42,16 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLogLevel);
         builder.Logging.AddFilter("Orleans", minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error);
+        var gatewayPort = FreePort();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: "spar", clusterId: "spar-embedded");
+            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: gatewayPort, serviceId: ServiceId, clusterId: ClusterId);
             silo.ConfigureSpar(new SparSiloOptions { Storage = new BlobStorageOptions { LocalDirectory = stateDirectory } });
             configure?.Invoke(silo);
         });
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        return new EmbeddedSilo(host);
+        return new EmbeddedSilo(host, gatewayPort);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,127 @@
+using Orleans.Runtime;
+using SparOrleans.Client.Runs;
+using SparOrleans.Interfaces.Runs;
+using SparOrleans.Silo.Hosting;
+
+namespace SparOrleans.Client.Watch;
+
+/// <summary>What to watch.</summary>
+/// <param name="Once">Show one frame and return (scripts, tests).</param>
+/// <param name="PollInterval">How often to look for a restarted silo's endpoint file (default 500 ms).</param>
+/// <param name="MinFrameInterval">Frames closer together than this are skipped, except the last (default 250 ms).</param>
+public sealed record WatchRequest(string RunId, string? PromptId = null, int? Iteration = null, bool Once = false)
+{
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan MinFrameInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+}
+
+/// <summary>Where frames and notes go (the terminal, plain text, JSON lines).</summary>
+public interface IWatchSink
+{
+    void Frame(WatchFrame frame);
+
+    /// <summary>A line about the connection ("the silo went away", "reconnected").</summary>
+    void Note(string message);
+}
+
+/// <summary>
+/// <c>spar watch</c>'s loop: joins the silo advertised for the run (<see cref="SiloEndpoints"/>), follows
+/// <see cref="IRunGrain.WatchAsync"/> and emits a frame per change; when that silo goes away it says so and waits for
+/// a new endpoint (a <c>spar resume</c>) to reconnect by itself. With no silo at all it shows the stored state once.
+/// </summary>
+public sealed class WatchSession(string stateDirectory, WatchRequest request, IWatchSink sink, TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly ThroughputMeter _meter = new();
+
+    /// <summary>Runs until the run ends (or once); returns the run's final status kind.</summary>
+    public async Task<RunStatusKind> RunAsync(CancellationToken cancellationToken)
+    {
+        var store = new RunStore(stateDirectory);
+        await store.GetAsync(request.RunId, cancellationToken); // an unknown run is a user error before anything else
+        SiloEndpoint? lost = null;
+        while (true)
+        {
+            var endpoint = SiloEndpoints.Read(stateDirectory, request.RunId);
+            if (endpoint is null || endpoint == lost)
+            {
+                if (lost is null || request.Once)
+                {
+                    return await ShowStoredAsync(store, cancellationToken);
+                }
+                await Task.Delay(request.PollInterval, _clock, cancellationToken);
+                continue;
+            }
+            try
+            {
+                if (await FollowAsync(endpoint, reconnected: lost is not null, cancellationToken) is { } final)
+                {
+                    return final;
+                }
+            }
+            catch (Exception e) when (IsConnectionLoss(e) && !cancellationToken.IsCancellationRequested)
+            {
+                sink.Note($"the silo of {request.RunId} (process {endpoint.ProcessId}) went away: {Short(e)}. Waiting for it to come back (spar resume {request.RunId})...");
+            }
+            lost = endpoint;
+        }
+    }
+
+    /// <summary>Follows the run on one silo; null when the stream ended without a final status (the silo left).</summary>
+    private async Task<RunStatusKind?> FollowAsync(SiloEndpoint endpoint, bool reconnected, CancellationToken cancellationToken)
+    {
+        await using var connection = await EmbeddedSiloClient.ConnectAsync(endpoint.GatewayPort, cancellationToken);
+        var source = new LiveWatchSource(connection.Client, request.RunId);
+        var note = $"live: silo process {endpoint.ProcessId}, gateway 127.0.0.1:{endpoint.GatewayPort}";
+        if (reconnected)
+        {
+            sink.Note($"reconnected to {request.RunId} (silo process {endpoint.ProcessId}).");
+        }
+        if (request.Once)
+        {
+            var frame = await WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: true, cancellationToken);
+            sink.Frame(frame);
+            return frame.Status.Status;
+        }
+        var last = DateTimeOffset.MinValue;
+        await foreach (var status in source.Run.WatchAsync(cancellationToken).WithCancellation(cancellationToken))
+        {
+            var ended = status.Status is RunStatusKind.Completed or RunStatusKind.Failed;
+            var now = _clock.GetUtcNow();
+            if (!ended && now - last < request.MinFrameInterval)
+            {
+                continue;
+            }
+            last = now;
+            var frame = await WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: true, cancellationToken);
+            var o = frame.Overview;
+            sink.Frame(frame with { Throughput = _meter.Observe(now, frame.Iteration, o.Done, o.Expansions) });
+            if (ended)
+            {
+                return status.Status;
+            }
+        }
+        return null;
+    }
+
+    private async Task<RunStatusKind> ShowStoredAsync(RunStore store, CancellationToken cancellationToken)
+    {
+        var source = new StoredWatchSource(store, request.RunId);
+        var status = await source.StatusAsync(cancellationToken);
+        var note = status.Status switch
+        {
+            RunStatusKind.Running or RunStatusKind.Created => $"not running: no live silo for this run; stored state as of {status.Updated:u}. Continue it with: spar resume {request.RunId}",
+            _ => $"not running ({status.Status.ToString().ToLowerInvariant()}): stored state as of {status.Updated:u}",
+        };
+        var frame = await WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: false, cancellationToken);
+        sink.Frame(frame);
+        return frame.Status.Status;
+    }
+
+    private static bool IsConnectionLoss(Exception e) =>
+        e is OrleansException or TimeoutException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException
+        || (e is OperationCanceledException && e.InnerException is not null);
+
+    private static string Short(Exception e) => e.Message.Split('\n')[0].Trim();
+}
