@@ -227,12 +227,12 @@ public static partial class WatchRenderer
             }
             var head = string.Concat(words.Take(keepHead));
             var tail = string.Concat(words.Skip(words.Count - keepTail));
-            result.Add(new DiffSegment(DiffKind.Equal, $"{head}{(head.Length > 0 ? " " : "")}...{tail}"));
+            result.Add(new DiffSegment(DiffKind.Equal, $"{head}...{(tail.Length > 0 ? " " : "")}{tail}"));
         }
         return result;
     }
 
-    /// <summary>Tokens of a text, each a word with the whitespace before it (so a slice keeps the spacing).</summary>
+    /// <summary>Tokens of a text, each a word with the whitespace after it (so a slice keeps the spacing).</summary>
     private static List<string> WordTokens(string text) => [.. WordWithSpace().Matches(text).Select(m => m.Value)];
 
     /// <summary>Diff segments as printable lines; a changed line break shows as ¶ so it is not invisible.</summary>
@@ -288,10 +288,10 @@ public static partial class WatchRenderer
     private static string CutWords(string text, int words)
     {
         var tokens = WordTokens(text);
-        return tokens.Count <= words ? text : $"{string.Concat(tokens.Take(words))} ... ({Num(tokens.Count - words)} more words)";
+        return tokens.Count <= words ? text : $"{string.Concat(tokens.Take(words))}... ({Num(tokens.Count - words)} more words)";
     }
 
-    [GeneratedRegex(@"\s*\S+|\s+$")]
+    [GeneratedRegex(@"^\s+|\S+\s*")]
     private static partial Regex WordWithSpace();
 
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);

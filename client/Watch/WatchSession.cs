@@ -71,7 +71,7 @@ public sealed class WatchSession(string stateDirectory, WatchRequest request, IW
     /// <summary>Follows the run on one silo; null when the stream ended without a final status (the silo left).</summary>
     private async Task<RunStatusKind?> FollowAsync(SiloEndpoint endpoint, bool reconnected, CancellationToken cancellationToken)
     {
-        await using var connection = await EmbeddedSiloClient.ConnectAsync(endpoint.GatewayPort, cancellationToken);
+        await using var connection = await EmbeddedSiloClient.ConnectAsync(endpoint.GatewayPort, cancellationToken: cancellationToken);
         var source = new LiveWatchSource(connection.Client, request.RunId);
         var note = $"live: silo process {endpoint.ProcessId}, gateway 127.0.0.1:{endpoint.GatewayPort}";
         if (reconnected)

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,9 +19,24 @@ public sealed class EmbeddedSiloClient : IAsyncDisposable
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
-    /// <summary>Connects once; throws (an Orleans connection exception) when no silo answers on the port.</summary>
-    public static async Task<EmbeddedSiloClient> ConnectAsync(int gatewayPort, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Connects once. Throws <see cref="IOException"/> at once when nothing listens on the port (Orleans itself
+    /// would retry for minutes), and <see cref="TimeoutException"/> when the client has not joined within
+    /// <paramref name="timeout"/> (default 30 s).
+    /// </summary>
+    public static async Task<EmbeddedSiloClient> ConnectAsync(int gatewayPort, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        using (var probe = new TcpClient())
+        {
+            try
+            {
+                await probe.ConnectAsync(IPAddress.Loopback, gatewayPort, cancellationToken);
+            }
+            catch (SocketException e)
+            {
+                throw new IOException($"no silo answers on 127.0.0.1:{gatewayPort} ({e.SocketErrorCode})", e);
+            }
+        }
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
@@ -28,9 +45,16 @@ public sealed class EmbeddedSiloClient : IAsyncDisposable
             client.Services.AddSparSerialization();
         });
         var host = builder.Build();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
         try
         {
-            await host.StartAsync(cancellationToken);
+            await host.StartAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            throw new TimeoutException($"no Orleans silo joined on 127.0.0.1:{gatewayPort} within {(timeout ?? TimeSpan.FromSeconds(30)).TotalSeconds:F0} s");
         }
         catch
         {

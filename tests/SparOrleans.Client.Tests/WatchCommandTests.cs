@@ -1,0 +1,283 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SparOrleans.Client.Cli;
+using SparOrleans.Client.Watch;
+using SparOrleans.Core.Search;
+using SparOrleans.Grains.Generation;
+using SparOrleans.Grains.Training;
+using SparOrleans.Integration.Tests.Prompts;
+using SparOrleans.Interfaces.Prompts;
+using SparOrleans.Interfaces.Runs;
+using SparOrleans.Silo.Hosting;
+using SparOrleans.Simulator;
+
+using static SparOrleans.Client.Tests.SparInvocation;
+
+namespace SparOrleans.Client.Tests;
+
+/// <summary>
+/// A tiny run (one iteration, the scripted generation backend, so trees have known shapes) on an embedded silo that
+/// advertises itself as <c>spar run</c> does, left running for the watchers.
+/// </summary>
+public sealed class WatchedRunFixture : IAsyncLifetime
+{
+    public const string RunId = "watch-tiny";
+
+    public string Home { get; } = Path.Combine(Path.GetTempPath(), $"spar-watch-{Guid.NewGuid():N}");
+
+    public string State => Path.Combine(Home, ".state");
+
+    public EmbeddedSilo Silo { get; private set; } = null!;
+
+    public RunStatus Final { get; private set; } = null!;
+
+    private IDisposable? _advertised;
+
+    public async Task InitializeAsync()
+    {
+        Silo = await EmbeddedSilo.StartAsync(State, configure: silo => silo.Services.AddSingleton<IGenerationBackend, ScriptedBackend>());
+        _advertised = SiloEndpoints.Advertise(State, Endpoint);
+        var options = SimulatorOptions.Tiny with { Seed = 5, IterationPrompts = 6, SamplesPerPrompt = 5 };
+        var spec = new RunSpec(RunId, Path.Combine(Home, RunId), 5, 1, options.IterationPrompts, "bfs", "tiny", RunOptions.ToJson(options), options.SamplesPerPrompt);
+        var run = Silo.Client.GetGrain<IRunGrain>(RunId);
+        await run.StartAsync(spec);
+        await foreach (var status in run.WatchAsync())
+        {
+            Final = status;
+        }
+    }
+
+    public SiloEndpoint Endpoint => new(RunId, Silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UnixEpoch);
+
+    /// <summary>The prompts of iteration 1 as the grains report them.</summary>
+    public async Task<IReadOnlyList<PromptSnapshot>> PromptsAsync()
+    {
+        var keys = await Silo.Client.GetGrain<IRunGrain>(RunId).GetPromptKeysAsync(1);
+        return await Task.WhenAll(keys.Select(k => Silo.Client.GetGrain<IPromptGrain>(k).GetSnapshotAsync()));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _advertised?.Dispose();
+        await Silo.DisposeAsync();
+        Directory.Delete(Home, recursive: true);
+    }
+}
+
+public sealed class WatchCommandTests(WatchedRunFixture run) : IClassFixture<WatchedRunFixture>
+{
+    private static void AssertShowsTree(string text, PromptSnapshot prompt)
+    {
+        Assert.Contains($"prompt {WatchFrame.PromptId(prompt)}", text);
+        var search = prompt.Search!;
+        foreach (var node in search.Nodes)
+        {
+            Assert.Contains($"#{node.Id}", text);
+            if (node.Status is NodeStatus.Judged or NodeStatus.Root && node.Vote is { } vote)
+            {
+                Assert.Contains($"#{node.Id}{(node.Id == 0 ? " root" : "")} · depth {node.Depth} · {WatchRenderer.Votes(vote)}", text);
+            }
+        }
+        foreach (var sample in prompt.Samples)
+        {
+            Assert.Contains(WatchRenderer.Votes(sample.Vote), text);
+        }
+    }
+
+    private async Task<PromptSnapshot> SearchedPromptAsync()
+    {
+        Assert.True(run.Final.Status == RunStatusKind.Completed, $"fixture run ended {run.Final.Status}: {run.Final.Error}");
+        var prompts = await run.PromptsAsync();
+        // The scripted judge errs on some samples: the tiny run has prompts with trees of several nodes.
+        return prompts.Where(p => p.Search is not null).OrderByDescending(p => p.Search!.Nodes.Count).First();
+    }
+
+    [Fact]
+    public async Task Watch_LiveSiloOnce_RendersThePromptsTreeWithNodesAndVotes()
+    {
+        var prompt = await SearchedPromptAsync();
+        Assert.True(prompt.Search!.Nodes.Count > 1, "the scripted run should refine at least once");
+
+        var (code, output, error) = await Spar("watch", WatchedRunFixture.RunId, "--once", "--prompt", WatchFrame.PromptId(prompt), "--home", run.Home);
+
+        Assert.True(code == ExitCodes.Success, $"exit {code}: {error}");
+        Assert.Contains($"live: silo process {Environment.ProcessId}", output);
+        Assert.Contains($"run {WatchedRunFixture.RunId} · completed", output);
+        Assert.Contains("iteration 1: 6 prompts · done 6", output);
+        AssertShowsTree(output, prompt);
+        // Each refinement shows what it changed from its parent, in word-diff markers.
+        if (prompt.Search.Nodes.Any(n => n.Status == NodeStatus.Judged))
+        {
+            Assert.Contains("{+", output);
+        }
+    }
+
+    [Fact]
+    public async Task Watch_FollowingAFinishedRun_ShowsTheFinalFrameAndExits()
+    {
+        await SearchedPromptAsync();
+        var (code, output, error) = await Spar("watch", WatchedRunFixture.RunId, "--home", run.Home);
+
+        Assert.True(code == ExitCodes.Success, $"exit {code}: {error}");
+        Assert.Contains("completed", output);
+        Assert.Contains("tree: bfs", output);
+    }
+
+    [Fact]
+    public async Task Watch_JsonOnce_PrintsTheTreeAsNodesWithVotes()
+    {
+        var prompt = await SearchedPromptAsync();
+        var (code, output, error) = await Spar("watch", WatchedRunFixture.RunId, "--once", "--format", "json", "--prompt", WatchFrame.PromptId(prompt), "--home", run.Home);
+
+        Assert.True(code == ExitCodes.Success, $"exit {code}: {error}");
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.Equal("completed", root.GetProperty("status").GetString());
+        Assert.True(root.GetProperty("live").GetBoolean());
+        Assert.Equal(6, root.GetProperty("prompts").GetArrayLength());
+        var nodes = root.GetProperty("prompt").GetProperty("nodes").EnumerateArray().ToList();
+        Assert.Equal(prompt.Search!.Nodes.Count, nodes.Count);
+        foreach (var (node, expected) in nodes.Zip(prompt.Search.Nodes))
+        {
+            Assert.Equal(expected.Id, node.GetProperty("id").GetInt32());
+            Assert.Equal(expected.ParentId, node.GetProperty("parent_id").GetInt32());
+            if (expected.Vote is { } vote)
+            {
+                Assert.Equal(vote.Yes, node.GetProperty("yes").GetInt32());
+                Assert.Equal(vote.No, node.GetProperty("no").GetInt32());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Watch_NoSiloRunning_RendersStoredStateAndSaysSo()
+    {
+        var prompt = await SearchedPromptAsync();
+        // The same state without the endpoint file: as after `spar run` has exited.
+        var home = Path.Combine(Path.GetTempPath(), $"spar-watch-copy-{Guid.NewGuid():N}");
+        try
+        {
+            CopyDirectory(run.State, Path.Combine(home, ".state"), skip: "silos");
+            var (code, output, error) = await Spar("watch", WatchedRunFixture.RunId, "--prompt", WatchFrame.PromptId(prompt), "--home", home);
+
+            Assert.True(code == ExitCodes.Success, $"exit {code}: {error}");
+            Assert.Contains("not running (completed): stored state", output);
+            AssertShowsTree(output, prompt);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Watch_SiloUnreachable_SaysSoAndReconnectsWhenANewEndpointAppears()
+    {
+        await SearchedPromptAsync();
+        var home = Path.Combine(Path.GetTempPath(), $"spar-watch-reconnect-{Guid.NewGuid():N}");
+        try
+        {
+            var state = Path.Combine(home, ".state");
+            CopyDirectory(run.State, state, skip: "silos");
+            // A silo that has gone: its endpoint file is still there, its port answers no more.
+            using var gone = SiloEndpoints.Advertise(state, run.Endpoint with { GatewayPort = ClosedPort() });
+            var stdout = new StringWriter();
+            var stderr = new SignallingWriter("went away");
+            var watching = SparCli.InvokeAsync(["watch", WatchedRunFixture.RunId, "--home", home], stdout, stderr);
+
+            await stderr.Signalled.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.False(watching.IsCompleted);
+            using var back = SiloEndpoints.Advertise(state, run.Endpoint);
+            var code = await watching.WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.True(code == ExitCodes.Success, $"exit {code}: {stderr}");
+            Assert.Contains("reconnected", stderr.ToString());
+            Assert.Contains($"live: silo process {Environment.ProcessId}", stdout.ToString());
+            Assert.Contains("completed", stdout.ToString());
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Watch_UnknownRun_ExitsWithUserErrorPointingToList()
+    {
+        var (code, _, error) = await Spar("watch", "nope", "--once", "--home", run.Home);
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("spar list", error);
+    }
+
+    [Fact]
+    public async Task Watch_UnknownPrompt_ExitsWithUserErrorListingPrompts()
+    {
+        await SearchedPromptAsync();
+        var (code, _, error) = await Spar("watch", WatchedRunFixture.RunId, "--once", "--prompt", "nope", "--home", run.Home);
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("No prompt 'nope'", error);
+    }
+
+    private static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static void CopyDirectory(string from, string to, string skip)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(from, file);
+            if (relative.StartsWith(skip + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(to, relative))!);
+            File.Copy(file, Path.Combine(to, relative));
+        }
+    }
+
+    /// <summary>A writer that completes <see cref="Signalled"/> once its text contains a phrase (no polling).</summary>
+    private sealed class SignallingWriter(string phrase) : StringWriter
+    {
+        private readonly TaskCompletionSource _signalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Signalled => _signalled.Task;
+
+        public override void Write(char value)
+        {
+            base.Write(value);
+            Check();
+        }
+
+        public override void Write(string? value)
+        {
+            base.Write(value);
+            Check();
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            base.Write(buffer, index, count);
+            Check();
+        }
+
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            Check();
+        }
+
+        private void Check()
+        {
+            if (ToString().Contains(phrase, StringComparison.Ordinal))
+            {
+                _signalled.TrySetResult();
+            }
+        }
+    }
+}
