@@ -46,7 +46,7 @@ public sealed record WatchFrame(
 
 /// <summary>
 /// Counts of an iteration's prompts. <see cref="Failed"/>: the search ended without a winner;
-/// <see cref="NoNegative"/>: every sample was judged correct, so there was nothing to refine; <see cref="Waiting"/>:
+/// <see cref="NoNegative"/>: no sample had a No majority, so there was nothing to refine; <see cref="Waiting"/>:
 /// not yet searched (sampling, judging, or not started).
 /// </summary>
 public sealed record IterationOverview(int Prompts, int Done, int InSearch, int WithWinner, int Failed, int NoNegative, int Waiting, int Expansions)

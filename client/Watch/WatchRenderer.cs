@@ -54,7 +54,9 @@ public static partial class WatchRenderer
             RunStatusKind.Failed => w.Bad("failed"),
             _ => w.Esc(s.Status.ToString().ToLowerInvariant()),
         };
-        w.Line($"{w.Bold("run " + s.RunId)} · {state} · iteration {Num(s.Iteration)}{of} · {Phase(s.Phase)}{progress}{(s.Message.Length > 0 ? " · " + w.Esc(s.Message) : "")}");
+        // A finished run's counter is one past its last iteration: name the iteration on view instead.
+        var iteration = frame.Iteration > 0 ? frame.Iteration : s.Iteration;
+        w.Line($"{w.Bold("run " + s.RunId)} · {state} · iteration {Num(iteration)}{of} · {Phase(s.Phase)}{progress}{(s.Message.Length > 0 ? " · " + w.Esc(s.Message) : "")}");
         if (s.Error is not null)
         {
             w.Line(w.Bad("error: " + s.Error));
@@ -65,11 +67,14 @@ public static partial class WatchRenderer
             return;
         }
         var o = frame.Overview;
-        var rate = frame.Throughput is { } t
-            ? $"{t.ExpansionsPerSecond.ToString("F2", CultureInfo.InvariantCulture)} expansions/s · {t.PromptsPerMinute.ToString("F1", CultureInfo.InvariantCulture)} prompts/min"
-            : "throughput: measuring";
+        var rate = frame.Throughput switch
+        {
+            { } t => $" · {t.ExpansionsPerSecond.ToString("F2", CultureInfo.InvariantCulture)} expansions/s · {t.PromptsPerMinute.ToString("F1", CultureInfo.InvariantCulture)} prompts/min",
+            null when frame.Live && s.Status == RunStatusKind.Running => " · throughput: measuring",
+            _ => "",
+        };
         w.Line($"iteration {Num(frame.Iteration)}: {Num(o.Prompts)} prompts · done {Num(o.Done)} · in search {Num(o.InSearch)} · with winner {w.Good(Num(o.WithWinner))} · failed {w.Bad(Num(o.Failed))} · no negative {Num(o.NoNegative)} · waiting {Num(o.Waiting)}");
-        w.Line($"expansions {Num(o.Expansions)} · {rate}");
+        w.Line($"expansions {Num(o.Expansions)}{rate}");
     }
 
     private static void PromptList(Writer w, WatchFrame frame, WatchViewOptions options)
@@ -98,7 +103,7 @@ public static partial class WatchRenderer
         var expansions = p.Search is { } s ? $" · {Num(s.Expansions)} expansions" : "";
         return p.Outcome switch
         {
-            { HadNegative: false } => "done · no negative (all samples judged correct)",
+            { HadNegative: false } => "done · no negative (no sample judged wrong)",
             { FoundWinner: true, WinnerDepth: var depth } => $"done · {w.Good($"winner at depth {Num(depth ?? 0)}")}{expansions}",
             { } => $"done · {w.Bad("no winner")}{expansions}",
             null => p.Phase.ToString().ToLowerInvariant() + expansions,

@@ -98,8 +98,12 @@ public sealed class WatchRendererTests
     }
 
     [Fact]
-    public void Render_NoThroughputYet_SaysItIsMeasuring() =>
-        Assert.Contains("throughput: measuring", WatchRenderer.Render(Frame(), markup: false));
+    public void Render_LiveRunWithoutThroughputYet_SaysItIsMeasuring()
+    {
+        var frame = Frame() with { Live = true };
+        Assert.Contains("expansions 12 · throughput: measuring", WatchRenderer.Render(frame, markup: false));
+        Assert.Contains("expansions 12\n", WatchRenderer.Render(frame with { Live = false }, markup: false));
+    }
 
     [Fact]
     public void Render_Markup_IsValidSpectreMarkupWithColouredEdits()
