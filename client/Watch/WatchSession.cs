@@ -39,7 +39,11 @@ public sealed class WatchSession(string stateDirectory, WatchRequest request, IW
     public async Task<RunStatusKind> RunAsync(CancellationToken cancellationToken)
     {
         var store = new RunStore(stateDirectory);
-        await store.GetAsync(request.RunId, cancellationToken); // an unknown run is a user error before anything else
+        if (SiloEndpoints.Read(stateDirectory, request.RunId) is null)
+        {
+            // An unknown run is a user error before anything else (a just-started run has its silo already).
+            await store.GetAsync(request.RunId, cancellationToken);
+        }
         SiloEndpoint? lost = null;
         while (true)
         {
@@ -84,26 +88,77 @@ public sealed class WatchSession(string stateDirectory, WatchRequest request, IW
             sink.Frame(frame);
             return frame.Status.Status;
         }
-        var last = DateTimeOffset.MinValue;
-        await foreach (var status in source.Run.WatchAsync(cancellationToken).WithCancellation(cancellationToken))
+        // A stopping silo withdraws its endpoint file first: stop waiting on it then, not after a 30 s call timeout.
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watchdog = WatchEndpointAsync(endpoint, gone);
+        var updates = source.Run.WatchAsync(gone.Token).GetAsyncEnumerator(gone.Token);
+        try
         {
-            var ended = status.Status is RunStatusKind.Completed or RunStatusKind.Failed;
-            var now = _clock.GetUtcNow();
-            if (!ended && now - last < request.MinFrameInterval)
+            var last = DateTimeOffset.MinValue;
+            while (await Guard(updates.MoveNextAsync().AsTask(), gone.Token, cancellationToken))
             {
-                continue;
+                var status = updates.Current;
+                var ended = status.Status is RunStatusKind.Completed or RunStatusKind.Failed;
+                var now = _clock.GetUtcNow();
+                if (!ended && now - last < request.MinFrameInterval)
+                {
+                    continue;
+                }
+                last = now;
+                var frame = await Guard(WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: true, gone.Token), gone.Token, cancellationToken);
+                var o = frame.Overview;
+                sink.Frame(frame with { Throughput = _meter.Observe(now, frame.Iteration, o.Done, o.Expansions) });
+                if (ended)
+                {
+                    return status.Status;
+                }
             }
-            last = now;
-            var frame = await WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: true, cancellationToken);
-            var o = frame.Overview;
-            sink.Frame(frame with { Throughput = _meter.Observe(now, frame.Iteration, o.Done, o.Expansions) });
-            if (ended)
+            return null;
+        }
+        finally
+        {
+            await gone.CancelAsync();
+            await watchdog;
+            // Closing the stream tells the silo; a silo that is gone cannot answer, so do not wait long for it.
+            await Task.WhenAny(updates.DisposeAsync().AsTask(), Task.Delay(TimeSpan.FromSeconds(1), _clock, CancellationToken.None));
+        }
+    }
+
+    /// <summary>Awaits a call, turning "the endpoint went away" (not the user's Ctrl-C) into a connection loss.</summary>
+    private static async Task<T> Guard<T>(Task<T> call, CancellationToken gone, CancellationToken user)
+    {
+        try
+        {
+            return await call.WaitAsync(gone);
+        }
+        catch (OperationCanceledException) when (!user.IsCancellationRequested)
+        {
+            _ = call.ContinueWith(t => t.Exception, TaskScheduler.Default); // observe its late failure
+            throw new SiloGoneException();
+        }
+    }
+
+    private async Task WatchEndpointAsync(SiloEndpoint endpoint, CancellationTokenSource gone)
+    {
+        try
+        {
+            while (!gone.IsCancellationRequested)
             {
-                return status.Status;
+                await Task.Delay(request.PollInterval, _clock, gone.Token);
+                if (SiloEndpoints.Read(stateDirectory, request.RunId) != endpoint)
+                {
+                    await gone.CancelAsync();
+                }
             }
         }
-        return null;
+        catch (OperationCanceledException)
+        {
+            // Stopped with the follow.
+        }
     }
+
+    /// <summary>The silo withdrew its endpoint (it is stopping) or its process ended.</summary>
+    private sealed class SiloGoneException() : IOException("its endpoint was withdrawn (the silo is stopping)");
 
     private async Task<RunStatusKind> ShowStoredAsync(RunStore store, CancellationToken cancellationToken)
     {
