@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Runs;
+using SparOrleans.Client.Watch;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Search;
 using SparOrleans.Interfaces.Runs;
@@ -33,6 +34,7 @@ public static class RunCommands
         var runId = new Option<string?>("--run-id") { Description = "Name of the run (default run-<date>-<time>)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the run writes summary.json and its checkpoints (default <home>/<run id>)" };
         var home = SparHome.Option();
+        var web = WebPortOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("run", """
             Runs SPaR end to end in the simulated world on an in-process silo: bootstrap M_0/R_0, then per iteration
@@ -41,9 +43,10 @@ public static class RunCommands
               spar run                      the full embedded default (3 iterations)
               spar run --quick              a first look in a few minutes
               spar run --seed 2 --out out/  another seed, summary.json into out/
+              spar run --web-port 8080      also serve the run page and the Orleans Dashboard on 127.0.0.1:8080
             """)
         {
-            quick, preset, iterations, prompts, samples, seed, policy, runId, output, home, format,
+            quick, preset, iterations, prompts, samples, seed, policy, runId, output, home, web, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -73,7 +76,7 @@ public static class RunCommands
                 presetName,
                 RunOptions.ToJson(options),
                 options.SamplesPerPrompt);
-            return await DriveAsync(paths, spec, resume: false, parse.GetValue(format), stdout, stderr, ct);
+            return await DriveAsync(paths, spec, resume: false, parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct);
         });
         return command;
     }
@@ -83,10 +86,11 @@ public static class RunCommands
         var run = new Argument<string>("RUN") { Description = "The run to continue (see spar list)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write summary.json (default: where the run was started)" };
         var home = SparHome.Option();
+        var web = WebPortOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("resume", "Continues a stored run where it stopped (after Ctrl-C, a kill or a crash).\nExample: spar resume run-20261122-180000")
         {
-            run, output, home, format,
+            run, output, home, web, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -97,7 +101,7 @@ public static class RunCommands
             {
                 spec = spec with { OutputDirectory = dir.FullName };
             }
-            return await DriveAsync(paths, spec, resume: true, parse.GetValue(format), stdout, stderr, ct);
+            return await DriveAsync(paths, spec, resume: true, parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct);
         });
         return command;
     }
@@ -170,10 +174,20 @@ public static class RunCommands
         return command;
     }
 
-    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, OutputFormat format, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    private static Option<int?> WebPortOption() => new("--web-port")
+    {
+        Description = "Also serve the run page (/runs/RUN, like spar watch) and the Orleans Dashboard (/dashboard) on 127.0.0.1:PORT (0 = a free port)",
+    };
+
+    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, int? webPort, OutputFormat format, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts); outputs in {spec.OutputDirectory}");
-        await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, cancellationToken: ct);
+        var web = webPort is { } port ? new SiloWebOptions(port) { Map = app => WatchWeb.Map(app, spec.RunId) } : null;
+        await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, web: web, cancellationToken: ct);
+        if (silo.WebAddress is { } address)
+        {
+            await stderr.WriteLineAsync($"run page: {new Uri(address, WatchWeb.RunPath(spec.RunId))} · Orleans Dashboard: {new Uri(address, EmbeddedSilo.DashboardPath)}");
+        }
         // `spar watch` finds the silo through this file; it is removed before the silo stops.
         using var advertised = SiloEndpoints.Advertise(paths.StateDirectory, new SiloEndpoint(spec.RunId, silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UtcNow));
         var grain = silo.Client.GetGrain<IRunGrain>(spec.RunId);

@@ -103,5 +103,5 @@ public static class WatchJson
             diff is null ? null : WordDiff.ToMarkers(diff), diff is null ? null : WordDiff.ChangedWords(diff));
     }
 
-    private static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+    private static string Lower<T>(T value) where T : struct, Enum => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 }
