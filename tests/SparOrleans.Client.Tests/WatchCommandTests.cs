@@ -35,7 +35,10 @@ public sealed class WatchedRunFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Silo = await EmbeddedSilo.StartAsync(State, configure: silo => silo.Services.AddSingleton<IGenerationBackend, ScriptedBackend>());
+        Silo = await EmbeddedSilo.StartAsync(
+            State,
+            configure: silo => silo.Services.AddSingleton<IGenerationBackend, ScriptedBackend>(),
+            web: new SiloWebOptions { Map = app => WatchWeb.Map(app, RunId) });
         _advertised = SiloEndpoints.Advertise(State, Endpoint);
         var options = SimulatorOptions.Tiny with { Seed = 5, IterationPrompts = 6, SamplesPerPrompt = 5 };
         var spec = new RunSpec(RunId, Path.Combine(Home, RunId), 5, 1, options.IterationPrompts, "bfs", "tiny", RunOptions.ToJson(options), options.SamplesPerPrompt);
@@ -199,6 +202,79 @@ public sealed class WatchCommandTests(WatchedRunFixture run) : IClassFixture<Wat
         {
             Directory.Delete(home, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task WebPage_OfAPrompt_ShowsItsTreeWithNodesVotesAndDiffs()
+    {
+        var prompt = await SearchedPromptAsync();
+        using var http = new HttpClient { BaseAddress = run.Silo.WebAddress };
+
+        var page = await http.GetStringAsync($"/runs/{WatchedRunFixture.RunId}?prompt={WatchFrame.PromptId(prompt)}");
+
+        Assert.StartsWith("<!DOCTYPE html>", page);
+        foreach (var node in prompt.Search!.Nodes)
+        {
+            Assert.Contains($"id=\"node-{node.Id}\"", page);
+            if (node.Vote is { } vote)
+            {
+                Assert.Contains($"#{node.Id} · depth {node.Depth} · <span class=\"votes\">{WatchRenderer.Votes(vote)}</span>", page);
+            }
+        }
+        Assert.Contains("<ins>", page);
+        // The run is over: the page no longer reloads itself.
+        Assert.DoesNotContain("http-equiv=\"refresh\"", page);
+    }
+
+    [Fact]
+    public async Task WebPage_RootAndUnknownRun_RedirectToTheRunAndAnswer404()
+    {
+        await SearchedPromptAsync();
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = run.Silo.WebAddress };
+
+        var root = await http.GetAsync("/");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, root.StatusCode);
+        Assert.Equal($"/runs/{WatchedRunFixture.RunId}", root.Headers.Location?.OriginalString);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/runs/nope")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"/runs/{WatchedRunFixture.RunId}?prompt=nope")).StatusCode);
+        using var json = JsonDocument.Parse(await http.GetStringAsync($"/api/runs/{WatchedRunFixture.RunId}"));
+        Assert.Equal("completed", json.RootElement.GetProperty("status").GetString());
+    }
+
+    [ChromiumFact]
+    public async Task WebPage_InHeadlessChromium_RendersTheTreeAndAScreenshot()
+    {
+        var prompt = await SearchedPromptAsync();
+        var url = new Uri(run.Silo.WebAddress!, $"/runs/{WatchedRunFixture.RunId}?prompt={WatchFrame.PromptId(prompt)}");
+        var shot = Path.Combine(run.Home, "page.png");
+
+        // The DOM as the browser built it: every node of the tree is there.
+        var dom = await Chromium.RunAsync(["--dump-dom"], url);
+        foreach (var node in prompt.Search!.Nodes)
+        {
+            Assert.Contains($"id=\"node-{node.Id}\"", dom);
+        }
+        await Chromium.RunAsync(["--window-size=1000,800", $"--screenshot={shot}"], url);
+
+        // A real PNG of the requested size with the page drawn on it (a blank page compresses to a few hundred bytes).
+        var png = await File.ReadAllBytesAsync(shot);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
+        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(png, 12, 4));
+        Assert.Equal(1000, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)));
+        Assert.Equal(800, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
+        Assert.True(png.Length > 8_000, $"screenshot is only {png.Length} bytes: the page looks blank");
+    }
+
+    [Fact]
+    public async Task Dashboard_OnTheSilosWebSide_ServesItsPageOnLoopback()
+    {
+        using var http = new HttpClient { BaseAddress = run.Silo.WebAddress };
+        Assert.Equal("127.0.0.1", run.Silo.WebAddress!.Host);
+
+        var response = await http.GetAsync(EmbeddedSilo.DashboardPath + "/");
+
+        Assert.True(response.IsSuccessStatusCode, $"dashboard answered {(int)response.StatusCode}");
+        Assert.Contains("html", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -174,4 +174,21 @@ public sealed class WatchRendererTests
         Assert.Null(meter.Observe(t0.AddSeconds(30), 2, 0, 0));
         Assert.Equal(new Throughput(60, 3), meter.Observe(t0.AddSeconds(40), 2, 10, 30));
     }
+
+    [Fact]
+    public void Html_Tree_ShowsNodesVotesAndEscapedDiffs()
+    {
+        var frame = Frame();
+        var selected = frame.Prompts[0] with { Prompt = frame.Prompts[0].Prompt! with { Instruction = "say <b>hi</b> & bye" } };
+        var html = WatchHtml.Render(frame with { Selected = selected, Live = true }, id => $"/runs/run-a?prompt={id}");
+
+        Assert.Contains("<li class=\"node judged\" id=\"node-1\"><div class=\"head\">#1 · depth 1 · <span class=\"votes\">Yes 3 / No 2</span> · V 0.60</div>", html);
+        Assert.Contains("<li class=\"node judged winner\" id=\"node-3\">", html);
+        Assert.Contains("<del>Cats</del><ins>cats</ins> sleep all day.", html);
+        Assert.Contains("#4 · depth 2 · expanding...", html);
+        Assert.Contains("say &lt;b&gt;hi&lt;/b&gt; &amp; bye", html);
+        Assert.Contains("href=\"/runs/run-a?prompt=p-3\"", html);
+        Assert.Contains("<meta http-equiv=\"refresh\"", html);
+        Assert.DoesNotContain("http-equiv=\"refresh\"", WatchHtml.Render(frame, id => id));
+    }
 }
