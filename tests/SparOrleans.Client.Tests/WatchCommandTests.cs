@@ -316,44 +316,109 @@ public sealed class WatchCommandTests(WatchedRunFixture run) : IClassFixture<Wat
             File.Copy(file, Path.Combine(to, relative));
         }
     }
+}
 
-    /// <summary>A writer that completes <see cref="Signalled"/> once its text contains a phrase (no polling).</summary>
-    private sealed class SignallingWriter(string phrase) : StringWriter
+/// <summary>A writer that completes <see cref="Signalled"/> once its text contains a phrase (no polling).</summary>
+internal sealed class SignallingWriter(string phrase) : StringWriter
+{
+    private readonly TaskCompletionSource _signalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Signalled => _signalled.Task;
+
+    public override void Write(char value)
     {
-        private readonly TaskCompletionSource _signalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        base.Write(value);
+        Check();
+    }
 
-        public Task Signalled => _signalled.Task;
+    public override void Write(string? value)
+    {
+        base.Write(value);
+        Check();
+    }
 
-        public override void Write(char value)
+    public override void Write(char[] buffer, int index, int count)
+    {
+        base.Write(buffer, index, count);
+        Check();
+    }
+
+    public override void WriteLine(string? value)
+    {
+        base.WriteLine(value);
+        Check();
+    }
+
+    private void Check()
+    {
+        if (ToString().Contains(phrase, StringComparison.Ordinal))
         {
-            base.Write(value);
-            Check();
+            _signalled.TrySetResult();
         }
+    }
+}
 
-        public override void Write(string? value)
-        {
-            base.Write(value);
-            Check();
-        }
+/// <summary>
+/// A run held in its sampling phase (generation waits on a gate) while its silo withdraws and re-advertises its
+/// endpoint, as a stopping and resumed `spar run` would: the watcher must notice, wait, and reconnect by itself.
+/// </summary>
+public sealed class WatchReconnectTests : IAsyncLifetime
+{
+    private readonly string _home = Path.Combine(Path.GetTempPath(), $"spar-watch-gate-{Guid.NewGuid():N}");
+    private readonly GatedBackend _backend = new();
+    private EmbeddedSilo _silo = null!;
 
-        public override void Write(char[] buffer, int index, int count)
-        {
-            base.Write(buffer, index, count);
-            Check();
-        }
+    private string State => Path.Combine(_home, ".state");
 
-        public override void WriteLine(string? value)
-        {
-            base.WriteLine(value);
-            Check();
-        }
+    public async Task InitializeAsync() =>
+        _silo = await EmbeddedSilo.StartAsync(State, configure: silo => silo.Services.AddSingleton<IGenerationBackend>(_backend));
 
-        private void Check()
+    public async Task DisposeAsync()
+    {
+        _backend.Open();
+        await _silo.DisposeAsync();
+        Directory.Delete(_home, recursive: true);
+    }
+
+    [Fact]
+    public async Task Watch_EndpointWithdrawnMidRun_SaysSoThenReconnectsAndFollowsToTheEnd()
+    {
+        const string runId = "gated";
+        var options = SimulatorOptions.Tiny with { Seed = 2, IterationPrompts = 3, SamplesPerPrompt = 3 };
+        var first = SiloEndpoints.Advertise(State, new SiloEndpoint(runId, _silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UnixEpoch));
+        await _silo.Client.GetGrain<IRunGrain>(runId).StartAsync(
+            new RunSpec(runId, Path.Combine(_home, runId), 2, 1, options.IterationPrompts, "bfs", "tiny", RunOptions.ToJson(options), options.SamplesPerPrompt));
+        var stdout = new SignallingWriter("· sampling");
+        var stderr = new SignallingWriter("went away");
+        var watching = SparCli.InvokeAsync(["watch", runId, "--home", _home], stdout, stderr);
+
+        await stdout.Signalled.WaitAsync(TimeSpan.FromSeconds(120));
+        first.Dispose();
+        await stderr.Signalled.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.False(watching.IsCompleted);
+        using var second = SiloEndpoints.Advertise(State, new SiloEndpoint(runId, _silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UnixEpoch.AddDays(1)));
+        _backend.Open();
+        var code = await watching.WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.True(code == ExitCodes.Success, $"exit {code}: {stderr}");
+        Assert.Contains("withdrawn", stderr.ToString());
+        Assert.Contains("reconnected", stderr.ToString());
+        Assert.Contains($"run {runId} · completed", stdout.ToString());
+    }
+
+    /// <summary>The scripted backend behind a gate: generation waits until the test opens it.</summary>
+    private sealed class GatedBackend : IGenerationBackend
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ScriptedBackend _inner = new();
+
+        public void Open() => _gate.TrySetResult();
+
+        public async Task<IReadOnlyList<Interfaces.Generation.Generated>> GenerateAsync(
+            Interfaces.Generation.ModelRef model, IReadOnlyList<Interfaces.Generation.GenerationCall> calls, CancellationToken cancellationToken)
         {
-            if (ToString().Contains(phrase, StringComparison.Ordinal))
-            {
-                _signalled.TrySetResult();
-            }
+            await _gate.Task.WaitAsync(cancellationToken);
+            return await _inner.GenerateAsync(model, calls, cancellationToken);
         }
     }
 }
