@@ -189,7 +189,7 @@ public static class RunCommands
             await stderr.WriteLineAsync($"run page: {new Uri(address, WatchWeb.RunPath(spec.RunId))} · Orleans Dashboard: {new Uri(address, EmbeddedSilo.DashboardPath)}");
         }
         // `spar watch` finds the silo through this file; it is removed before the silo stops.
-        using var advertised = SiloEndpoints.Advertise(paths.StateDirectory, new SiloEndpoint(spec.RunId, silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UtcNow));
+        using var advertised = SiloEndpoints.Advertise(paths.StateDirectory, new SiloEndpoint(spec.RunId, silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UtcNow, silo.WebAddress));
         var grain = silo.Client.GetGrain<IRunGrain>(spec.RunId);
         RunStatus final;
         try

@@ -23,9 +23,10 @@ public static class WatchCommand
             throughput) and one prompt's refinement tree, each node with its votes, V, depth and the words it changed
             from its parent ([-old-]{+new+} when not on a terminal). Joins the silo of `spar run`/`spar resume`, and
             reconnects by itself when the run is resumed; with no silo running it shows the stored state once.
+            --format json prints one JSON object per frame, one line each (a single one with --once).
             Examples:
               spar watch run-20261122-180000
-              spar watch run-20261122-180000 --prompt p-0003 --iteration 2
+              spar watch run-20261122-180000 --prompt run-20261122-180000-p0003 --iteration 2
               spar watch run-20261122-180000 --once --format json
             """)
         {

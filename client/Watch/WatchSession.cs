@@ -77,7 +77,8 @@ public sealed class WatchSession(string stateDirectory, WatchRequest request, IW
     {
         await using var connection = await EmbeddedSiloClient.ConnectAsync(endpoint.GatewayPort, cancellationToken: cancellationToken);
         var source = new LiveWatchSource(connection.Client, request.RunId);
-        var note = $"live: silo process {endpoint.ProcessId}, gateway 127.0.0.1:{endpoint.GatewayPort}";
+        var note = $"live: silo process {endpoint.ProcessId}, gateway 127.0.0.1:{endpoint.GatewayPort}"
+            + (endpoint.WebAddress is { } web ? $" · page {new Uri(web, WatchWeb.RunPath(request.RunId))}" : "");
         if (reconnected)
         {
             sink.Note($"reconnected to {request.RunId} (silo process {endpoint.ProcessId}).");

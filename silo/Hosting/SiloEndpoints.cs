@@ -3,8 +3,11 @@ using System.Text.Json;
 
 namespace SparOrleans.Silo.Hosting;
 
-/// <summary>Where the embedded silo running a run can be reached: its loopback gateway port and its process.</summary>
-public sealed record SiloEndpoint(string RunId, int GatewayPort, int ProcessId, DateTimeOffset Started);
+/// <summary>
+/// Where the embedded silo running a run can be reached: its loopback gateway port, its process, and its web side
+/// (run page and Orleans Dashboard) when it has one.
+/// </summary>
+public sealed record SiloEndpoint(string RunId, int GatewayPort, int ProcessId, DateTimeOffset Started, Uri? WebAddress = null);
 
 /// <summary>
 /// The embedded silo of <c>spar run</c>/<c>spar resume</c> advertises itself in <c>{state}/silos/{run}.json</c> for as
