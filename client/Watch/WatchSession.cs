@@ -50,7 +50,8 @@ public sealed class WatchSession(string stateDirectory, WatchRequest request, IW
             var endpoint = SiloEndpoints.Read(stateDirectory, request.RunId);
             if (endpoint is null || endpoint == lost)
             {
-                if (lost is null || request.Once)
+                // Nothing to wait for: no silo ever, one frame asked, or the run is over (its silo left as it ended).
+                if (lost is null || request.Once || (await store.GetAsync(request.RunId, cancellationToken)).Status is RunStatusKind.Completed or RunStatusKind.Failed)
                 {
                     return await ShowStoredAsync(store, cancellationToken);
                 }
