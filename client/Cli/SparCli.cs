@@ -15,6 +15,7 @@ public static class SparCli
             .. RunCommands.Create(stdout, stderr),
             ExportCommand.Create(stdout, stderr),
             ReportCommand.Create(stdout, stderr),
+            WatchCommand.Create(stdout, stderr),
             EvalCommand.Create(stdout, stderr),
             WorldCommand.Create(stdout, stderr),
             SearchCommand.Create(stdout, stderr),

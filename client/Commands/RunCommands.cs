@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Runs;
+using SparOrleans.Client.Watch;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Search;
 using SparOrleans.Interfaces.Runs;
@@ -40,6 +41,7 @@ public static class RunCommands
         var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options" };
         var home = SparHome.Option();
         var cluster = new Option<string?>("--cluster") { Description = "Run on a cluster started with `spar silo` instead of in-process: its Redis, HOST:PORT" };
+        var web = WebPortOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("run", """
             Runs SPaR end to end in the simulated world on an in-process silo: bootstrap M_0/R_0, then per iteration
@@ -49,11 +51,12 @@ public static class RunCommands
               spar run --quick              a first look in a few minutes
               spar run --seed 2 --out out/  another seed, summary.json into out/
               spar run --options dpo.json   the preset with some options changed
+              spar run --web-port 8080      also serve the run page and the Orleans Dashboard on 127.0.0.1:8080
               spar run --cluster 127.0.0.1:6379 --preset tiny   on silos started with `spar silo`
             M_0 and R_0 are kept in <home>/.cache and reused by runs with the same bootstrap options.
             """)
         {
-            quick, preset, iterations, prompts, samples, seed, policy, runId, output, optionsFile, fresh, home, cluster, format,
+            quick, preset, iterations, prompts, samples, seed, policy, runId, output, optionsFile, fresh, home, cluster, web, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -87,7 +90,7 @@ public static class RunCommands
                 presetName,
                 RunOptions.ToJson(options),
                 options.SamplesPerPrompt);
-            return await DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(format), stdout, stderr, ct,
+            return await DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct,
                 useCache: !parse.GetValue(fresh));
         });
         return command;
@@ -98,10 +101,11 @@ public static class RunCommands
         var run = new Argument<string>("RUN") { Description = "The run to continue (see spar list)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write summary.json (default: where the run was started)" };
         var home = SparHome.Option();
+        var web = WebPortOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("resume", "Continues a stored run where it stopped (after Ctrl-C, a kill or a crash).\nExample: spar resume run-20261122-180000")
         {
-            run, output, home, format,
+            run, output, home, web, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -113,7 +117,7 @@ public static class RunCommands
             {
                 spec = spec with { OutputDirectory = dir.FullName };
             }
-            return await DriveAsync(paths, spec, resume: true, cluster: null, parse.GetValue(format), stdout, stderr, ct);
+            return await DriveAsync(paths, spec, resume: true, cluster: null, parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct);
         });
         return command;
     }
@@ -187,16 +191,29 @@ public static class RunCommands
         return command;
     }
 
-    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, OutputFormat format, TextWriter stdout,
-        TextWriter stderr, CancellationToken ct, bool useCache = true)
+    private static Option<int?> WebPortOption() => new("--web-port")
+    {
+        Description = "Also serve the run page (/runs/RUN, like spar watch) and the Orleans Dashboard (/dashboard) on 127.0.0.1:PORT (0 = a free port)",
+    };
+
+    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, int? webPort, OutputFormat format,
+        TextWriter stdout, TextWriter stderr, CancellationToken ct, bool useCache = true)
     {
         await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
         IClusterClient client;
         IAsyncDisposable host;
+        IDisposable? advertised = null;
         if (cluster is null)
         {
-            var silo = await StartSiloAsync(paths.StateDirectory, useCache ? paths.BootstrapCacheDirectory : null, ct);
+            var web = webPort is { } port ? new SiloWebOptions(port) { Map = app => WatchWeb.Map(app, spec.RunId) } : null;
+            var silo = await StartSiloAsync(paths.StateDirectory, web, useCache ? paths.BootstrapCacheDirectory : null, ct);
             (client, host) = (silo.Client, silo);
+            if (silo.WebAddress is { } address)
+            {
+                await stderr.WriteLineAsync($"run page: {new Uri(address, WatchWeb.RunPath(spec.RunId))} · Orleans Dashboard: {new Uri(address, EmbeddedSilo.DashboardPath)}");
+            }
+            // `spar watch` finds the silo through this file; it is removed before the silo stops.
+            advertised = SiloEndpoints.Advertise(paths.StateDirectory, new SiloEndpoint(spec.RunId, silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UtcNow, silo.WebAddress));
         }
         else
         {
@@ -205,6 +222,7 @@ public static class RunCommands
             (client, host) = (connection.Client, connection);
         }
         await using var _ = host;
+        using var __ = advertised;
         var grain = client.GetGrain<IRunGrain>(spec.RunId);
         RunStatus final;
         try
@@ -250,11 +268,11 @@ public static class RunCommands
     }
 
     /// <summary>The embedded silo, or one clear error when its state directory cannot be used.</summary>
-    private static async Task<EmbeddedSilo> StartSiloAsync(string stateDirectory, string? bootstrapCache, CancellationToken ct)
+    private static async Task<EmbeddedSilo> StartSiloAsync(string stateDirectory, SiloWebOptions? web, string? bootstrapCache, CancellationToken ct)
     {
         try
         {
-            return await EmbeddedSilo.StartAsync(stateDirectory, cancellationToken: ct, bootstrapCache: bootstrapCache);
+            return await EmbeddedSilo.StartAsync(stateDirectory, web: web, cancellationToken: ct, bootstrapCache: bootstrapCache);
         }
         catch (Exception e) when (StorageFailure(e) is { } unreachable)
         {

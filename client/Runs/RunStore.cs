@@ -50,14 +50,26 @@ public sealed class RunStore(string stateDirectory)
         foreach (var promptId in run.PromptIds[iteration - 1])
         {
             var key = PromptKeys.Prompt(run.Id, iteration, promptId);
-            var blob = await _blobs.ReadAsync(BlobGrainStorage.BlobName("state", GrainId.Create("prompt", key)), cancellationToken);
-            var state = blob is null
-                ? new PromptGrain.PromptState()
-                : JsonSerializer.Deserialize<PromptGrain.PromptState>(blob.Data.ToStream(), BlobGrainStorage.StateJson)
-                  ?? throw new InvalidDataException($"Prompt state {key} is empty.");
+            var state = await ReadPromptAsync(key, cancellationToken) ?? new PromptGrain.PromptState();
             prompts.Add(new StoredPrompt(promptId, iteration, state));
         }
         return prompts;
+    }
+
+    /// <summary>A prompt grain's stored state as the snapshot the grain would return; null if it has none yet.</summary>
+    public async Task<PromptSnapshot?> GetPromptAsync(string promptKey, CancellationToken cancellationToken)
+    {
+        var state = await ReadPromptAsync(promptKey, cancellationToken);
+        return state is null ? null : new PromptSnapshot(promptKey, state.Phase, state.Prompt, state.Judged, state.Search, state.Outcome);
+    }
+
+    private async Task<PromptGrain.PromptState?> ReadPromptAsync(string key, CancellationToken cancellationToken)
+    {
+        var blob = await _blobs.ReadAsync(BlobGrainStorage.BlobName("state", GrainId.Create("prompt", key)), cancellationToken);
+        return blob is null
+            ? null
+            : JsonSerializer.Deserialize<PromptGrain.PromptState>(blob.Data.ToStream(), BlobGrainStorage.StateJson)
+              ?? throw new InvalidDataException($"Prompt state {key} is empty.");
     }
 
     private async Task<StoredRun?> ReadBlobAsync(string name, CancellationToken cancellationToken)
@@ -106,6 +118,12 @@ public sealed record StoredRun(
 {
     /// <summary>The last iteration whose report is stored (it finished training and evaluation); 0 when none has.</summary>
     public int LastFinishedIteration => Reports.Count == 0 ? 0 : Reports.Max(r => r.Iteration);
+
+    /// <summary>The prompt grain keys of an iteration, as <see cref="IRunGrain.GetPromptKeysAsync"/> gives them.</summary>
+    public IReadOnlyList<string> PromptKeys(int iteration) =>
+        iteration >= 1 && iteration <= PromptIds.Count
+            ? [.. PromptIds[iteration - 1].Select(p => Interfaces.Prompts.PromptKeys.Prompt(Id, iteration, p))]
+            : [];
 }
 
 /// <summary>One prompt of a stored iteration: its grain's persisted state (samples, votes, tree, outcome).</summary>

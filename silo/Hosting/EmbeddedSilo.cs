@@ -1,8 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using SparOrleans.Core.Options;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Dashboard;
 using SparOrleans.Storage;
 
 namespace SparOrleans.Silo.Hosting;
@@ -13,9 +17,26 @@ namespace SparOrleans.Silo.Hosting;
 /// </summary>
 public sealed class EmbeddedSilo : IAsyncDisposable
 {
+    /// <summary>The cluster identity of every embedded silo; a client joins with these and the gateway port.</summary>
+    public const string ServiceId = "spar";
+
+    /// <inheritdoc cref="ServiceId"/>
+    public const string ClusterId = "spar-embedded";
+
     private readonly IHost _host;
 
-    private EmbeddedSilo(IHost host) => _host = host;
+    private EmbeddedSilo(IHost host, int gatewayPort, Uri? webAddress)
+    {
+        _host = host;
+        GatewayPort = gatewayPort;
+        WebAddress = webAddress;
+    }
+
+    /// <summary>The loopback port where clients (e.g. <c>spar watch</c>) connect.</summary>
+    public int GatewayPort { get; }
+
+    /// <summary>Where the silo's web side answers (loopback), or null when it has none.</summary>
+    public Uri? WebAddress { get; }
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
@@ -23,30 +44,63 @@ public sealed class EmbeddedSilo : IAsyncDisposable
 
     /// <param name="stateDirectory">Where grain state lives (blob-like files with ETags).</param>
     /// <param name="minimumLogLevel">Silo logs below this level are dropped (the CLI draws its own progress).</param>
+    /// <param name="web">Serve pages on loopback (the Orleans Dashboard, the caller's endpoints); null = none.</param>
     /// <param name="bootstrapCache">Where bootstrapped M_0/R_0 are kept for later runs (null = always train them).</param>
     public static async Task<EmbeddedSilo> StartAsync(string stateDirectory, LogLevel minimumLogLevel = LogLevel.Warning,
-        Action<ISiloBuilder>? configure = null, CancellationToken cancellationToken = default, string? bootstrapCache = null)
+        Action<ISiloBuilder>? configure = null, SiloWebOptions? web = null, CancellationToken cancellationToken = default,
+        string? bootstrapCache = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        web?.Validated();
+        IHostApplicationBuilder builder = web is null
+            ? Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true })
+            : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(EmbeddedSilo).Assembly.GetName().Name });
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLogLevel);
         builder.Logging.AddFilter("Orleans", minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error);
         // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
         // would print a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var gatewayPort = FreePort();
+        var webPort = web is null ? 0 : web.Port == 0 ? FreePort() : web.Port;
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: "spar", clusterId: "spar-embedded");
+            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: gatewayPort, serviceId: ServiceId, clusterId: ClusterId);
             silo.ConfigureSpar(new SparSiloOptions
             {
                 Storage = new BlobStorageOptions { LocalDirectory = stateDirectory },
                 BootstrapCacheDirectory = bootstrapCache,
             });
+            if (web?.Dashboard == true)
+            {
+                silo.AddDashboard();
+            }
             configure?.Invoke(silo);
         });
-        var host = builder.Build();
+        IHost host;
+        Uri? address = null;
+        if (builder is WebApplicationBuilder webBuilder)
+        {
+            // Loopback only: the pages are read-only but unauthenticated.
+            webBuilder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, webPort));
+            var app = webBuilder.Build();
+            if (web!.Dashboard)
+            {
+                app.MapOrleansDashboard(routePrefix: DashboardPath);
+            }
+            web.Map?.Invoke(app);
+            host = app;
+            address = new Uri($"http://127.0.0.1:{webPort}/");
+        }
+        else
+        {
+            host = ((HostApplicationBuilder)builder).Build();
+        }
         await host.StartAsync(cancellationToken);
-        return new EmbeddedSilo(host);
+        return new EmbeddedSilo(host, gatewayPort, address);
     }
+
+    /// <summary>Where the Orleans Dashboard is served, relative to <see cref="WebAddress"/>.</summary>
+    public const string DashboardPath = "/dashboard";
 
     public async ValueTask DisposeAsync()
     {

@@ -20,8 +20,11 @@ public sealed class RunCommandsTests : IDisposable
     [Fact]
     public async Task Run_TinyPresetOneIteration_CompletesAndIsListedWithSummary()
     {
-        var (code, output, error) = await Spar("run", "--preset", "tiny", "--iterations", "1", "--run-id", "cli-tiny", "--home", _home, "--format", "json");
+        var (code, output, error) = await Spar("run", "--preset", "tiny", "--iterations", "1", "--run-id", "cli-tiny", "--home", _home, "--format", "json", "--web-port", "0");
         Assert.True(code == ExitCodes.Success, $"exit {code}: {error}");
+        Assert.Contains("run page: http://127.0.0.1:", error);
+        // The silo advertised itself to `spar watch` while it ran, and withdrew when it stopped.
+        Assert.False(File.Exists(SparOrleans.Silo.Hosting.SiloEndpoints.PathOf(Path.Combine(_home, ".state"), "cli-tiny")));
 
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_home, "cli-tiny", "summary.json")));
         var iterations = summary.RootElement.GetProperty("iterations");

@@ -1,0 +1,91 @@
+using SparOrleans.Core.Errors;
+using SparOrleans.Interfaces.Prompts;
+using SparOrleans.Interfaces.Runs;
+
+namespace SparOrleans.Client.Watch;
+
+/// <summary>
+/// Everything one frame of <c>spar watch</c> shows: the run's status, the iteration on view with its prompts'
+/// snapshots (as many as exist; <see cref="PromptCount"/> counts the iteration's keys), the prompt whose tree is drawn,
+/// the measured throughput (null until two observations), and where the data came from (<see cref="Source"/>).
+/// </summary>
+public sealed record WatchFrame(
+    RunStatus Status,
+    int Iteration,
+    int PromptCount,
+    IReadOnlyList<PromptSnapshot> Prompts,
+    PromptSnapshot? Selected,
+    Throughput? Throughput,
+    string Source)
+{
+    /// <summary>True when the frame came from a running silo, false when read from stored state.</summary>
+    public bool Live { get; init; }
+
+    public IterationOverview Overview => IterationOverview.From(Prompts, PromptCount);
+
+    /// <summary>
+    /// The prompt whose tree is drawn: the one asked for (its prompt id or full key), else the first still
+    /// searching, else the first with a tree, else the first; null when there are no prompts yet.
+    /// </summary>
+    public static PromptSnapshot? SelectPrompt(IReadOnlyList<PromptSnapshot> prompts, string? requested)
+    {
+        if (requested is not null)
+        {
+            return prompts.FirstOrDefault(p => p.Key == requested || PromptId(p) == requested)
+                ?? throw new UserInputException(
+                    $"No prompt '{requested}' in this iteration. Its prompts: {string.Join(", ", prompts.Take(10).Select(PromptId))}{(prompts.Count > 10 ? ", ..." : "")}.");
+        }
+        return prompts.FirstOrDefault(p => p.Phase == PromptPhase.Searching)
+            ?? prompts.FirstOrDefault(p => p.Search is not null)
+            ?? prompts.FirstOrDefault();
+    }
+
+    /// <summary>The prompt id: the last part of the key <c>{run}/{iteration}/{prompt}</c>.</summary>
+    public static string PromptId(PromptSnapshot prompt) => prompt.Prompt?.PromptId ?? prompt.Key[(prompt.Key.LastIndexOf('/') + 1)..];
+}
+
+/// <summary>
+/// Counts of an iteration's prompts. <see cref="Failed"/>: the search ended without a winner;
+/// <see cref="NoNegative"/>: no sample had a No majority, so there was nothing to refine; <see cref="Waiting"/>:
+/// not yet searched (sampling, judging, or not started).
+/// </summary>
+public sealed record IterationOverview(int Prompts, int Done, int InSearch, int WithWinner, int Failed, int NoNegative, int Waiting, int Expansions)
+{
+    public static IterationOverview From(IReadOnlyList<PromptSnapshot> prompts, int promptCount)
+    {
+        var done = prompts.Count(p => p.Phase == PromptPhase.Done);
+        var searching = prompts.Count(p => p.Phase == PromptPhase.Searching);
+        return new IterationOverview(
+            Math.Max(promptCount, prompts.Count),
+            done,
+            searching,
+            prompts.Count(p => p.Outcome?.FoundWinner == true),
+            prompts.Count(p => p.Outcome is { HadNegative: true, FoundWinner: false }),
+            prompts.Count(p => p.Outcome is { HadNegative: false }),
+            Math.Max(promptCount, prompts.Count) - done - searching,
+            prompts.Sum(p => p.Search?.Expansions ?? 0));
+    }
+}
+
+/// <summary>Average rates since the watcher first saw the iteration.</summary>
+public sealed record Throughput(double PromptsPerMinute, double ExpansionsPerSecond);
+
+/// <summary>
+/// Measures throughput from successive observations (time, prompts done, expansions) of one iteration; a new
+/// iteration starts the measurement again. Pure: the caller supplies the clock.
+/// </summary>
+public sealed class ThroughputMeter
+{
+    private (DateTimeOffset At, int Iteration, int Done, int Expansions)? _first;
+
+    public Throughput? Observe(DateTimeOffset at, int iteration, int done, int expansions)
+    {
+        if (_first is not { } first || first.Iteration != iteration || done < first.Done || expansions < first.Expansions)
+        {
+            _first = (at, iteration, done, expansions);
+            return null;
+        }
+        var seconds = (at - first.At).TotalSeconds;
+        return seconds <= 0 ? null : new Throughput(60 * (done - first.Done) / seconds, (expansions - first.Expansions) / seconds);
+    }
+}
