@@ -102,18 +102,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     /// <summary>Where the Orleans Dashboard is served, relative to <see cref="WebAddress"/>.</summary>
     public const string DashboardPath = "/dashboard";
 
-    public async ValueTask DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await _host.StopAsync(timeout.Token);
-        }
-        finally
-        {
-            _host.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => HostShutdown.StopAndDisposeAsync(_host, TimeSpan.FromSeconds(30));
 
     private static int FreePort()
     {

@@ -30,29 +30,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
             throw new InvalidOperationException($"Azurite is not installed at {exe}: run `npm ci` in infra/ (.ci/run does).");
         }
         Directory.CreateDirectory(_location);
-        var start = new ProcessStartInfo(exe)
-        {
-            ArgumentList = { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(), "--location", _location, "--skipApiVersionCheck", "--loose" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("successfully listens on", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"Azurite exited with {process.ExitCode} before listening."));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
-        await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        _process = await ServerProcess.StartAsync(exe,
+            ["--blobHost", "127.0.0.1", "--blobPort", Port.ToString(), "--location", _location, "--skipApiVersionCheck", "--loose"],
+            "successfully listens on", "Azurite", TimeSpan.FromSeconds(60));
     }
 
     /// <summary>

@@ -29,28 +29,10 @@ public sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartAsync()
     {
         var port = FreePort();
-        var start = new ProcessStartInfo(Executable ?? throw new InvalidOperationException("redis-server is not installed (apt-get install -y redis-server)."))
-        {
-            ArgumentList = { "--bind", "127.0.0.1", "--port", port.ToString(), "--save", "", "--appendonly", "no" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("Ready to accept connections", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"redis-server exited with {process.ExitCode} before it was ready."));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var process = await ServerProcess.StartAsync(
+            Executable ?? throw new InvalidOperationException("redis-server is not installed (apt-get install -y redis-server)."),
+            ["--bind", "127.0.0.1", "--port", port.ToString(), "--save", "", "--appendonly", "no"],
+            "Ready to accept connections", "redis-server", TimeSpan.FromSeconds(30));
         return new RedisServer(process, port);
     }
 
