@@ -55,6 +55,8 @@ public static class StorageResilience
         TimeoutRejectedException => true,
         RequestFailedException r => r.Status is 0 or 408 or 429 or >= 500,
         HttpRequestException or SocketException => true,
+        // A path that is not there stays not there: retrying would only delay the error.
+        DirectoryNotFoundException or FileNotFoundException or PathTooLongException or DriveNotFoundException => false,
         IOException => true,
         AggregateException a => a.InnerExceptions.All(IsTransient),
         _ => e.InnerException is not null && IsTransient(e.InnerException),
