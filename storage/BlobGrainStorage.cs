@@ -92,7 +92,7 @@ public sealed class BlobGrainStorage(
             await pipeline.ExecuteAsync(static async (s, ct) => await s.EnsureContainerAsync(ct), store, cancellationToken);
             logger.LogInformation("Grain storage {Provider} ready at {Store}", providerName, store.Describe);
         }
-        catch (Exception e) when (StorageResilience.IsTransient(e) || e is Polly.CircuitBreaker.BrokenCircuitException
+        catch (Exception e) when (StorageResilience.IsTransient(e) || e is IOException or Polly.CircuitBreaker.BrokenCircuitException
             or UnauthorizedAccessException or Azure.RequestFailedException)
         {
             throw new StorageUnreachableException(store.Describe, e);
