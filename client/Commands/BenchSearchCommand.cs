@@ -10,6 +10,7 @@ using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
 using SparOrleans.Engine.Model;
 using SparOrleans.Grains.Generation;
+using SparOrleans.Grains.Training;
 using SparOrleans.Grains.Search;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
@@ -94,7 +95,7 @@ public static class BenchSearchCommand
 
             // Direct: the same ModelHost (continuous batching) the GPU silo uses, driven by a plain loop.
             long directGenerations = 0;
-            await using var host = new ModelHost(new ModelHostOptions(), NullLogger<ModelHost>.Instance);
+            await using var host = new ModelHost(new ModelHostOptions(), new CheckpointSync(null), NullLogger<ModelHost>.Instance);
             GenerateTexts direct = async (role, calls, token) =>
             {
                 Interlocked.Add(ref directGenerations, calls.Count);

@@ -4,6 +4,7 @@ using SparOrleans.Core.Formats;
 using SparOrleans.Core.Options;
 using SparOrleans.Engine.Generation;
 using SparOrleans.Engine.Model;
+using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Generation;
 
 namespace SparOrleans.Grains.Generation;
@@ -26,7 +27,7 @@ public sealed record ModelHostOptions : IValidatedOptions
 /// checkpoints on first use. A request for a newer version swaps the model atomically: calls submitted after the swap
 /// use the new one, calls in flight finish on the old one.
 /// </summary>
-public sealed class ModelHost(ModelHostOptions options, ILogger<ModelHost> logger) : IGenerationBackend, IAsyncDisposable
+public sealed class ModelHost(ModelHostOptions options, CheckpointSync checkpoints, ILogger<ModelHost> logger) : IGenerationBackend, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ModelRole, Slot> _slots = new();
 
@@ -44,6 +45,8 @@ public sealed class ModelHost(ModelHostOptions options, ILogger<ModelHost> logge
             {
                 return loaded;
             }
+            // Another GPU silo may have trained this version: fetched from blob storage when this one lacks it.
+            await checkpoints.EnsureLocalAsync(model.Version, model.CheckpointDirectory, cancellationToken);
             var network = await Task.Run(() => ModelCheckpoint.Load(model.CheckpointDirectory, options.Device, model.Version), cancellationToken);
             if (slot.Service is null)
             {

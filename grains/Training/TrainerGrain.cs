@@ -12,35 +12,49 @@ namespace SparOrleans.Grains.Training;
 /// </summary>
 [Reentrant]
 [RequireSiloRole(SiloRoles.Gpu)]
-public sealed class TrainerGrain(IModelWorkshop workshop) : Grain, ITrainerGrain
+public sealed class TrainerGrain(IModelWorkshop workshop, CheckpointSync checkpoints) : Grain, ITrainerGrain
 {
     private volatile StepProgressInfo? _progress;
 
     private IProgress<StepProgressInfo> Progress => new SynchronousProgress(p => _progress = p);
 
+    // With blob storage, this grain may run on another GPU silo than the step before it (after a silo died): the
+    // inputs are fetched when missing and every output is published.
     public Task<StepReport> BootstrapActorAsync(RunSpec spec, string actorDirectory) =>
-        Track(ct => workshop.BootstrapActorAsync(spec, actorDirectory, Progress, ct));
+        Track(spec, [], actorDirectory, ct => workshop.BootstrapActorAsync(spec, actorDirectory, Progress, ct));
 
     public Task<StepReport> BootstrapRefinerAsync(RunSpec spec, string actorDirectory, string refinerDirectory) =>
-        Track(ct => workshop.BootstrapRefinerAsync(spec, actorDirectory, refinerDirectory, Progress, ct));
+        Track(spec, [actorDirectory], refinerDirectory, ct => workshop.BootstrapRefinerAsync(spec, actorDirectory, refinerDirectory, Progress, ct));
 
     public Task<StepReport> TrainActorAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<DpoPair> pairs) =>
-        Track(ct => workshop.TrainActorAsync(spec, fromDirectory, toDirectory, pairs, Progress, ct));
+        Track(spec, [fromDirectory], toDirectory, ct => workshop.TrainActorAsync(spec, fromDirectory, toDirectory, pairs, Progress, ct));
 
     public Task<StepReport> TrainRefinerAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<SftExample> examples) =>
-        Track(ct => workshop.TrainRefinerAsync(spec, fromDirectory, toDirectory, examples, Progress, ct));
+        Track(spec, [fromDirectory], toDirectory, ct => workshop.TrainRefinerAsync(spec, fromDirectory, toDirectory, examples, Progress, ct));
 
     public Task<EvaluationReport> EvaluateAsync(RunSpec spec, string actorDirectory, string refinerDirectory) =>
-        Track(ct => workshop.EvaluateAsync(spec, actorDirectory, refinerDirectory, Progress, ct));
+        Track(spec, [actorDirectory, refinerDirectory], null, ct => workshop.EvaluateAsync(spec, actorDirectory, refinerDirectory, Progress, ct));
 
     public Task<StepProgressInfo?> GetProgressAsync() => Task.FromResult(_progress);
 
-    private async Task<T> Track<T>(Func<CancellationToken, Task<T>> step)
+    private async Task<T> Track<T>(RunSpec spec, IReadOnlyList<string> inputs, string? output, Func<CancellationToken, Task<T>> step)
     {
         // Training is CPU-bound for minutes: off the grain scheduler, so this silo keeps serving other grains.
         try
         {
-            return await Task.Run(() => step(CancellationToken.None));
+            return await Task.Run(async () =>
+            {
+                foreach (var input in inputs)
+                {
+                    await checkpoints.EnsureLocalAsync(CheckpointSync.Name(spec.RunId, input), input);
+                }
+                var result = await step(CancellationToken.None);
+                if (output is not null)
+                {
+                    await checkpoints.PublishAsync(CheckpointSync.Name(spec.RunId, output), output);
+                }
+                return result;
+            });
         }
         finally
         {

@@ -7,6 +7,7 @@ using SparOrleans.Grains.Placement;
 using SparOrleans.Grains.Training;
 using SparOrleans.Simulator;
 using SparOrleans.Interfaces;
+using SparOrleans.Storage.Checkpoints;
 using SparOrleans.Storage.Hosting;
 
 namespace SparOrleans.Silo.Hosting;
@@ -30,6 +31,10 @@ public static class SparSiloConfiguration
         if (options.IsGpu)
         {
             builder.Services.AddSingleton(options.Models);
+            // Checkpoints go through blob storage only where silos may not share a disk (Azure Storage or Azurite).
+            builder.Services.AddSingleton(new CheckpointSync(options.Storage is { ConnectionString: not null } blob
+                ? new CheckpointStore(BlobStorageHostingExtensions.CreateStore(blob with { ContainerName = blob.ContainerName + "-models" }))
+                : null));
             builder.Services.AddSingleton<ModelHost>();
             // TryAdd: a test may register a scripted backend first.
             builder.Services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<ModelHost>());
