@@ -20,8 +20,9 @@ public enum RefinerInit
 /// <summary>
 /// Every size and budget of the simulator: the model, the bootstrap of M_0 and R_0, one SPaR iteration (sampling,
 /// judging, search, DPO, RFT) and the evaluations. <see cref="Default"/> is what <c>spar run</c> uses (the whole run,
-/// three iterations included, fits about 20 minutes on a 2-core CPU); <see cref="Quick"/> is <c>spar run --quick</c>
-/// (about 3 minutes). Every count is ≥ 1 unless stated; temperatures 0–10; weights ≥ 0.
+/// three iterations included, aims at 20 minutes on a 2-core CPU; measured 65 minutes under load with M_0 cached, see
+/// simulator/README.md); <see cref="Quick"/> is <c>spar run --quick</c> (aims at 3 minutes; measured 9.5 under load).
+/// Every count is ≥ 1 unless stated; temperatures 0–10; weights ≥ 0.
 /// </summary>
 public sealed record SimulatorOptions : IValidatedOptions
 {

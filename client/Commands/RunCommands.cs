@@ -23,7 +23,7 @@ public static class RunCommands
 
     private static Command Run(TextWriter stdout, TextWriter stderr)
     {
-        var quick = new Option<bool>("--quick") { Description = "A small configuration for a first look (about 3 minutes); same as --preset quick" };
+        var quick = new Option<bool>("--quick") { Description = "A small configuration for a first look at the machinery (minutes, not scores); same as --preset quick" };
         var preset = new Option<string>("--preset") { Description = "default (the full simulator), quick (a first look) or tiny (a smoke test of the machinery)", DefaultValueFactory = _ => "default" };
         preset.AcceptOnlyFromAmong("default", "quick", "tiny");
         var iterations = new Option<int?>("--iterations") { Description = "SPaR iterations after the bootstrap (default 3)" };
