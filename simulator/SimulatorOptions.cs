@@ -21,7 +21,7 @@ public enum RefinerInit
 /// Every size and budget of the simulator: the model, the bootstrap of M_0 and R_0, one SPaR iteration (sampling,
 /// judging, search, DPO, RFT) and the evaluations. <see cref="Default"/> is what <c>spar run</c> uses (the whole run,
 /// three iterations included, aims at 20 minutes on a 2-core CPU; measured 65 minutes under load with M_0 cached, see
-/// simulator/README.md); <see cref="Quick"/> is <c>spar run --quick</c> (aims at 3 minutes; measured 9.5 under load).
+/// simulator/README.md); <see cref="Quick"/> is <c>spar run --quick</c> (aims at 3 minutes; measured 1 min 37 s on a quiet machine).
 /// Every count is ≥ 1 unless stated; temperatures 0–10; weights ≥ 0.
 /// </summary>
 public sealed record SimulatorOptions : IValidatedOptions
@@ -172,30 +172,31 @@ public sealed record SimulatorOptions : IValidatedOptions
     public static SimulatorOptions Default { get; } = new();
 
     /// <summary>
-    /// The <c>spar run --quick</c> configuration: d=128, 4 layers, about a minute of bootstrap training, small
-    /// iteration and evaluation sets. For a first look at the machinery, not for scores.
+    /// The <c>spar run --quick</c> configuration: d=64, 2 layers, well under a minute of bootstrap training, small
+    /// iteration and evaluation sets, short generation caps. For a first look at the machinery, not for scores.
     /// </summary>
     public static SimulatorOptions Quick { get; } = new()
     {
-        HiddenSize = 128,
-        Layers = 4,
-        ActorSft = Default.ActorSft with { MaxSteps = 80, WarmupSteps = 8, BatchSize = 32 },
-        RefinerSamplePrompts = 64,
-        RefinerSft = Default.RefinerSft with { MaxSteps = 40, WarmupSteps = 4 },
-        IterationPrompts = 16,
+        HiddenSize = 64,
+        Layers = 2,
+        Heads = 2,
+        ActorSft = Default.ActorSft with { MaxSteps = 60, WarmupSteps = 6, BatchSize = 32 },
+        RefinerSamplePrompts = 48,
+        RefinerSft = Default.RefinerSft with { MaxSteps = 30, WarmupSteps = 3 },
+        IterationPrompts = 12,
         SamplesPerPrompt = 3,
         TreeSearch = new TreeSearchOptions(BranchFactor: 2, KeepBest: 1, MaxDepth: 2, MaxExpansions: 4),
         InitialVoting = VotingOptions.InitialJudging with { Samples = 3 },
         TreeVoting = VotingOptions.TreeSearch with { Samples = 3, TieRejudges = 1 },
         // Models this young rarely stop by themselves: the caps bound every generation's cost.
-        ActorMaxNewTokens = 192,
-        JudgeMaxNewTokens = 192,
-        RefineMaxNewTokens = 256,
-        HeldOutCount = 48,
-        JudgeEvalCases = 32,
+        ActorMaxNewTokens = 128,
+        JudgeMaxNewTokens = 128,
+        RefineMaxNewTokens = 160,
+        HeldOutCount = 32,
+        JudgeEvalCases = 24,
         JudgeEvalActorCases = 8,
         EvalVotes = 3,
-        RefineEvalCases = 16,
+        RefineEvalCases = 12,
     };
 
     /// <summary>A very small configuration for tests: d=32, 1 layer, a few steps of everything.</summary>
