@@ -49,10 +49,8 @@ public sealed class FaultToleranceTests(FaultFixture fixture) : IClassFixture<Fa
     public async Task Run_SiloHostingPromptsKilledMidSearch_CompletesWithReferenceData()
     {
         var reference = await fixture.ReferenceAsync();
-        var spec = FaultCluster.Spec(fixture.NewOutput());
-        await using var cluster = await FaultCluster.StartAsync(fixture.Azurite.ConnectionString);
-        cluster.Backend.HoldRefinements();
-        await cluster.StartRunAsync(spec);
+        var (spec, started) = await StartHeldRunAsync();
+        await using var cluster = started;
         await cluster.Backend.RefinementHeld.WaitAsync(TimeSpan.FromMinutes(2));
 
         var keys = await cluster.Run(spec).GetPromptKeysAsync(1);
@@ -70,10 +68,8 @@ public sealed class FaultToleranceTests(FaultFixture fixture) : IClassFixture<Fa
     public async Task Run_ClientKilledMidRun_NewClientFollowsItToReferenceData()
     {
         var reference = await fixture.ReferenceAsync();
-        var spec = FaultCluster.Spec(fixture.NewOutput());
-        await using var cluster = await FaultCluster.StartAsync(fixture.Azurite.ConnectionString);
-        cluster.Backend.HoldRefinements();
-        await cluster.StartRunAsync(spec);
+        var (spec, started) = await StartHeldRunAsync();
+        await using var cluster = started;
         await foreach (var status in cluster.Run(spec).WatchAsync())
         {
             if (status.Phase == RunPhase.Search)
@@ -94,10 +90,8 @@ public sealed class FaultToleranceTests(FaultFixture fixture) : IClassFixture<Fa
     public async Task Run_StorageAwayForTenSecondsMidSearch_CompletesWithReferenceData()
     {
         var reference = await fixture.ReferenceAsync();
-        var spec = FaultCluster.Spec(fixture.NewOutput());
-        await using var cluster = await FaultCluster.StartAsync(fixture.Azurite.ConnectionString);
-        cluster.Backend.HoldRefinements();
-        await cluster.StartRunAsync(spec);
+        var (spec, started) = await StartHeldRunAsync();
+        await using var cluster = started;
         await cluster.Backend.RefinementHeld.WaitAsync(TimeSpan.FromMinutes(2));
 
         await fixture.Azurite.StopAsync();
@@ -110,6 +104,24 @@ public sealed class FaultToleranceTests(FaultFixture fixture) : IClassFixture<Fa
 
         Assert.True(during.Status == RunStatusKind.Running, $"during the outage the run was {during.Status}: {during.Error}");
         AssertSameAsReference(reference, record);
+    }
+
+    /// <summary>A fresh cluster running a new run whose refinements are held, so a fault can land mid-search.</summary>
+    private async Task<(RunSpec Spec, FaultCluster Cluster)> StartHeldRunAsync()
+    {
+        var spec = FaultCluster.Spec(fixture.NewOutput());
+        var cluster = await FaultCluster.StartAsync(fixture.Azurite.ConnectionString);
+        try
+        {
+            cluster.Backend.HoldRefinements();
+            await cluster.StartRunAsync(spec);
+            return (spec, cluster);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
     }
 
     private static void AssertSameAsReference(RunRecord reference, RunRecord record)
