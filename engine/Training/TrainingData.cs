@@ -1,3 +1,4 @@
+using SparOrleans.Core;
 using SparOrleans.Core.Formats;
 using SparOrleans.Engine.Text;
 using static TorchSharp.torch;
@@ -37,10 +38,13 @@ public sealed record DpoPair(IReadOnlyList<ChatMessage> Prompt, string Chosen, s
 /// <summary>Length-bucketed batching: shuffle, sort windows of several batches by length, shuffle the batches.</summary>
 internal static class Batching
 {
-    /// <summary>Indices per optimizer batch for one epoch; the same (seed, epoch) gives the same order.</summary>
+    /// <summary>
+    /// Indices per optimizer batch for one epoch; the same (seed, epoch) gives the same order in every process, so a
+    /// run resumed elsewhere continues with the batches it would have seen (<see cref="HashCode"/> is salted per process).
+    /// </summary>
     public static List<int[]> EpochBatches(IReadOnlyList<int> lengths, int batchSize, int bucketBatches, long seed, int epoch)
     {
-        var rng = new Random(HashCode.Combine(seed, epoch));
+        var rng = new Random(StableHash.Combine(0, seed, epoch));
         var order = Enumerable.Range(0, lengths.Count).ToArray();
         rng.Shuffle(order);
         var window = batchSize * bucketBatches;
