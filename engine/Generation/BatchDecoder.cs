@@ -53,7 +53,31 @@ internal sealed class BatchDecoder : IDisposable
 
     public LanguageModel Model => _model;
 
-    public int Count => _rows.Count;
+    /// <summary>Rows still generating (finished rows may linger in the batch until the next compaction).</summary>
+    public int Count => _live;
+
+    private int _live;
+
+    /// <summary>
+    /// Smallest number of waiting requests worth a join when more are queued than fit: a join re-lays the whole KV
+    /// cache out (compaction, merge), so admitting one row per finished row made those copies dominate decoding.
+    /// </summary>
+    public static int MinimumJoin(int maxBatchSize) => Math.Max(1, maxBatchSize / 8);
+
+    /// <summary>
+    /// How many of <paramref name="waiting"/> requests to admit into a batch of <paramref name="live"/> generating
+    /// rows: none until the room reaches <see cref="MinimumJoin"/> (or holds every waiting request), all that fit
+    /// once it does, and at once when the batch is idle.
+    /// </summary>
+    public static int ToAdmit(int live, int waiting, int maxBatchSize)
+    {
+        var room = maxBatchSize - live;
+        if (waiting <= 0 || room <= 0)
+        {
+            return 0;
+        }
+        return live == 0 || room >= Math.Min(waiting, MinimumJoin(maxBatchSize)) ? Math.Min(room, waiting) : 0;
+    }
 
     public long CacheColumns => _cache.Length;
 
@@ -76,6 +100,10 @@ internal sealed class BatchDecoder : IDisposable
         if (joining.Count == 0)
         {
             return [];
+        }
+        if (_live < _rows.Count)
+        {
+            Compact();
         }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -104,13 +132,14 @@ internal sealed class BatchDecoder : IDisposable
         var last = _lastTokens is null ? first.unsqueeze(1) : cat([_lastTokens, first.unsqueeze(1)], 0);
         SetState(merged, last);
         _rows.AddRange(joining);
+        _live += joining.Count;
         return Record(first, _rows.Count - joining.Count);
     }
 
     /// <summary>One decoding step for every row; returns the rows that finished (already removed).</summary>
     public List<Row> Step()
     {
-        if (_rows.Count == 0)
+        if (_live == 0)
         {
             return [];
         }
@@ -126,15 +155,13 @@ internal sealed class BatchDecoder : IDisposable
     /// <summary>Marks rows whose tag satisfies <paramref name="cancelled"/> as finished; returns them.</summary>
     public List<Row> RemoveWhere(Func<Row, bool> cancelled)
     {
-        var gone = _rows.Where(cancelled).ToList();
+        var gone = _rows.Where(r => Generating(r) && cancelled(r)).ToList();
         foreach (var row in gone)
         {
             row.Cancelled = true;
         }
-        if (gone.Count > 0)
-        {
-            Compact();
-        }
+        _live -= gone.Count;
+        CompactIfSparse();
         return gone;
     }
 
@@ -145,6 +172,10 @@ internal sealed class BatchDecoder : IDisposable
         for (var i = 0; i < values.Length; i++)
         {
             var row = _rows[firstRow + i];
+            if (!Generating(row))
+            {
+                continue;
+            }
             var token = (int)values[i];
             var request = row.Request;
             if (request.StopAtEndOfTurn && _stopIds.Contains(token))
@@ -168,10 +199,8 @@ internal sealed class BatchDecoder : IDisposable
                 finished.Add(row);
             }
         }
-        if (finished.Count > 0)
-        {
-            Compact();
-        }
+        _live -= finished.Count;
+        CompactIfSparse();
         return finished;
     }
 
@@ -192,6 +221,19 @@ internal sealed class BatchDecoder : IDisposable
 
     private GenerationResult Finish(Row row, FinishReason reason, string? text) =>
         new(text ?? _model.Tokenizer.Decode(row.Generated), [.. row.Generated], reason, row.Prompt.Length, _model.Version);
+
+    private static bool Generating(Row row) => row.Result is null && !row.Cancelled;
+
+    // Finished rows keep decoding (their tokens are ignored) until a quarter of the batch is done or rows join:
+    // a step over a few idle rows costs far less than copying the cache at every finish.
+    private void CompactIfSparse()
+    {
+        var done = _rows.Count - _live;
+        if (done > 0 && (_live == 0 || done * 4 >= _rows.Count))
+        {
+            Compact();
+        }
+    }
 
     // Drops finished/cancelled rows from the cache, mask and next tokens, and the padding columns no row needs.
     private void Compact()
@@ -258,11 +300,12 @@ internal sealed class BatchDecoder : IDisposable
         for (var i = 0; i < n; i++)
         {
             var r = rows[i].Request;
-            isGreedy[i] = r.Temperature == 0;
+            // A finished row lingering in the batch draws nothing: its generator may already be disposed.
+            isGreedy[i] = r.Temperature == 0 || !Generating(rows[i]);
             temps[i] = isGreedy[i] ? 1f : (float)r.Temperature;
             topP[i] = (float)r.TopP;
             // Every row draws every step, so a row's stream depends only on its own seed and step count.
-            uniform[i] = rows[i].NextUniform();
+            uniform[i] = Generating(rows[i]) ? rows[i].NextUniform() : 0;
         }
         var probs = (logits.to(ScalarType.Float32) / tensor(temps, [n, 1], device: device)).softmax(-1);
         var (sorted, order) = probs.sort(-1, descending: true);

@@ -18,7 +18,8 @@ public sealed record GenerationServiceOptions : IValidatedOptions
 
 /// <summary>
 /// Continuous batching for many concurrent callers: one decoding thread keeps a running batch per model version;
-/// each step it admits waiting requests (up to <see cref="GenerationServiceOptions.MaxBatchSize"/> rows in all)
+/// each step it admits waiting requests (up to <see cref="GenerationServiceOptions.MaxBatchSize"/> rows in all, in
+/// groups of at least <see cref="BatchDecoder.MinimumJoin"/> while more wait than fit)
 /// and completes the ones that finished, so small requests from many grains keep the batch full. Models sit in
 /// named slots (e.g. "actor" and "refiner"; <see cref="DefaultSlot"/> for a single model) and share the thread.
 /// <see cref="SwapModel(string, LanguageModel)"/> changes a slot atomically: requests submitted afterwards use the
@@ -149,7 +150,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                 lock (_gate)
                 {
                     active = _decoders.Values.Sum(d => d.Count);
-                    var room = _options.MaxBatchSize - active;
+                    var room = BatchDecoder.ToAdmit(active, _queue.Count, _options.MaxBatchSize);
                     while (_queue.Count > 0 && room > 0)
                     {
                         var p = _queue.Dequeue();

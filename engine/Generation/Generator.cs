@@ -16,11 +16,11 @@ public static class BatchGenerator
         while (next < rows.Count || decoder.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var room = maxBatchSize - decoder.Count;
+            var admit = BatchDecoder.ToAdmit(decoder.Count, rows.Count - next, maxBatchSize);
             var finished = new List<BatchDecoder.Row>();
-            if (room > 0 && next < rows.Count)
+            if (admit > 0)
             {
-                var joining = rows.GetRange(next, Math.Min(room, rows.Count - next));
+                var joining = rows.GetRange(next, admit);
                 next += joining.Count;
                 finished.AddRange(decoder.Admit(joining));
             }

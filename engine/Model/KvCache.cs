@@ -113,11 +113,22 @@ public sealed class KvCache : IDisposable
         var (padThis, padOther) = (length - Length, length - other.Length);
         for (var i = 0; i < _keys.Length; i++)
         {
-            Replace(i, cat([LeftPad(_keys[i]!.narrow(2, 0, Length), padThis), LeftPad(other._keys[i]!.narrow(2, 0, other.Length), padOther)], 0),
-                cat([LeftPad(_values[i]!.narrow(2, 0, Length), padThis), LeftPad(other._values[i]!.narrow(2, 0, other.Length), padOther)], 0));
+            Replace(i, Stack(_keys[i]!, padThis, other._keys[i]!, padOther, length), Stack(_values[i]!, padThis, other._values[i]!, padOther, length));
         }
         Length = length;
         return (padThis, padOther);
+    }
+
+    // This cache's used columns above the other's, each right aligned at `length`, in a buffer with room to grow:
+    // one copy of each part, where concatenating and then growing at the next step copied everything twice more.
+    private Tensor Stack(Tensor mine, long padMine, Tensor theirs, long padTheirs, long length)
+    {
+        var rows = mine.shape[0] + theirs.shape[0];
+        var fresh = zeros([rows, mine.shape[1], Capacity(length + 1), mine.shape[3]], mine.dtype, mine.device);
+        fresh.narrow(0, 0, mine.shape[0]).narrow(2, padMine, Length).copy_(mine.narrow(2, 0, Length));
+        var otherLength = length - padTheirs;
+        fresh.narrow(0, mine.shape[0], theirs.shape[0]).narrow(2, padTheirs, otherLength).copy_(theirs.narrow(2, 0, otherLength));
+        return fresh;
     }
 
     // A fresh buffer holding columns [start, start+count) with room to grow.
@@ -127,9 +138,6 @@ public sealed class KvCache : IDisposable
         fresh.narrow(2, 0, count).copy_(buffer.narrow(2, start, count));
         return fresh;
     }
-
-    private static Tensor LeftPad(Tensor x, long columns) =>
-        columns == 0 ? x : nn.functional.pad(x, [0, 0, columns, 0]);
 
     public void Dispose()
     {

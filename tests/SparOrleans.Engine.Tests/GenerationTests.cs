@@ -46,6 +46,37 @@ public class GenerationTests
     }
 
     [Fact]
+    public void Generate_RowsFinishingAtDifferentStepsAndJoiningLate_EachMatchesItsRunAlone()
+    {
+        // Twenty requests through a batch of eight: finished rows linger until a quarter of the batch is done,
+        // later requests join in groups, and the cache is re-laid out around them; no row may notice.
+        using var model = TestSupport.TinyModel();
+        var requests = Enumerable.Range(0, 20)
+            .Select(i => Request($"prompt {i} {new string('q', i % 7)}", seed: 100 + i, temperature: i % 3 == 0 ? 0 : 1.0, max: 3 + i * 5 % 22))
+            .ToList();
+        var together = BatchGenerator.Generate(model, requests, maxBatchSize: 8);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var alone = BatchGenerator.Generate(model, [requests[i]])[0];
+            Assert.Equal(alone.TokenIds, together[i].TokenIds);
+            Assert.Equal(requests[i].MaxNewTokens, together[i].TokenIds.Count);
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 100, 64, 64)]  // idle: fill the batch at once
+    [InlineData(60, 100, 64, 0)]  // room for 4 while 100 wait: wait for a group of 8
+    [InlineData(56, 100, 64, 8)]  // room for 8: admit the group
+    [InlineData(40, 100, 64, 24)] // more room than a group: admit all that fits
+    [InlineData(62, 2, 64, 2)]    // every waiting request fits: no reason to wait
+    [InlineData(63, 5, 64, 0)]    // one free row, five waiting: wait
+    [InlineData(64, 5, 64, 0)]    // full
+    [InlineData(3, 0, 64, 0)]     // nothing waiting
+    [InlineData(0, 3, 1, 1)]      // a batch of one admits one at a time
+    public void ToAdmit_RoomAndQueue_AdmitsInGroupsUnlessIdleOrTheQueueFits(int live, int waiting, int maxBatch, int expected) =>
+        Assert.Equal(expected, BatchDecoder.ToAdmit(live, waiting, maxBatch));
+
+    [Fact]
     public void Generate_TinyTopP_EqualsGreedy()
     {
         using var model = TestSupport.TinyModel();
