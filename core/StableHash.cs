@@ -24,7 +24,9 @@ public static class StableHash
     {
         unchecked
         {
-            var hash = 2166136261u ^ (uint)seed;
+            // Multiplied before the first part goes in: otherwise (seed, part) only counts through seed ^ part, and
+            // seed s at root r draws exactly what seed s ^ r draws at root 0.
+            var hash = (2166136261u ^ (uint)seed) * 16777619u;
             foreach (var part in parts)
             {
                 hash = (hash ^ (uint)part) * 16777619u;

@@ -28,7 +28,7 @@ public static class RunCommands
         preset.AcceptOnlyFromAmong("default", "quick", "tiny");
         var iterations = new Option<int?>("--iterations") { Description = "SPaR iterations after the bootstrap (default 3)" };
         var prompts = new Option<int?>("--prompts") { Description = "Training prompts per iteration (default: the preset's)" };
-        var samples = new Option<int?>("--samples") { Description = "Actor samples per prompt, K (default 5)" };
+        var samples = new Option<int?>("--samples") { Description = "Actor samples per prompt, K (default: the preset's; 4 in default)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the whole run", DefaultValueFactory = _ => 1 };
         var policy = new Option<string>("--policy") { Description = "Tree-search policy: bfs or dfs", DefaultValueFactory = _ => "bfs" };
         policy.AcceptOnlyFromAmong("bfs", "dfs");

@@ -32,7 +32,7 @@ public class TrainingTests(ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();
         // Training is bit-reproducible across processes, so this seed's outcome is fixed: model seeds 3–8 reach
-        // 35, 40, 39, 40, 40, 40 of 40 with these settings; the test guards the typical case, not the unlucky one.
+        // 39, 39, 39, 40, 40, 40 of 40 with these settings (measured with an out-of-tree loop over the seeds).
         using var model = TestSupport.TinyModel(d: 128, layers: 2, heads: 4, seed: 4);
         var combos = TestSupport.LetterCombos(seed: 5);
         var heldOut = combos.Take(40).ToList();
