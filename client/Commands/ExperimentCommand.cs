@@ -21,9 +21,39 @@ public static class ExperimentCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var experiment = new Command("experiment", "Reproduce one of the paper's claims in the simulator and write its results under docs/.");
+        experiment.Subcommands.Add(PairKindsCommand.Create(stdout, stderr));
         experiment.Subcommands.Add(Strategies.Create(stdout, stderr));
         return experiment;
     }
+
+    /// <summary>Prints an experiment's outcome: the JSON payload, or the table, the claims' summary and where it wrote.</summary>
+    public static async Task<int> Finish(TextWriter stdout, bool json, object payload, string table, string summary, string dir, string resultsPath)
+    {
+        if (json)
+        {
+            CliOutput.WriteJson(stdout, payload);
+        }
+        else
+        {
+            await stdout.WriteAsync(table);
+            await stdout.WriteLineAsync(summary);
+            await stdout.WriteLineAsync($"wrote {dir} and {resultsPath}");
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The <c>--output</c> folder (default docs/results/NAME) and <c>--results</c> summary file options of an experiment.</summary>
+    public static (Option<DirectoryInfo> Output, Option<FileInfo> Results) Destinations(string name, string files) =>
+        (new Option<DirectoryInfo>("--output")
+        {
+            Description = $"Folder for {files} (default docs/results/{name})",
+            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("docs", "results", name)),
+        },
+        new Option<FileInfo>("--results")
+        {
+            Description = $"The results summary whose {name} section is (re)written (default docs/{ResultsFile})",
+            DefaultValueFactory = _ => new FileInfo(Path.Combine("docs", ResultsFile)),
+        });
 
     /// <summary><c>spar experiment strategies</c>: Table 10 (greedy, best-of-N, iterative, BFS, DFS at equal budget).</summary>
     public static class Strategies
@@ -57,16 +87,7 @@ public static class ExperimentCommand
             };
             var budget = new Option<int>("--budget") { Description = $"Refinements per search, except greedy's 1 (default {defaults.Budget})", DefaultValueFactory = _ => defaults.Budget };
             var votes = new Option<int>("--votes") { Description = $"Judge samples per vote (default {defaults.Votes})", DefaultValueFactory = _ => defaults.Votes };
-            var output = new Option<DirectoryInfo>("--output")
-            {
-                Description = "Folder for table.md, results.json and strategies.png (default docs/results/strategies)",
-                DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("docs", "results", Name)),
-            };
-            var results = new Option<FileInfo>("--results")
-            {
-                Description = "The results summary whose strategies section is (re)written (default docs/results.md)",
-                DefaultValueFactory = _ => new FileInfo(Path.Combine("docs", ResultsFile)),
-            };
+            var (output, results) = Destinations(Name, "table.md, results.json and strategies.png");
             var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
             var command = new Command(Name, """
                 Table 10: greedy, best-of-N, iterative, BFS and DFS refinement at equal budget against the simulated
@@ -84,20 +105,11 @@ public static class ExperimentCommand
                 var human = json ? stderr : stdout;
                 var result = await StrategyExperiment.RunAsync(options, new Progress<string>(line => human.WriteLine(line)), ct);
                 var dir = parse.GetValue(output)!.FullName;
+                var resultsPath = parse.GetValue(results)!.FullName;
                 var verdict = Verdict(result);
                 Write(result, verdict, dir);
-                UpdateResults(parse.GetValue(results)!.FullName, Section(result, verdict, dir, parse.GetValue(results)!.FullName));
-                if (json)
-                {
-                    CliOutput.WriteJson(stdout, new { result, verdict, output = dir });
-                }
-                else
-                {
-                    await stdout.WriteAsync(Table(result));
-                    await stdout.WriteLineAsync(verdict.Summary);
-                    await stdout.WriteLineAsync($"wrote {dir} and {parse.GetValue(results)!.FullName}");
-                }
-                return ExitCodes.Success;
+                UpdateResults(resultsPath, Section(result, verdict, dir, resultsPath));
+                return await Finish(stdout, json, new { result, verdict, output = dir }, Table(result), verdict.Summary, dir, resultsPath);
             });
             return command;
         }
@@ -234,12 +246,15 @@ public static class ExperimentCommand
             _ => policy,
         };
 
-        private static string Pct(SeedStat stat) => Inv($"{100 * stat.Mean:F1} ± {100 * stat.Std:F1}");
     }
+
+    /// <summary>A figure over seeds as "mean ± std" in percent.</summary>
+    public static string Pct(SeedStat stat) => Inv($"{100 * stat.Mean:F1} ± {100 * stat.Std:F1}");
 
     /// <summary>
     /// Replaces the section that starts with the same "## " heading as <paramref name="section"/> in
-    /// <paramref name="path"/> (up to the next "## "), or appends it; creates the file with its header when missing.
+    /// <paramref name="path"/> (up to the next "## "), or inserts it before the first section with a higher number
+    /// ("## 4." after "## 1."), else at the end; creates the file with its header when missing.
     /// </summary>
     public static void UpdateResults(string path, string section)
     {
@@ -254,11 +269,27 @@ public static class ExperimentCommand
             lines.InsertRange(start, section.TrimEnd('\n').Split('\n').Append(""));
             text = string.Join("\n", lines);
         }
+        else if (lines.FindIndex(l => SectionNumber(l) > SectionNumber(heading)) is var next && next >= 0 && SectionNumber(heading) > 0)
+        {
+            lines.InsertRange(next, section.TrimEnd('\n').Split('\n').Append(""));
+            text = string.Join("\n", lines);
+        }
         else
         {
             text = text.TrimEnd('\n') + "\n\n" + section.TrimEnd('\n') + "\n";
         }
         AtomicFile.WriteText(path, w => w.Write(text.TrimEnd('\n') + "\n"));
+    }
+
+    // "## 4. Refinement strategies" -> 4; 0 for a line that is not a numbered section heading.
+    private static int SectionNumber(string line)
+    {
+        if (!line.StartsWith("## ", StringComparison.Ordinal))
+        {
+            return 0;
+        }
+        var dot = line.IndexOf('.', 3);
+        return dot > 3 && int.TryParse(line.AsSpan(3, dot - 3), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
     }
 
     /// <summary>The header of a new docs/results.md.</summary>
@@ -273,5 +304,5 @@ public static class ExperimentCommand
 
         """;
 
-    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    public static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

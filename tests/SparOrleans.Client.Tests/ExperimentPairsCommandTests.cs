@@ -1,0 +1,66 @@
+using System.Text.Json;
+using SparOrleans.Client.Cli;
+using SparOrleans.Client.Commands;
+using static SparOrleans.Client.Tests.SparInvocation;
+
+namespace SparOrleans.Client.Tests;
+
+public sealed class ExperimentPairsCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("spar-exp-pairs-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Output => Path.Combine(_dir, "results", "pairs");
+
+    private string ResultsMd => Path.Combine(_dir, "results.md");
+
+    [Fact]
+    public async Task Pairs_FewSteps_WritesCurvesOfBothKindsTablePlotAndASectionBeforeHigherNumbers()
+    {
+        File.WriteAllText(ResultsMd, ExperimentCommand.Header + "\n## 4. Refinement strategies at equal budget (Table 10)\n\nkept line\n");
+
+        var (code, output, error) = await Spar("experiment", "pairs", "--seeds", "2", "--steps", "4", "--eval-every", "2", "--sft-steps", "4",
+            "--output", Output, "--results", ResultsMd, "--format", "json");
+
+        Assert.True(code == ExitCodes.Success, error);
+        var curves = JsonDocument.Parse(output).RootElement.GetProperty("result").GetProperty("curves").EnumerateArray().ToList();
+        Assert.Equal(["refinement", "interfering"], curves.Select(c => c.GetProperty("kind").GetString()));
+        foreach (var curve in curves)
+        {
+            Assert.Equal([0, 2, 4], curve.GetProperty("steps").EnumerateArray().Select(s => s.GetInt32()));
+            foreach (var figure in new[] { "accuracy", "uppercase_share" })
+            {
+                var points = curve.GetProperty(figure).EnumerateArray().ToList();
+                Assert.Equal(3, points.Count);
+                Assert.All(points, p => Assert.Equal(2, p.GetProperty("per_seed").GetArrayLength()));
+                Assert.All(points.SelectMany(p => p.GetProperty("per_seed").EnumerateArray()), v => Assert.InRange(v.GetDouble(), 0, 1));
+            }
+        }
+        // Both kinds start from the same SFT'd model: identical figures at step 0.
+        Assert.Equal(curves[0].GetProperty("accuracy")[0].GetRawText(), curves[1].GetProperty("accuracy")[0].GetRawText());
+        Assert.Equal(curves[0].GetProperty("uppercase_share")[0].GetRawText(), curves[1].GetProperty("uppercase_share")[0].GetRawText());
+
+        Assert.Contains("| DPO step | Accuracy: refinement |", File.ReadAllText(Path.Combine(Output, "table.md")));
+        Assert.True(new FileInfo(Path.Combine(Output, "pairs.png")).Length > 1000);
+        var results = File.ReadAllText(ResultsMd);
+        var section = results.IndexOf("## 1. Refinement vs interfering pairs (Figure 4)", StringComparison.Ordinal);
+        Assert.InRange(section, 0, results.IndexOf("## 4. Refinement strategies", StringComparison.Ordinal));
+        Assert.Contains("kept line", results);
+        Assert.Matches("\\*\\*(reproduced|not reproduced)\\*\\*", results);
+    }
+
+    [Theory]
+    [InlineData("--seeds", "0", "Seeds")]
+    [InlineData("--eval-every", "0", "EvalEvery")]
+    [InlineData("--lr", "-1", "DpoLearningRate")]
+    public async Task Pairs_OutOfRangeOption_ExitsWithUserErrorNamingIt(string option, string value, string name)
+    {
+        var (code, _, error) = await Spar("experiment", "pairs", option, value, "--output", Output, "--results", ResultsMd);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.StartsWith("error:", error.Trim());
+        Assert.Contains(name, error);
+        Assert.False(File.Exists(ResultsMd));
+    }
+}
