@@ -136,7 +136,7 @@ internal sealed class BatchDecoder : IDisposable
         return Record(first, _rows.Count - joining.Count);
     }
 
-    /// <summary>One decoding step for every row; returns the rows that finished (already removed).</summary>
+    /// <summary>One decoding step for every row; returns the rows that finished (they leave the batch at the next compaction).</summary>
     public List<Row> Step()
     {
         if (_live == 0)
