@@ -38,7 +38,7 @@ public static class RunCommands
         {
             Description = "A JSON file of simulator options laid over the preset, e.g. {\"IterationPrompts\": 128, \"Dpo\": {\"LearningRate\": 1e-4}} (names as in SimulatorOptions)",
         };
-        var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options" };
+        var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options (the cache is neither read nor written)" };
         var home = SparHome.Option();
         var cluster = new Option<string?>("--cluster") { Description = "Run on a cluster started with `spar silo` instead of in-process: its Redis, HOST:PORT" };
         var web = WebPortOption();
