@@ -109,14 +109,15 @@ public static class PairKindsExperiment
                         trainer.Train(pairs, cancellationToken: cancellationToken, stopAtStep: points[p]);
                     }
                     var answers = Answer(model, heldOut, options.MaxCount);
-                    var acc = heldOut.Zip(answers).Average(x => LetterTask.Follows(x.Second, x.First.Count, x.First.Letter) ? 1.0 : 0.0);
+                    var follows = heldOut.Zip(answers).Select(x => LetterTask.Follows(x.Second, x.First.Count, x.First.Letter)).ToList();
+                    var acc = follows.Average(f => f ? 1.0 : 0.0);
                     var upper = answers.Average(LetterTask.UppercaseShare);
                     accuracy[kind][p].Add(acc);
                     uppercase[kind][p].Add(upper);
                     if (seed == 0 && p == points.Count - 1)
                     {
-                        examples[kind].AddRange(heldOut.Zip(answers).Take(ExampleCount).Select(x =>
-                            new PairKindExample(LetterTask.Instruction(x.First.Count, x.First.Letter), x.Second, LetterTask.Follows(x.Second, x.First.Count, x.First.Letter))));
+                        examples[kind].AddRange(Enumerable.Range(0, Math.Min(ExampleCount, heldOut.Count)).Select(i =>
+                            new PairKindExample(LetterTask.Instruction(heldOut[i].Count, heldOut[i].Letter), answers[i], follows[i])));
                     }
                     progress?.Report($"seed {seed} {kind} step {points[p]}: held-out accuracy {acc:P1}, uppercase share {upper:P1}");
                 }

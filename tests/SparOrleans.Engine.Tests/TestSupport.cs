@@ -1,3 +1,4 @@
+using SparOrleans.Core.Simulation;
 using SparOrleans.Engine.Model;
 using SparOrleans.Engine.Native;
 using SparOrleans.Engine.Training;
@@ -6,7 +7,7 @@ using SparOrleans.Engine.Training;
 
 namespace SparOrleans.Engine.Tests;
 
-/// <summary>Tiny models and the "Write N letters x" task shared by the tests.</summary>
+/// <summary>Tiny models and training examples of the "Write N letters x" task (<see cref="LetterTask"/>) shared by the tests.</summary>
 internal static class TestSupport
 {
     static TestSupport() => TorchRuntime.Configure(threads: 1, seed: 0);
@@ -21,18 +22,8 @@ internal static class TestSupport
         return LanguageModel.CreateByteLevel(d, layers, heads, kvHeads, seed);
     }
 
-    public static string LettersPrompt(int n, char letter) => $"Write {n} letters {letter}";
-
-    /// <summary>Every (count, letter) combination, count 1–9, letters a–z, in a seeded order.</summary>
-    public static List<(int N, char Letter)> LetterCombos(int seed)
-    {
-        var all = (from n in Enumerable.Range(1, 9) from c in Enumerable.Range('a', 26) select (n, (char)c)).ToArray();
-        new Random(seed).Shuffle(all);
-        return [.. all];
-    }
-
     public static TrainingSequence LettersExample(LanguageModel model, int n, char letter) =>
-        TrainingSequence.FromUser(model.Template, LettersPrompt(n, letter), new string(letter, n));
+        TrainingSequence.FromUser(model.Template, LetterTask.Instruction(n, letter), new string(letter, n));
 
     public static string TempDir()
     {

@@ -1,3 +1,4 @@
+using SparOrleans.Core.Simulation;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SparOrleans.Core.Formats;
@@ -34,9 +35,9 @@ public class TrainingTests(ITestOutputHelper output)
         // Training is bit-reproducible across processes, so this seed's outcome is fixed: model seeds 3–8 reach
         // 39, 39, 39, 40, 40, 40 of 40 with these settings (measured with an out-of-tree loop over the seeds).
         using var model = TestSupport.TinyModel(d: 128, layers: 2, heads: 4, seed: 4);
-        var combos = TestSupport.LetterCombos(seed: 5);
+        var combos = LetterTask.Combos(9, seed: 5);
         var heldOut = combos.Take(40).ToList();
-        var train = combos.Skip(40).Select(c => TestSupport.LettersExample(model, c.N, c.Letter)).ToList();
+        var train = combos.Skip(40).Select(c => TestSupport.LettersExample(model, c.Count, c.Letter)).ToList();
         var options = new SftOptions
         {
             LearningRate = 3e-3, Epochs = 100, BatchSize = 32, MicroBatchSize = 32, WarmupSteps = 20,
@@ -44,11 +45,11 @@ public class TrainingTests(ITestOutputHelper output)
         };
         using var trainer = new SftTrainer(model, options);
         var summary = trainer.Train(train);
-        var outputs = BatchGenerator.Generate(model, heldOut.Select(c => Greedy(TestSupport.LettersPrompt(c.N, c.Letter))).ToList());
-        var correct = heldOut.Zip(outputs).Count(x => x.Second.Text == new string(x.First.Letter, x.First.N));
-        foreach (var (combo, result) in heldOut.Zip(outputs).Where(x => x.Second.Text != new string(x.First.Letter, x.First.N)))
+        var outputs = BatchGenerator.Generate(model, heldOut.Select(c => Greedy(LetterTask.Instruction(c.Count, c.Letter))).ToList());
+        var correct = heldOut.Zip(outputs).Count(x => x.Second.Text == new string(x.First.Letter, x.First.Count));
+        foreach (var (combo, result) in heldOut.Zip(outputs).Where(x => x.Second.Text != new string(x.First.Letter, x.First.Count)))
         {
-            output.WriteLine($"wrong: {TestSupport.LettersPrompt(combo.N, combo.Letter)} -> {result.Text}");
+            output.WriteLine($"wrong: {LetterTask.Instruction(combo.Count, combo.Letter)} -> {result.Text}");
         }
         output.WriteLine($"steps {summary.Steps}, loss {summary.LastMetrics["loss"]:F4}, held-out {correct}/{heldOut.Count}, {clock.Elapsed.TotalSeconds:F1}s, {summary.TokensSeen / summary.Elapsed.TotalSeconds:F0} tok/s");
         Assert.True(correct >= 0.95 * heldOut.Count, $"held-out exact match {correct}/{heldOut.Count}");
@@ -58,10 +59,10 @@ public class TrainingTests(ITestOutputHelper output)
     public void Dpo_OneEpochOnSyntheticPairs_RaisesAccuracyAndMargin()
     {
         using var model = TestSupport.TinyModel(seed: 4);
-        var combos = TestSupport.LetterCombos(seed: 9).Take(96).ToList();
+        var combos = LetterTask.Combos(9, seed: 9).Take(96).ToList();
         // Rejected answers repeat the count's digit instead of the letter: a preference one epoch can teach.
-        var pairs = combos.Select(c => new DpoPair([new ChatMessage(ChatMessage.User, TestSupport.LettersPrompt(c.N, c.Letter))],
-            new string(c.Letter, c.N), new string((char)('0' + c.N), c.N))).ToList();
+        var pairs = combos.Select(c => new DpoPair([new ChatMessage(ChatMessage.User, LetterTask.Instruction(c.Count, c.Letter))],
+            new string(c.Letter, c.Count), new string((char)('0' + c.Count), c.Count))).ToList();
         var metricsPath = Path.Combine(TestSupport.TempDir(), "dpo.jsonl");
         using var trainer = new DpoTrainer(model, new DpoOptions { LearningRate = 1e-3, BatchSize = 8, MicroBatchSize = 8, Beta = 0.1, MetricsPath = metricsPath });
         var before = trainer.Evaluate(pairs);
