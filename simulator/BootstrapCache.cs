@@ -9,9 +9,10 @@ namespace SparOrleans.Simulator;
 /// every option that shapes the model (seed, sizes, data, training; not threads or evaluation settings). The bootstrap
 /// is most of a run's time and depends only on those options, so a second run with the same ones (another policy,
 /// more iterations, a baseline from the same M_0/R_0) starts from the stored models instead of training them again.
-/// Entries are written whole (copy to a temporary sibling, then move) and never modified afterwards.
+/// Entries are written whole (copy to a temporary sibling, then move). With <paramref name="refresh"/> the stored
+/// entries are not read: the models are trained again and replace them (<c>spar run --fresh-bootstrap</c>).
 /// </summary>
-public sealed class BootstrapCache(string root)
+public sealed class BootstrapCache(string root, bool refresh = false)
 {
     private const string ResultFile = "bootstrap.json";
 
@@ -42,10 +43,10 @@ public sealed class BootstrapCache(string root)
         GetOrTrainAsync(Path.Combine(Root, "refiner-" + RefinerKey(options)), refinerDir,
             () => Bootstrap.TrainRefinerAsync(options, actorDir, refinerDir, progress, cancellationToken));
 
-    private static async Task<BootstrapResult> GetOrTrainAsync(string entry, string target, Func<Task<BootstrapResult>> train)
+    private async Task<BootstrapResult> GetOrTrainAsync(string entry, string target, Func<Task<BootstrapResult>> train)
     {
         var resultFile = Path.Combine(entry, ResultFile);
-        if (File.Exists(resultFile))
+        if (!refresh && File.Exists(resultFile))
         {
             var stored = JsonSerializer.Deserialize<BootstrapResult>(await File.ReadAllTextAsync(resultFile).ConfigureAwait(false))!;
             CopyAtomically(entry, target, skip: ResultFile);

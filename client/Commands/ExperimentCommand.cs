@@ -23,6 +23,7 @@ public static class ExperimentCommand
         var experiment = new Command("experiment", "Reproduce one of the paper's claims in the simulator and write its results under docs/.");
         experiment.Subcommands.Add(PairKindsCommand.Create(stdout, stderr));
         experiment.Subcommands.Add(Strategies.Create(stdout, stderr));
+        experiment.Subcommands.Add(JudgmentCommand.Create(stdout, stderr));
         experiment.Subcommands.Add(ScalingCommand.Create(stdout, stderr));
         return experiment;
     }
@@ -248,6 +249,12 @@ public static class ExperimentCommand
         };
 
     }
+
+    /// <summary>
+    /// Whether <paramref name="higher"/> is above <paramref name="lower"/> beyond the seed noise: the means differ by
+    /// more than the larger of the two stds. A claim's direction counts as reproduced only then.
+    /// </summary>
+    public static bool Beyond(SeedStat higher, SeedStat lower) => higher.Mean - lower.Mean > Math.Max(higher.Std, lower.Std);
 
     /// <summary>A figure over seeds as "mean ± std" in percent.</summary>
     public static string Pct(SeedStat stat) => Inv($"{100 * stat.Mean:F1} ± {100 * stat.Std:F1}");

@@ -38,7 +38,7 @@ public static class RunCommands
         {
             Description = "A JSON file of simulator options laid over the preset, e.g. {\"IterationPrompts\": 128, \"Dpo\": {\"LearningRate\": 1e-4}} (names as in SimulatorOptions)",
         };
-        var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options (the cache is neither read nor written)" };
+        var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options, and replace the cached ones with the new ones" };
         var home = SparHome.Option();
         var cluster = new Option<string?>("--cluster") { Description = "Run on a cluster started with `spar silo` instead of in-process: its Redis, HOST:PORT" };
         var web = WebPortOption();
@@ -91,7 +91,7 @@ public static class RunCommands
                 RunOptions.ToJson(options),
                 options.SamplesPerPrompt);
             return await DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct,
-                useCache: !parse.GetValue(fresh));
+                refreshCache: parse.GetValue(fresh));
         });
         return command;
     }
@@ -197,7 +197,7 @@ public static class RunCommands
     };
 
     private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, int? webPort, OutputFormat format,
-        TextWriter stdout, TextWriter stderr, CancellationToken ct, bool useCache = true)
+        TextWriter stdout, TextWriter stderr, CancellationToken ct, bool refreshCache = false)
     {
         await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
         IClusterClient client;
@@ -206,7 +206,7 @@ public static class RunCommands
         if (cluster is null)
         {
             var web = webPort is { } port ? new SiloWebOptions(port) { Map = app => WatchWeb.Map(app, spec.RunId) } : null;
-            var silo = await StartSiloAsync(paths.StateDirectory, web, useCache ? paths.BootstrapCacheDirectory : null, ct);
+            var silo = await StartSiloAsync(paths.StateDirectory, web, paths.BootstrapCacheDirectory, refreshCache, ct);
             (client, host) = (silo.Client, silo);
             if (silo.WebAddress is { } address)
             {
@@ -268,11 +268,11 @@ public static class RunCommands
     }
 
     /// <summary>The embedded silo, or one clear error when its state directory cannot be used.</summary>
-    private static async Task<EmbeddedSilo> StartSiloAsync(string stateDirectory, SiloWebOptions? web, string? bootstrapCache, CancellationToken ct)
+    private static async Task<EmbeddedSilo> StartSiloAsync(string stateDirectory, SiloWebOptions? web, string? bootstrapCache, bool refreshCache, CancellationToken ct)
     {
         try
         {
-            return await EmbeddedSilo.StartAsync(stateDirectory, web: web, cancellationToken: ct, bootstrapCache: bootstrapCache);
+            return await EmbeddedSilo.StartAsync(stateDirectory, web: web, cancellationToken: ct, bootstrapCache: bootstrapCache, refreshBootstrapCache: refreshCache);
         }
         catch (Exception e) when (StorageFailure(e) is { } unreachable)
         {

@@ -46,9 +46,10 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     /// <param name="minimumLogLevel">Silo logs below this level are dropped (the CLI draws its own progress).</param>
     /// <param name="web">Serve pages on loopback (the Orleans Dashboard, the caller's endpoints); null = none.</param>
     /// <param name="bootstrapCache">Where bootstrapped M_0/R_0 are kept for later runs (null = always train them).</param>
+    /// <param name="refreshBootstrapCache">Train M_0/R_0 even when <paramref name="bootstrapCache"/> holds them, and store the new ones there.</param>
     public static async Task<EmbeddedSilo> StartAsync(string stateDirectory, LogLevel minimumLogLevel = LogLevel.Warning,
         Action<ISiloBuilder>? configure = null, SiloWebOptions? web = null, CancellationToken cancellationToken = default,
-        string? bootstrapCache = null)
+        string? bootstrapCache = null, bool refreshBootstrapCache = false)
     {
         web?.Validated();
         IHostApplicationBuilder builder = web is null
@@ -69,6 +70,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
             {
                 Storage = new BlobStorageOptions { LocalDirectory = stateDirectory },
                 BootstrapCacheDirectory = bootstrapCache,
+                RefreshBootstrapCache = refreshBootstrapCache,
             });
             if (web?.Dashboard == true)
             {

@@ -39,7 +39,7 @@ public static class SparSiloConfiguration
             // TryAdd: a test may register a scripted backend first.
             builder.Services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<ModelHost>());
             builder.Services.TryAddSingleton<IModelWorkshop>(_ =>
-                new SimulatorWorkshop(options.BootstrapCacheDirectory is { } cache ? new BootstrapCache(cache) : null));
+                new SimulatorWorkshop(options.BootstrapCacheDirectory is { } cache ? new BootstrapCache(cache, options.RefreshBootstrapCache) : null));
         }
         return builder;
     }

@@ -20,6 +20,9 @@ public sealed record SparSiloOptions : IValidatedOptions
     /// <summary>Where a GPU-role silo keeps bootstrapped M_0/R_0 for reuse by later runs (null = no cache).</summary>
     public string? BootstrapCacheDirectory { get; init; }
 
+    /// <summary>Train M_0/R_0 even when the cache holds them, and replace the cached entries with the new ones.</summary>
+    public bool RefreshBootstrapCache { get; init; }
+
     public bool IsGpu => Roles.Contains(SiloRoles.Gpu);
 
     public IEnumerable<string> Problems()

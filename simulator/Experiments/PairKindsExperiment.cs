@@ -15,7 +15,7 @@ namespace SparOrleans.Simulator.Experiments;
 /// Experiment 1 (paper Figure 4, character-sequence task): one tiny actor, SFT'd on lowercase "Write N letters x"
 /// answers until it counts imperfectly, then DPO from that same start on refinement pairs or on interfering pairs
 /// (<see cref="LetterTask"/>). Defaults: 3 seeds; counts 1–<see cref="MaxCount"/> (12) over a–z, of which
-/// <see cref="HeldOut"/> (80) combinations are never trained on; <see cref="SftSteps"/> 200 steps of 32 at 3e-3 (held-out accuracy ≈ 70%, room both ways) on a
+/// <see cref="HeldOut"/> (80) combinations are never trained on; <see cref="SftSteps"/> steps of 32 at 3e-3 (default: the task's <see cref="IPairKindsTask{TItem}.StartSftSteps"/>, where held-out accuracy leaves room both ways) on a
 /// d=<see cref="HiddenSize"/> (64), <see cref="Layers"/> (2)-layer model; <see cref="DpoSteps"/> 160 DPO steps of 16
 /// pairs at <see cref="DpoLearningRate"/> (3e-4), β 0.1, measured every <see cref="EvalEvery"/> (20) steps.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed record PairKindsOptions(
     int Seeds = 3,
     int MaxCount = 12,
     int HeldOut = 80,
-    int SftSteps = 200,
+    int? SftSteps = null,
     int DpoSteps = 160,
     int EvalEvery = 20,
     int HiddenSize = 64,
@@ -35,7 +35,7 @@ public sealed record PairKindsOptions(
         .InRange(nameof(Seeds), Seeds, 1, 100)
         .InRange(nameof(MaxCount), MaxCount, 2, 60)
         .InRange(nameof(HeldOut), HeldOut, 1, MaxCount * 26 - 16)
-        .InRange(nameof(SftSteps), SftSteps, 1, 100_000)
+        .Require(SftSteps is null or (>= 1 and <= 100_000), $"{nameof(SftSteps)} must be between 1 and 100000 (got {SftSteps})")
         .InRange(nameof(DpoSteps), DpoSteps, 1, 100_000)
         .InRange(nameof(EvalEvery), EvalEvery, 1, Math.Max(1, DpoSteps))
         .Positive(nameof(HiddenSize), HiddenSize)
@@ -53,12 +53,15 @@ public sealed record PairKindsOptions(
 /// One pair kind's curve: at each checkpoint step, held-out accuracy and uppercase share over seeds; and the first
 /// seed's final greedy answers to a few held-out prompts, to see what the numbers mean.
 /// </summary>
-public sealed record PairKindCurve(string Kind, IReadOnlyList<int> Steps, IReadOnlyList<SeedStat> Accuracy, IReadOnlyList<SeedStat> UppercaseShare,
+public sealed record PairKindCurve(string Kind, IReadOnlyList<int> Steps, IReadOnlyList<SeedStat> Accuracy, IReadOnlyList<SeedStat> Factor,
     IReadOnlyList<PairKindExample> Examples);
 
 public sealed record PairKindExample(string Instruction, string Answer, bool Follows);
 
-public sealed record PairKindsResult(PairKindsOptions Options, IReadOnlyList<PairKindCurve> Curves, double Seconds)
+/// <param name="Task">The task's name (<c>letters</c>, <c>story</c>).</param>
+/// <param name="FactorName">What each curve's <see cref="PairKindCurve.Factor"/> measures; null when the task has no factor measure.</param>
+/// <param name="SftSteps">The start's SFT steps (the options', else the task's default).</param>
+public sealed record PairKindsResult(PairKindsOptions Options, IReadOnlyList<PairKindCurve> Curves, double Seconds, string Task, string? FactorName, int SftSteps)
 {
     public PairKindCurve Curve(string kind) => Curves.Single(c => c.Kind == kind);
 }
@@ -70,10 +73,15 @@ public static class PairKindsExperiment
 
     private static readonly IRoleFormat Format = RoleFormats.Compact;
 
+    /// <summary>The character-sequence task (the default).</summary>
     public static Task<PairKindsResult> RunAsync(PairKindsOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
-        Task.Run(() => Run(options.Validated(), progress, cancellationToken), cancellationToken);
+        RunAsync(options, new LetterPairTask(options.MaxCount), progress, cancellationToken);
 
-    private static PairKindsResult Run(PairKindsOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    public static Task<PairKindsResult> RunAsync<TItem>(PairKindsOptions options, IPairKindsTask<TItem> task, IProgress<string>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        Task.Run(() => Run(options.Validated(), task, progress, cancellationToken), cancellationToken);
+
+    private static PairKindsResult Run<TItem>(PairKindsOptions options, IPairKindsTask<TItem> task, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         TorchRuntime.Configure(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
@@ -81,21 +89,26 @@ public static class PairKindsExperiment
         var points = options.Checkpoints;
         // [kind][checkpoint][seed]
         var accuracy = kinds.ToDictionary(k => k, _ => points.Select(_ => new List<double>()).ToArray());
-        var uppercase = kinds.ToDictionary(k => k, _ => points.Select(_ => new List<double>()).ToArray());
+        var factor = kinds.ToDictionary(k => k, _ => points.Select(_ => new List<double>()).ToArray());
         var examples = kinds.ToDictionary(k => k, _ => new List<PairKindExample>());
         for (var seed = 0; seed < options.Seeds; seed++)
         {
-            var combos = LetterTask.Combos(options.MaxCount, seed);
-            var heldOut = combos.Take(options.HeldOut).ToList();
-            var train = combos.Skip(options.HeldOut).ToList();
-            using var start = TrainStart(options, seed, train, cancellationToken);
+            var items = task.Items(seed);
+            var heldOut = items.Take(options.HeldOut).ToList();
+            var train = items.Skip(options.HeldOut).ToList();
+            using var start = TrainStart(options, task, seed, train, cancellationToken);
             var random = new Random(seed);
-            var negatives = train.Select(c => LetterTask.Negative(c.Count, c.Letter, random)).ToList();
+            var negatives = train.Select(c => task.Negative(c, random)).ToList();
+            // Its own stream, so the negatives do not depend on whether a task's interfering pairs draw.
+            var interferingRandom = new Random(seed + 1_000);
+            var pairsByKind = new Dictionary<string, List<EngineDpoPair>>
+            {
+                [Refinement] = train.Select((c, i) => ToEngine(task.RefinementPair(c, negatives[i]))).ToList(),
+                [Interfering] = train.Select((c, i) => ToEngine(task.InterferingPair(c, negatives[i], interferingRandom))).ToList(),
+            };
             foreach (var kind in kinds)
             {
-                var pairs = train.Select((c, i) => kind == Refinement
-                    ? LetterTask.RefinementPair(c.Count, c.Letter, negatives[i])
-                    : LetterTask.InterferingPair(c.Count, c.Letter, negatives[i])).Select(ToEngine).ToList();
+                var pairs = pairsByKind[kind];
                 using var model = start.Clone(kind);
                 using var trainer = new DpoTrainer(model, new DpoOptions
                 {
@@ -108,36 +121,41 @@ public static class PairKindsExperiment
                     {
                         trainer.Train(pairs, cancellationToken: cancellationToken, stopAtStep: points[p]);
                     }
-                    var answers = Answer(model, heldOut, options.MaxCount);
-                    var follows = heldOut.Zip(answers).Select(x => LetterTask.Follows(x.Second, x.First.Count, x.First.Letter)).ToList();
+                    var answers = Answer(model, task, heldOut);
+                    var follows = heldOut.Zip(answers).Select(x => task.Follows(x.First, x.Second)).ToList();
                     var acc = follows.Average(f => f ? 1.0 : 0.0);
-                    var upper = answers.Average(LetterTask.UppercaseShare);
+                    var shown = heldOut.Zip(answers).Average(x => task.Factor(x.First, x.Second));
                     accuracy[kind][p].Add(acc);
-                    uppercase[kind][p].Add(upper);
+                    factor[kind][p].Add(shown);
                     if (seed == 0 && p == points.Count - 1)
                     {
                         examples[kind].AddRange(Enumerable.Range(0, Math.Min(ExampleCount, heldOut.Count)).Select(i =>
-                            new PairKindExample(LetterTask.Instruction(heldOut[i].Count, heldOut[i].Letter), answers[i], follows[i])));
+                            new PairKindExample(task.Instruction(heldOut[i]), answers[i], follows[i])));
                     }
-                    progress?.Report($"seed {seed} {kind} step {points[p]}: held-out accuracy {acc:P1}, uppercase share {upper:P1}");
+                    progress?.Report($"{task.Name} seed {seed} {kind} step {points[p]}: held-out accuracy {acc:P1}" +
+                        (task.FactorName is { } name ? $", {name} {shown:P1}" : ""));
                 }
             }
         }
         var curves = kinds.Select(k => new PairKindCurve(k, points,
-            accuracy[k].Select(v => SeedStat.Of(v)).ToList(), uppercase[k].Select(v => SeedStat.Of(v)).ToList(), examples[k])).ToList();
-        return new PairKindsResult(options, curves, clock.Elapsed.TotalSeconds);
+            accuracy[k].Select(v => SeedStat.Of(v)).ToList(), factor[k].Select(v => SeedStat.Of(v)).ToList(), examples[k])).ToList();
+        return new PairKindsResult(options, curves, clock.Elapsed.TotalSeconds, task.Name, task.FactorName, options.SftSteps ?? task.StartSftSteps);
     }
 
-    // The shared start of both kinds: SFT on lowercase answers, short enough that counting stays imperfect.
-    private static LanguageModel TrainStart(PairKindsOptions options, int seed, IReadOnlyList<(int Count, char Letter)> train, CancellationToken cancellationToken)
+    // The shared start of both kinds: SFT on the task's answers, short enough that the task stays imperfect.
+    private static LanguageModel TrainStart<TItem>(PairKindsOptions options, IPairKindsTask<TItem> task, int seed, IReadOnlyList<TItem> train,
+        CancellationToken cancellationToken)
     {
         var model = LanguageModel.CreateByteLevel(options.HiddenSize, options.Layers, 4, seed: seed + 1, version: "start");
-        var data = train.Select(c => TrainingSequence.FromChat(model.Template, Format.ActorPrompt(LetterTask.Instruction(c.Count, c.Letter)),
-            new string(c.Letter, c.Count))).ToList();
+        var steps = options.SftSteps ?? task.StartSftSteps;
+        var random = new Random(seed + 2_000);
+        // One fresh answer per example (a story's body is drawn anew each time), the training items in turn.
+        var data = Enumerable.Range(0, Math.Max(train.Count, steps * 32)).Select(i => train[i % train.Count])
+            .Select(c => TrainingSequence.FromChat(model.Template, Format.ActorPrompt(task.Instruction(c)), task.Answer(c, random))).ToList();
         using var sft = new SftTrainer(model, new SftOptions
         {
-            LearningRate = 3e-3, Epochs = 100_000, MaxSteps = options.SftSteps, BatchSize = 32, MicroBatchSize = 32,
-            WarmupSteps = Math.Min(10, options.SftSteps / 4), Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1, Seed = seed,
+            LearningRate = 3e-3, Epochs = 100_000, MaxSteps = steps, BatchSize = 32, MicroBatchSize = 32,
+            WarmupSteps = Math.Min(10, steps / 4), Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1, Seed = seed,
         });
         sft.Train(data, cancellationToken: cancellationToken);
         return model;
@@ -145,11 +163,11 @@ public static class PairKindsExperiment
 
     private const int ExampleCount = 6;
 
-    private static List<string> Answer(LanguageModel model, IReadOnlyList<(int Count, char Letter)> heldOut, int maxCount)
+    private static List<string> Answer<TItem>(LanguageModel model, IPairKindsTask<TItem> task, IReadOnlyList<TItem> heldOut)
     {
-        var requests = heldOut.Select(c => new GenerationRequest(Format.ActorPrompt(LetterTask.Instruction(c.Count, c.Letter)))
+        var requests = heldOut.Select(c => new GenerationRequest(Format.ActorPrompt(task.Instruction(c)))
         {
-            Temperature = 0, MaxNewTokens = maxCount + 4,
+            Temperature = 0, MaxNewTokens = task.MaxNewTokens,
         }).ToList();
         return [.. BatchGenerator.Generate(model, requests).Select(o => o.Text)];
     }

@@ -20,16 +20,18 @@ public sealed class ExperimentPairsCommandTests : IDisposable
     {
         File.WriteAllText(ResultsMd, ExperimentCommand.Header + "\n## 4. Refinement strategies at equal budget (Table 10)\n\nkept line\n");
 
-        var (code, output, error) = await Spar("experiment", "pairs", "--seeds", "2", "--steps", "4", "--eval-every", "2", "--sft-steps", "4",
+        var (code, output, error) = await Spar("experiment", "pairs", "--task", "letters", "--seeds", "2", "--steps", "4", "--eval-every", "2", "--sft-steps", "4",
             "--output", Output, "--results", ResultsMd, "--format", "json");
 
         Assert.True(code == ExitCodes.Success, error);
-        var curves = JsonDocument.Parse(output).RootElement.GetProperty("result").GetProperty("curves").EnumerateArray().ToList();
+        var run = Assert.Single(JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal("letters", run.GetProperty("task").GetString());
+        var curves = run.GetProperty("curves").EnumerateArray().ToList();
         Assert.Equal(["refinement", "interfering"], curves.Select(c => c.GetProperty("kind").GetString()));
         foreach (var curve in curves)
         {
             Assert.Equal([0, 2, 4], curve.GetProperty("steps").EnumerateArray().Select(s => s.GetInt32()));
-            foreach (var figure in new[] { "accuracy", "uppercase_share" })
+            foreach (var figure in new[] { "accuracy", "factor" })
             {
                 var points = curve.GetProperty(figure).EnumerateArray().ToList();
                 Assert.Equal(3, points.Count);
@@ -39,15 +41,41 @@ public sealed class ExperimentPairsCommandTests : IDisposable
         }
         // Both kinds start from the same SFT'd model: identical figures at step 0.
         Assert.Equal(curves[0].GetProperty("accuracy")[0].GetRawText(), curves[1].GetProperty("accuracy")[0].GetRawText());
-        Assert.Equal(curves[0].GetProperty("uppercase_share")[0].GetRawText(), curves[1].GetProperty("uppercase_share")[0].GetRawText());
+        Assert.Equal(curves[0].GetProperty("factor")[0].GetRawText(), curves[1].GetProperty("factor")[0].GetRawText());
 
         Assert.Contains("| DPO step | Accuracy: refinement |", File.ReadAllText(Path.Combine(Output, "table.md")));
-        Assert.True(new FileInfo(Path.Combine(Output, "pairs.png")).Length > 1000);
+        Assert.True(new FileInfo(Path.Combine(Output, "letters.png")).Length > 1000);
         var results = File.ReadAllText(ResultsMd);
         var section = results.IndexOf("## 1. Refinement vs interfering pairs (Figure 4)", StringComparison.Ordinal);
         Assert.InRange(section, 0, results.IndexOf("## 4. Refinement strategies", StringComparison.Ordinal));
         Assert.Contains("kept line", results);
         Assert.Matches("\\*\\*(reproduced|not reproduced)\\*\\*", results);
+    }
+
+    [Fact]
+    public async Task Pairs_StoryTask_WritesItsCurvesWithoutAFactorColumn()
+    {
+        var (code, output, error) = await Spar("experiment", "pairs", "--task", "story", "--seeds", "1", "--steps", "2", "--eval-every", "2",
+            "--sft-steps", "2", "--output", Output, "--results", ResultsMd, "--format", "json");
+
+        Assert.True(code == ExitCodes.Success, error);
+        var run = Assert.Single(JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal("story", run.GetProperty("task").GetString());
+        Assert.False(run.TryGetProperty("factor_name", out var factor) && factor.ValueKind != JsonValueKind.Null, "the story task has no factor measure");
+        var table = File.ReadAllText(Path.Combine(Output, "table.md"));
+        Assert.Contains("| DPO step | Accuracy: refinement | Accuracy: interfering |\n", table.Replace("\r\n", "\n"));
+        Assert.True(new FileInfo(Path.Combine(Output, "story.png")).Length > 1000);
+        Assert.Matches("Story: interfering pairs end below the start model.*\\*\\*(reproduced|not reproduced)\\*\\*", File.ReadAllText(ResultsMd));
+    }
+
+    [Fact]
+    public async Task Pairs_UnknownTask_ExitsWithUserError()
+    {
+        var (code, _, error) = await Spar("experiment", "pairs", "--task", "poems", "--output", Output, "--results", ResultsMd);
+
+        Assert.NotEqual(ExitCodes.Success, code);
+        Assert.Contains("poems", error);
+        Assert.False(File.Exists(ResultsMd));
     }
 
     [Theory]

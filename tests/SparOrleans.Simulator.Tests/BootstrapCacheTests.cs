@@ -54,6 +54,32 @@ public class BootstrapCacheTests
     }
 
     [Fact]
+    public async Task ActorAsync_Refresh_TrainsAgainAndReplacesTheEntryALaterReaderCopies()
+    {
+        var root = TestPaths.TempDir();
+        try
+        {
+            var cacheDir = Path.Combine(root, "cache");
+            await new BootstrapCache(cacheDir).ActorAsync(SimulatorOptions.Tiny, Path.Combine(root, "run1", "actor-0"));
+            var entry = Directory.GetDirectories(cacheDir).Single();
+            var marker = Path.Combine(entry, "stale-marker");
+            File.WriteAllText(marker, "from the first training");
+
+            var refreshed = await new BootstrapCache(cacheDir, refresh: true).ActorAsync(SimulatorOptions.Tiny, Path.Combine(root, "run2", "actor-0"));
+            var reused = await new BootstrapCache(cacheDir).ActorAsync(SimulatorOptions.Tiny, Path.Combine(root, "run3", "actor-0"));
+
+            Assert.False(refreshed.Cached);
+            Assert.False(File.Exists(marker));
+            Assert.True(reused.Cached);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(refreshed.ModelDir, "model.safetensors")), File.ReadAllBytes(Path.Combine(reused.ModelDir, "model.safetensors")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Keys_BootstrapOptionsDiffer_KeysDiffer()
     {
         var tiny = SimulatorOptions.Tiny;

@@ -19,9 +19,9 @@ public sealed class PairKindsExperimentTests
         var interfering = result.Curve(PairKindsExperiment.Interfering);
         Assert.Equal([0, 10, 20], refinement.Steps);
         Assert.Equal(refinement.Accuracy[0].PerSeed, interfering.Accuracy[0].PerSeed);
-        Assert.Equal(refinement.UppercaseShare[0].PerSeed, interfering.UppercaseShare[0].PerSeed);
-        Assert.True(interfering.UppercaseShare[^1].Mean > 0.5, string.Join("\n", lines));
-        Assert.True(refinement.UppercaseShare[^1].Mean < 0.1, $"refinement uppercase share {refinement.UppercaseShare[^1].Mean}");
+        Assert.Equal(refinement.Factor[0].PerSeed, interfering.Factor[0].PerSeed);
+        Assert.True(interfering.Factor[^1].Mean > 0.5, string.Join("\n", lines));
+        Assert.True(refinement.Factor[^1].Mean < 0.1, $"refinement uppercase share {refinement.Factor[^1].Mean}");
         Assert.Equal(6, lines.Count);
     }
 

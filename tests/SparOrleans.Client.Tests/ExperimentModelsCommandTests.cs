@@ -1,0 +1,123 @@
+using System.Text.Json;
+using SparOrleans.Client.Cli;
+using SparOrleans.Client.Commands;
+using SparOrleans.Engine.Model;
+using static SparOrleans.Client.Tests.SparInvocation;
+
+namespace SparOrleans.Client.Tests;
+
+/// <summary>
+/// The experiments on trained models (`judgment`, `scaling`) against tiny random checkpoints: the figures are chance
+/// level, so these check the commands' wiring and outputs; the measured figures are in docs/results.md.
+/// </summary>
+public sealed class ExperimentModelsCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("spar-exp-models-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string ResultsMd => Path.Combine(_dir, "results.md");
+
+    private string Output(string name) => Path.Combine(_dir, "results", name);
+
+    /// <summary>A run folder with random tiny refiner-0..n-1 (and actor-0), as `spar run` lays them out.</summary>
+    private string FakeRun(int refiners)
+    {
+        var run = Path.Combine(_dir, "run");
+        for (var t = 0; t < refiners; t++)
+        {
+            using var model = LanguageModel.CreateByteLevel(hiddenSize: 32, layers: 1, heads: 2, seed: t);
+            ModelCheckpoint.Save(model, Path.Combine(run, "models", $"refiner-{t}"));
+        }
+        using var actor = LanguageModel.CreateByteLevel(hiddenSize: 32, layers: 1, heads: 2, seed: 9);
+        ModelCheckpoint.Save(actor, Path.Combine(run, "models", "actor-0"));
+        return run;
+    }
+
+    [Fact]
+    public async Task Judgment_RunWithTwoRefiners_ScoresEachRefinerPerVoteSizeAndWritesItsSection()
+    {
+        var run = FakeRun(refiners: 2);
+
+        var (code, output, error) = await Spar("experiment", "judgment", "--run", run, "--seeds", "2", "--cases", "4", "--max-votes", "3",
+            "--output", Output("judgment"), "--results", ResultsMd, "--format", "json");
+
+        Assert.True(code == ExitCodes.Success, error);
+        var refiners = JsonDocument.Parse(output).RootElement.GetProperty("result").GetProperty("refiners").EnumerateArray().ToList();
+        Assert.Equal(["refiner-0", "refiner-1"], refiners.Select(r => r.GetProperty("label").GetString()));
+        foreach (var refiner in refiners)
+        {
+            var votes = refiner.GetProperty("votes").EnumerateArray().ToList();
+            Assert.Equal(2, votes.Count);
+            Assert.All(votes, v => Assert.Equal(2, v.GetProperty("accuracy").GetProperty("per_seed").GetArrayLength()));
+        }
+        Assert.Contains("| Refiner | Greedy | Voting@1 | Voting@3 |", File.ReadAllText(Path.Combine(Output("judgment"), "table.md")));
+        Assert.True(new FileInfo(Path.Combine(Output("judgment"), "judgment.png")).Length > 1000);
+        var results = File.ReadAllText(ResultsMd);
+        Assert.Contains("## 5. Judgment per iteration and majority voting (Tables 2, 9)", results);
+        Assert.Matches("Iterations improve the refiner's judgment, beyond the seed noise: \\*\\*(reproduced|not reproduced)\\*\\*", results);
+    }
+
+    [Fact]
+    public async Task Judgment_FolderWithoutRefiners_ExitsWithUserErrorAndWritesNothing()
+    {
+        var (code, _, error) = await Spar("experiment", "judgment", "--run", _dir, "--output", Output("judgment"), "--results", ResultsMd);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.StartsWith("error:", error.Trim());
+        Assert.Contains("refiner-T", error);
+        Assert.False(File.Exists(ResultsMd));
+    }
+
+    [Fact]
+    public void RunRefiners_TenIterations_OrdersByIterationNotByName()
+    {
+        var run = Path.Combine(_dir, "run");
+        foreach (var t in new[] { 10, 2, 0 })
+        {
+            var dir = Directory.CreateDirectory(Path.Combine(run, "models", $"refiner-{t}")).FullName;
+            File.WriteAllText(Path.Combine(dir, ModelCheckpoint.ConfigFile), "{}");
+        }
+        Directory.CreateDirectory(Path.Combine(run, "models", "refiner-3.tmp-1"));
+
+        Assert.Equal(["refiner-0", "refiner-2", "refiner-10"], JudgmentCommand.RunRefiners(run).Select(r => r.Label));
+    }
+
+    [Fact]
+    public async Task Scaling_TinyModels_WritesBothCurvesAtEveryBudgetAndItsSection()
+    {
+        var run = FakeRun(refiners: 1);
+
+        var (code, output, error) = await Spar("experiment", "scaling", "--actor", Path.Combine(run, "models", "actor-0"),
+            "--refiner", Path.Combine(run, "models", "refiner-0"), "--seeds", "2", "--prompts", "2", "--generations", "4", "--votes", "1",
+            "--output", Output("scaling"), "--results", ResultsMd, "--format", "json");
+
+        Assert.True(code == ExitCodes.Success, error);
+        var result = JsonDocument.Parse(output).RootElement.GetProperty("result");
+        foreach (var strategy in new[] { "best_of_n", "tree_search" })
+        {
+            var points = result.GetProperty(strategy).GetProperty("points").EnumerateArray().ToList();
+            Assert.Equal([1, 2, 4], points.Select(p => p.GetProperty("generations").GetInt32()));
+            Assert.All(points, p => Assert.Equal(2, p.GetProperty("average").GetProperty("per_seed").GetArrayLength()));
+            // A larger budget only adds candidates: the perfect-judge ceiling never falls.
+            var ceiling = points.Select(p => p.GetProperty("oracle").GetProperty("mean").GetDouble()).ToList();
+            Assert.Equal(ceiling.Order(), ceiling);
+        }
+        Assert.Equal(4, result.GetProperty("best_of_n").GetProperty("responses_per_prompt").GetProperty("mean").GetDouble());
+        Assert.True(new FileInfo(Path.Combine(Output("scaling"), "scaling.png")).Length > 1000);
+        Assert.Contains("## 6. Inference-time scaling (Figure 5)", File.ReadAllText(ResultsMd));
+    }
+
+    [Fact]
+    public async Task Scaling_ActorWithoutRefiner_ExitsWithUserErrorNamingBoth()
+    {
+        var run = FakeRun(refiners: 1);
+
+        var (code, _, error) = await Spar("experiment", "scaling", "--actor", Path.Combine(run, "models", "actor-0"),
+            "--output", Output("scaling"), "--results", ResultsMd);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("--actor and --refiner", error);
+        Assert.False(File.Exists(ResultsMd));
+    }
+}
