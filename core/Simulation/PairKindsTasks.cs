@@ -40,6 +40,9 @@ public interface IPairKindsTask<TItem>
 
     /// <summary>SFT steps (of 32 examples) after which a tiny start model does the task imperfectly: room both ways.</summary>
     int StartSftSteps { get; }
+
+    /// <summary>DPO learning rate at which both pair kinds move the start within the experiment's steps without wrecking it.</summary>
+    double DpoLearningRate { get; }
 }
 
 /// <summary><see cref="LetterTask"/> as a Figure 4 task: counts 1–<paramref name="MaxCount"/> of a–z.</summary>
@@ -68,6 +71,8 @@ public sealed record LetterPairTask(int MaxCount) : IPairKindsTask<(int Count, c
     public int MaxNewTokens => MaxCount + 4;
 
     public int StartSftSteps => 200;
+
+    public double DpoLearningRate => 3e-4;
 }
 
 /// <summary>
@@ -137,7 +142,12 @@ public sealed record StoryPairTask : IPairKindsTask<(string Start, string End)>
 
     public int MaxNewTokens => 96;
 
-    public int StartSftSteps => 400;
+    // Measured on seed 0: 400 steps copy 2.5% of held-out start/end pairs right, 800 steps 86%.
+    public int StartSftSteps => 800;
+
+    // Longer answers than letters: at 3e-4 (and 1e-4) DPO on either kind falls from 86% to below 50% within 160
+    // steps (seed 0), at 3e-5 both stay within a few points of the start.
+    public double DpoLearningRate => 3e-5;
 
     private static string Story(string start, string body, string end) => $"{start} {body} {end}";
 

@@ -17,7 +17,7 @@ namespace SparOrleans.Simulator.Experiments;
 /// (<see cref="LetterTask"/>). Defaults: 3 seeds; counts 1–<see cref="MaxCount"/> (12) over a–z, of which
 /// <see cref="HeldOut"/> (80) combinations are never trained on; <see cref="SftSteps"/> steps of 32 at 3e-3 (default: the task's <see cref="IPairKindsTask{TItem}.StartSftSteps"/>, where held-out accuracy leaves room both ways) on a
 /// d=<see cref="HiddenSize"/> (64), <see cref="Layers"/> (2)-layer model; <see cref="DpoSteps"/> 160 DPO steps of 16
-/// pairs at <see cref="DpoLearningRate"/> (3e-4), β 0.1, measured every <see cref="EvalEvery"/> (20) steps.
+/// pairs at <see cref="DpoLearningRate"/> (default: the task's <see cref="IPairKindsTask{TItem}.DpoLearningRate"/>), β 0.1, measured every <see cref="EvalEvery"/> (20) steps.
 /// </summary>
 public sealed record PairKindsOptions(
     int Seeds = 3,
@@ -28,7 +28,7 @@ public sealed record PairKindsOptions(
     int EvalEvery = 20,
     int HiddenSize = 64,
     int Layers = 2,
-    double DpoLearningRate = 3e-4,
+    double? DpoLearningRate = null,
     int Threads = 0) : IValidatedOptions
 {
     public IEnumerable<string> Problems() => new ProblemList()
@@ -41,7 +41,7 @@ public sealed record PairKindsOptions(
         .Positive(nameof(HiddenSize), HiddenSize)
         .Require(HiddenSize % 4 == 0 && HiddenSize / 4 % 2 == 0, $"{nameof(HiddenSize)} ({HiddenSize}) must be a multiple of 8 (4 heads, even head size)")
         .Positive(nameof(Layers), Layers)
-        .InRange(nameof(DpoLearningRate), DpoLearningRate, 1e-7, 1)
+        .Require(DpoLearningRate is null or (>= 1e-7 and <= 1), $"{nameof(DpoLearningRate)} must be between 1e-7 and 1 (got {DpoLearningRate})")
         .NonNegative(nameof(Threads), Threads);
 
     /// <summary>The DPO steps at which both kinds are measured: 0, every <see cref="EvalEvery"/>, and the last.</summary>
@@ -61,7 +61,9 @@ public sealed record PairKindExample(string Instruction, string Answer, bool Fol
 /// <param name="Task">The task's name (<c>letters</c>, <c>story</c>).</param>
 /// <param name="FactorName">What each curve's <see cref="PairKindCurve.Factor"/> measures; null when the task has no factor measure.</param>
 /// <param name="SftSteps">The start's SFT steps (the options', else the task's default).</param>
-public sealed record PairKindsResult(PairKindsOptions Options, IReadOnlyList<PairKindCurve> Curves, double Seconds, string Task, string? FactorName, int SftSteps)
+/// <param name="DpoLearningRate">The DPO learning rate (the options', else the task's default).</param>
+public sealed record PairKindsResult(PairKindsOptions Options, IReadOnlyList<PairKindCurve> Curves, double Seconds, string Task, string? FactorName, int SftSteps,
+    double DpoLearningRate)
 {
     public PairKindCurve Curve(string kind) => Curves.Single(c => c.Kind == kind);
 }
@@ -112,7 +114,7 @@ public static class PairKindsExperiment
                 using var model = start.Clone(kind);
                 using var trainer = new DpoTrainer(model, new DpoOptions
                 {
-                    LearningRate = options.DpoLearningRate, Beta = 0.1, BatchSize = 16, MicroBatchSize = 16,
+                    LearningRate = options.DpoLearningRate ?? task.DpoLearningRate, Beta = 0.1, BatchSize = 16, MicroBatchSize = 16,
                     Epochs = 100_000, MaxSteps = options.DpoSteps, WarmupSteps = 0, Seed = seed,
                 });
                 for (var p = 0; p < points.Count; p++)
@@ -139,7 +141,8 @@ public static class PairKindsExperiment
         }
         var curves = kinds.Select(k => new PairKindCurve(k, points,
             accuracy[k].Select(v => SeedStat.Of(v)).ToList(), factor[k].Select(v => SeedStat.Of(v)).ToList(), examples[k])).ToList();
-        return new PairKindsResult(options, curves, clock.Elapsed.TotalSeconds, task.Name, task.FactorName, options.SftSteps ?? task.StartSftSteps);
+        return new PairKindsResult(options, curves, clock.Elapsed.TotalSeconds, task.Name, task.FactorName, options.SftSteps ?? task.StartSftSteps,
+            options.DpoLearningRate ?? task.DpoLearningRate);
     }
 
     // The shared start of both kinds: SFT on the task's answers, short enough that the task stays imperfect.
