@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using ScottPlot;
 using SparOrleans.Client.Cli;
+using SparOrleans.Core.Errors;
 using SparOrleans.Core.Options;
 using SparOrleans.Core.Export;
 using SparOrleans.Core.Simulation;
@@ -181,11 +182,8 @@ public static class ExperimentCommand
             table.AppendLine(BudgetNote(result));
             table.AppendLine();
             table.AppendLine("![strategies](strategies.png)");
-            AtomicFile.WriteText(Path.Combine(dir, "table.md"), w => w.Write(table.ToString()));
             var paper = Paper.ToDictionary(kv => kv.Key, kv => new { acc_gpt = kv.Value.Gpt, acc_spar = kv.Value.Spar });
-            AtomicFile.WriteText(Path.Combine(dir, "results.json"), w => w.WriteLine(
-                JsonSerializer.Serialize(new { result, verdict, paper }, new JsonSerializerOptions(CliOutput.Json) { WriteIndented = true })));
-            AtomicFile.WriteBytes(Path.Combine(dir, "strategies.png"), Plot(result));
+            WriteOutputs(dir, table.ToString(), new { result, verdict, paper }, ("strategies.png", Plot(result)));
         }
 
         /// <summary>Grouped bars (strong judge, self judge) with ±std error bars, one group per strategy.</summary>
@@ -255,6 +253,60 @@ public static class ExperimentCommand
     /// more than the larger of the two stds. A claim's direction counts as reproduced only then.
     /// </summary>
     public static bool Beyond(SeedStat higher, SeedStat lower) => higher.Mean - lower.Mean > Math.Max(higher.Std, lower.Std);
+
+    /// <summary>
+    /// <c>--from-results FILE</c>: re-write an experiment's table, plots and section from the results.json an earlier
+    /// run of it wrote, without measuring again (after a change to how results are presented).
+    /// </summary>
+    public static Option<FileInfo?> FromResultsOption() => new("--from-results")
+    {
+        Description = "Re-write the table, plots and section from an earlier results.json of this experiment instead of measuring",
+    };
+
+    /// <summary>The root of an earlier results.json; a clear error when it is missing or not JSON.</summary>
+    public static JsonElement ReadResults(FileInfo file)
+    {
+        if (!file.Exists)
+        {
+            throw new UserInputException($"'{file.FullName}' does not exist; give the results.json an earlier run of this experiment wrote.");
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(file.FullName));
+            return document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"'{file.FullName}' is not JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Property <paramref name="name"/> of an earlier results.json as <typeparamref name="T"/>; a clear error when it is not there.</summary>
+    public static T ResultsPart<T>(JsonElement root, string name, FileInfo file)
+    {
+        try
+        {
+            return root.TryGetProperty(name, out var part) && part.Deserialize<T>(CliOutput.Json) is { } value
+                ? value
+                : throw new UserInputException($"'{file.FullName}' has no '{name}': is it this experiment's results.json?");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"'{file.FullName}' is not this experiment's results.json ({name}: {e.Message}).");
+        }
+    }
+
+    /// <summary>An experiment's folder: <c>table.md</c>, <c>results.json</c> (indented, the CLI's JSON naming) and its plots.</summary>
+    public static void WriteOutputs(string dir, string table, object results, params (string File, byte[] Png)[] plots)
+    {
+        foreach (var (file, png) in plots)
+        {
+            AtomicFile.WriteBytes(Path.Combine(dir, file), png);
+        }
+        AtomicFile.WriteText(Path.Combine(dir, "table.md"), w => w.Write(table));
+        AtomicFile.WriteText(Path.Combine(dir, "results.json"), w => w.WriteLine(
+            JsonSerializer.Serialize(results, new JsonSerializerOptions(CliOutput.Json) { WriteIndented = true })));
+    }
 
     /// <summary>A figure over seeds as "mean ± std" in percent.</summary>
     public static string Pct(SeedStat stat) => Inv($"{100 * stat.Mean:F1} ± {100 * stat.Std:F1}");

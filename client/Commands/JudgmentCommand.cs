@@ -37,6 +37,7 @@ public static class JudgmentCommand
         var votes = new Option<int>("--max-votes") { Description = $"Largest vote, odd; every odd k up to it is measured (default {defaults.MaxVotes})", DefaultValueFactory = _ => defaults.MaxVotes };
         var (_, _, home, modelSeed) = ScalingCommand.ModelOptions();
         var (output, results) = Destinations(Name, "table.md, results.json and judgment.png");
+        var fromResults = FromResultsOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command(Name, """
             Tables 2 and 9: the refiner judges held-out teacher answers and near misses greedily and by majority
@@ -45,7 +46,7 @@ public static class JudgmentCommand
             Example: spar experiment judgment --run runs/run-1
             """)
         {
-            run, seeds, cases, votes, home, modelSeed, output, results, format,
+            run, seeds, cases, votes, home, modelSeed, output, results, fromResults, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -54,40 +55,45 @@ public static class JudgmentCommand
             var human = json ? stderr : stdout;
             var simulator = SimulatorOptions.Default with { Seed = parse.GetValue(modelSeed) };
             var runDir = parse.GetValue(run)?.FullName;
-            ExperimentModels.Pair? bootstrap = null;
-            IReadOnlyList<(string Label, string Directory)> refiners;
+            JudgmentResult result;
             string source;
-            if (runDir is not null)
+            if (parse.GetValue(fromResults) is { } file)
             {
-                refiners = RunRefiners(runDir);
-                source = $"the refiners of run {Path.GetFileName(runDir.TrimEnd(Path.DirectorySeparatorChar))}";
+                var earlier = ReadResults(file);
+                (result, source) = (ResultsPart<JudgmentResult>(earlier, "result", file), ResultsPart<string>(earlier, "source", file));
+                runDir = earlier.TryGetProperty("run", out var r) ? r.GetString() : null;
             }
             else
             {
-                bootstrap = await ExperimentModels.ResolveAsync(null, null, SparHome.From(parse, home), simulator, human.WriteLine, ct);
-                refiners = [("refiner-0", bootstrap.Refiner)];
-                source = bootstrap.Source;
-            }
-            JudgmentResult result;
-            try
-            {
-                result = await JudgmentExperiment.RunAsync(options, refiners, simulator, human.WriteLine, ct);
-            }
-            finally
-            {
-                if (bootstrap is not null)
-                {
-                    ExperimentModels.Release(bootstrap);
-                }
+                (result, source) = await MeasureAsync(options, runDir, SparHome.From(parse, home), simulator, human.WriteLine, ct);
             }
             var dir = parse.GetValue(output)!.FullName;
             var resultsPath = parse.GetValue(results)!.FullName;
             var verdict = Verdict(result);
-            Write(result, verdict, source, dir);
+            Write(result, verdict, source, runDir, dir);
             UpdateResults(resultsPath, Section(result, verdict, source, runDir, dir, resultsPath));
             return await Finish(stdout, json, new { result, verdict, source, output = dir }, Table(result), verdict.Summary, dir, resultsPath);
         });
         return command;
+    }
+
+    private static async Task<(JudgmentResult Result, string Source)> MeasureAsync(JudgmentOptions options, string? runDir, SparHome home,
+        SimulatorOptions simulator, Action<string> log, CancellationToken ct)
+    {
+        if (runDir is not null)
+        {
+            var source = $"the refiners of run {Path.GetFileName(runDir.TrimEnd(Path.DirectorySeparatorChar))}";
+            return (await JudgmentExperiment.RunAsync(options, RunRefiners(runDir), simulator, log, ct), source);
+        }
+        var bootstrap = await ExperimentModels.ResolveAsync(null, null, home, simulator, log, ct);
+        try
+        {
+            return (await JudgmentExperiment.RunAsync(options, [("refiner-0", bootstrap.Refiner)], simulator, log, ct), bootstrap.Source);
+        }
+        finally
+        {
+            ExperimentModels.Release(bootstrap);
+        }
     }
 
     /// <summary>The run's refiner checkpoints in iteration order; a clear error when the folder holds none.</summary>
@@ -109,7 +115,8 @@ public static class JudgmentCommand
 
     /// <param name="IterationsImprove">Table 2: the last refiner judges more accurately (voting@5, the loop's vote) than refiner-0, beyond the seed noise; null with one refiner.</param>
     /// <param name="VotingBeatsGreedy">Table 9: the last refiner's largest vote is more accurate than its greedy judgment, beyond the seed noise.</param>
-    public sealed record ClaimVerdict(bool? IterationsImprove, bool VotingBeatsGreedy, string Summary);
+    /// <param name="VotingBeatsOneSample">Whether that gain is the vote's: the largest vote beats a single sampled judgment beyond the seed noise.</param>
+    public sealed record ClaimVerdict(bool? IterationsImprove, bool VotingBeatsGreedy, bool VotingBeatsOneSample, string Summary);
 
     public static ClaimVerdict Verdict(JudgmentResult result)
     {
@@ -118,12 +125,14 @@ public static class JudgmentCommand
         var last = result.Refiners[^1];
         bool? improve = result.Refiners.Count > 1 ? Beyond(last.Votes[five].Accuracy, first.Votes[five].Accuracy) : null;
         var voting = Beyond(last.Votes[^1].Accuracy, last.Greedy.Accuracy);
+        var overSample = Beyond(last.Votes[^1].Accuracy, last.Votes[0].Accuracy);
         var k = result.Options.VoteSizes[five];
         var summary = (improve is { } i
                 ? Inv($"iterations improve judgment: {(i ? "reproduced" : "not reproduced")} (voting@{k} accuracy {first.Label} {Pct(first.Votes[five].Accuracy)} → {last.Label} {Pct(last.Votes[five].Accuracy)}); ")
                 : "iterations improve judgment: not measured (one refiner; give --run); ") +
-            Inv($"majority voting beats greedy: {(voting ? "reproduced" : "not reproduced")} ({last.Label}: greedy {100 * last.Greedy.Accuracy.Mean:F1}, voting@{result.Options.MaxVotes} {Pct(last.Votes[^1].Accuracy)})");
-        return new ClaimVerdict(improve, voting, summary);
+            Inv($"majority voting beats greedy: {(voting ? "reproduced" : "not reproduced")} ({last.Label}: greedy {100 * last.Greedy.Accuracy.Mean:F1}, voting@{result.Options.MaxVotes} {Pct(last.Votes[^1].Accuracy)}); ") +
+            Inv($"the vote beats one sampled judgment: {(overSample ? "yes" : "no")} (one sample {Pct(last.Votes[0].Accuracy)})");
+        return new ClaimVerdict(improve, voting, overSample, summary);
     }
 
     public static string Table(JudgmentResult result)
@@ -145,9 +154,11 @@ public static class JudgmentCommand
     /// <summary>Where the figures stand against chance: one sample's accuracy among the verdicts that parse.</summary>
     public static string Reading(JudgmentResult result) =>
         "Chance is 50% (the cases are balanced) and an unparseable verdict counts as wrong. One sample's accuracy among the verdicts that parse: " +
-        string.Join(", ", result.Refiners.Select(r => Inv($"{r.Label} {Pct(SeedStat.Of(r.Votes[0].Accuracy.PerSeed.Zip(r.Votes[0].Invalid.PerSeed, (a, i) => i >= 1 ? 0 : a / (1 - i)).ToList()))}"))) + ".";
+        string.Join(", ", result.Refiners.Select(r => Inv($"{r.Label} {Pct(SeedStat.Of(r.Votes[0].Accuracy.PerSeed.Zip(r.Votes[0].Invalid.PerSeed, (a, i) => i >= 1 ? 0 : a / (1 - i)).ToList()))}"))) +
+        ". Greedy judgments end without a verdict for " + string.Join(", ", result.Refiners.Select(r => Inv($"{r.Label} {100 * r.Greedy.Invalid.Mean:F1}%"))) +
+        " of the cases (sampled ones for about a fifth), so where voting beats greedy it is mostly sampling that does, not the vote.";
 
-    private static void Write(JudgmentResult result, ClaimVerdict verdict, string source, string dir)
+    private static void Write(JudgmentResult result, ClaimVerdict verdict, string source, string? runDir, string dir)
     {
         var text = new StringBuilder();
         text.AppendLine("# Judgment per iteration and majority voting (paper Tables 2 and 9)");
@@ -168,10 +179,7 @@ public static class JudgmentCommand
         text.AppendLine(Reading(result));
         text.AppendLine();
         text.AppendLine("![judgment](judgment.png)");
-        AtomicFile.WriteText(Path.Combine(dir, "table.md"), w => w.Write(text.ToString()));
-        AtomicFile.WriteText(Path.Combine(dir, "results.json"), w => w.WriteLine(
-            JsonSerializer.Serialize(new { result, verdict, source }, new JsonSerializerOptions(CliOutput.Json) { WriteIndented = true })));
-        AtomicFile.WriteBytes(Path.Combine(dir, "judgment.png"), Plot(result));
+        WriteOutputs(dir, text.ToString(), new { result, verdict, source, run = runDir }, ("judgment.png", Plot(result)));
     }
 
     /// <summary>Accuracy against the vote size, one line per refiner, greedy as a marker at k = 0; ±std error bars.</summary>
@@ -215,7 +223,7 @@ public static class JudgmentCommand
             - Paper (LLMBar, Acc/F1, %): average over subsets SFT 65.5/57.3 → RFT-iter3 68.3/63.1 (Table 2); Natural subset greedy 68.0/60.7, voting@3–9 66.5–69.0 (Table 9).
             - Ours ({source}; held-out teacher cases against the verifiers, voting@{o.VoteSizes[five]} Acc/F1, %, mean ± std over {o.Seeds} sampling seeds): {perIteration}. Voting for {last.Label}: greedy {Inv($"{100 * last.Greedy.Accuracy.Mean:F1}")}, {voting}.
             - Iterations improve the refiner's judgment, beyond the seed noise: **{verdict.IterationsImprove switch { true => "reproduced", false => "not reproduced", null => "not measured" }}**.
-            - Majority voting beats greedy judgment, beyond the seed noise: **{(verdict.VotingBeatsGreedy ? "reproduced" : "not reproduced")}**.
+            - Majority voting beats greedy judgment, beyond the seed noise: **{(verdict.VotingBeatsGreedy ? "reproduced" : "not reproduced")}**; the largest vote beats one sampled judgment beyond the noise: **{(verdict.VotingBeatsOneSample ? "yes" : "no")}**.
             - {Reading(result)}
 
             """;

@@ -150,11 +150,8 @@ public static class PairKindsCommand
             table.AppendLine(verdict.Summary + ".");
             table.AppendLine();
             table.AppendLine($"![{result.Task}]({result.Task}.png)");
-            AtomicFile.WriteBytes(Path.Combine(dir, $"{result.Task}.png"), Plot(result));
         }
-        AtomicFile.WriteText(Path.Combine(dir, "table.md"), w => w.Write(table.ToString()));
-        AtomicFile.WriteText(Path.Combine(dir, "results.json"), w => w.WriteLine(
-            JsonSerializer.Serialize(new { results = runs, verdicts }, new JsonSerializerOptions(CliOutput.Json) { WriteIndented = true })));
+        WriteOutputs(dir, table.ToString(), new { results = runs, verdicts }, [.. runs.Select(r => ($"{r.Task}.png", Plot(r)))]);
     }
 
     private static string Cell(string answer) => answer.Replace("|", "\\|", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);

@@ -29,6 +29,7 @@ public static class ScalingCommand
         var votes = new Option<int>("--votes") { Description = $"Judge samples per response, both strategies (default {defaults.Votes})", DefaultValueFactory = _ => defaults.Votes };
         var (actor, refiner, home, modelSeed) = ModelOptions();
         var (output, results) = Destinations(Name, "table.md, results.json and scaling.png");
+        var fromResults = FromResultsOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command(Name, """
             Figure 5: held-out accuracy against the number of responses generated per prompt, for best-of-N decoding
@@ -39,7 +40,7 @@ public static class ScalingCommand
             Example: spar experiment scaling --seeds 3
             """)
         {
-            seeds, prompts, generations, votes, actor, refiner, home, modelSeed, output, results, format,
+            seeds, prompts, generations, votes, actor, refiner, home, modelSeed, output, results, fromResults, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -47,16 +48,23 @@ public static class ScalingCommand
             var json = parse.GetValue(format) == OutputFormat.Json;
             var human = json ? stderr : stdout;
             var simulator = SimulatorOptions.Default with { Seed = parse.GetValue(modelSeed) };
-            var models = await ExperimentModels.ResolveAsync(parse.GetValue(actor)?.FullName, parse.GetValue(refiner)?.FullName,
-                SparHome.From(parse, home), simulator, human.WriteLine, ct);
             ScalingResult result;
-            try
+            if (parse.GetValue(fromResults) is { } file)
             {
-                result = await ScalingExperiment.RunAsync(options, models.Actor, models.Refiner, models.Source, simulator, human.WriteLine, ct);
+                result = ResultsPart<ScalingResult>(ReadResults(file), "result", file);
             }
-            finally
+            else
             {
-                ExperimentModels.Release(models);
+                var models = await ExperimentModels.ResolveAsync(parse.GetValue(actor)?.FullName, parse.GetValue(refiner)?.FullName,
+                    SparHome.From(parse, home), simulator, human.WriteLine, ct);
+                try
+                {
+                    result = await ScalingExperiment.RunAsync(options, models.Actor, models.Refiner, models.Source, simulator, human.WriteLine, ct);
+                }
+                finally
+                {
+                    ExperimentModels.Release(models);
+                }
             }
             var dir = parse.GetValue(output)!.FullName;
             var resultsPath = parse.GetValue(results)!.FullName;
@@ -142,10 +150,7 @@ public static class ScalingCommand
         text.AppendLine(Reading(result));
         text.AppendLine();
         text.AppendLine("![scaling](scaling.png)");
-        AtomicFile.WriteText(Path.Combine(dir, "table.md"), w => w.Write(text.ToString()));
-        AtomicFile.WriteText(Path.Combine(dir, "results.json"), w => w.WriteLine(
-            JsonSerializer.Serialize(new { result, verdict }, new JsonSerializerOptions(CliOutput.Json) { WriteIndented = true })));
-        AtomicFile.WriteBytes(Path.Combine(dir, "scaling.png"), Plot(result));
+        WriteOutputs(dir, text.ToString(), new { result, verdict }, ("scaling.png", Plot(result)));
     }
 
     /// <summary>IFEval average (solid) and the perfect-judge ceiling (dashed) against responses, ±std error bars.</summary>

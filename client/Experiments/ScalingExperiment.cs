@@ -68,15 +68,7 @@ public static class ScalingExperiment
         var refiner = new ModelRef(ModelRole.Refiner, "experiment-refiner", refinerDir);
         await using var host = new ModelHost(new ModelHostOptions { Device = simulator.Device, MaxBatchSize = simulator.GenerationBatch },
             new CheckpointSync(null), NullLogger<ModelHost>.Instance);
-        var sampling = new SamplingOptions
-        {
-            ActorTemperature = simulator.ActorTemperature,
-            JudgeTemperature = simulator.RefinerTemperature,
-            RefineTemperature = simulator.RefinerTemperature,
-            ActorMaxTokens = simulator.ActorMaxNewTokens,
-            JudgeMaxTokens = simulator.JudgeMaxNewTokens,
-            RefineMaxTokens = simulator.RefineMaxNewTokens,
-        };
+        var sampling = RunOptions.Sampling(simulator);
         var voting = new VotingOptions(Samples: options.Votes);
 
         log($"greedy answers to {prompts.Count} held-out prompts");

@@ -310,15 +310,7 @@ public sealed class RunGrain(
             spec.Seed,
             "compact",
             spec.SamplesPerPrompt,
-            new SamplingOptions
-            {
-                ActorTemperature = options.ActorTemperature,
-                JudgeTemperature = options.RefinerTemperature,
-                RefineTemperature = options.RefinerTemperature,
-                ActorMaxTokens = options.ActorMaxNewTokens,
-                JudgeMaxTokens = options.JudgeMaxNewTokens,
-                RefineMaxTokens = options.RefineMaxNewTokens,
-            },
+            RunOptions.Sampling(options),
             options.InitialVoting,
             Enum.Parse<SearchPolicyKind>(spec.Policy, ignoreCase: true),
             options.TreeSearch,

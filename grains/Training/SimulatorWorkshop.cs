@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SparOrleans.Core.Datasets;
+using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Simulator;
 using SimulatorEvaluation = SparOrleans.Simulator.Evaluation;
@@ -79,4 +80,15 @@ public static class RunOptions
               ?? throw new ArgumentException($"Run {spec.RunId} has empty simulator options.");
 
     public static string ToJson(SimulatorOptions options) => JsonSerializer.Serialize(options);
+
+    /// <summary>How each role samples under <paramref name="options"/> (the loop's and the experiments' generations alike).</summary>
+    public static SamplingOptions Sampling(SimulatorOptions options) => new()
+    {
+        ActorTemperature = options.ActorTemperature,
+        JudgeTemperature = options.RefinerTemperature,
+        RefineTemperature = options.RefinerTemperature,
+        ActorMaxTokens = options.ActorMaxNewTokens,
+        JudgeMaxTokens = options.JudgeMaxNewTokens,
+        RefineMaxTokens = options.RefineMaxNewTokens,
+    };
 }

@@ -59,6 +59,45 @@ public sealed class ExperimentModelsCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Judgment_FromResults_RewritesTheSameTableAndSectionWithoutModels()
+    {
+        var run = FakeRun(refiners: 2);
+        await Spar("experiment", "judgment", "--run", run, "--seeds", "1", "--cases", "2", "--max-votes", "1",
+            "--output", Output("judgment"), "--results", ResultsMd);
+        var table = File.ReadAllText(Path.Combine(Output("judgment"), "table.md"));
+        var section = File.ReadAllText(ResultsMd);
+        Directory.Delete(run, recursive: true);
+
+        File.Delete(Path.Combine(Output("judgment"), "table.md"));
+        var (code, _, error) = await Spar("experiment", "judgment", "--from-results", Path.Combine(Output("judgment"), "results.json"),
+            "--output", Output("judgment"), "--results", Path.Combine(_dir, "again.md"));
+
+        Assert.True(code == ExitCodes.Success, error);
+        Assert.Equal(table, File.ReadAllText(Path.Combine(Output("judgment"), "table.md")));
+        Assert.Equal(section, File.ReadAllText(Path.Combine(_dir, "again.md")));
+    }
+
+    [Theory]
+    [InlineData("missing.json", null)]
+    [InlineData("broken.json", "{ not json")]
+    [InlineData("other.json", "{\"results\": []}")]
+    public async Task Scaling_FromResultsThatAreNotItsOwn_ExitsWithUserError(string name, string? content)
+    {
+        var file = Path.Combine(_dir, name);
+        if (content is not null)
+        {
+            File.WriteAllText(file, content);
+        }
+
+        var (code, _, error) = await Spar("experiment", "scaling", "--from-results", file, "--output", Output("scaling"), "--results", ResultsMd);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.StartsWith("error:", error.Trim());
+        Assert.Contains(name, error);
+        Assert.False(File.Exists(ResultsMd));
+    }
+
+    [Fact]
     public async Task Judgment_FolderWithoutRefiners_ExitsWithUserErrorAndWritesNothing()
     {
         var (code, _, error) = await Spar("experiment", "judgment", "--run", _dir, "--output", Output("judgment"), "--results", ResultsMd);
