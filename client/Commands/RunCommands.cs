@@ -30,8 +30,12 @@ public static class RunCommands
         var prompts = new Option<int?>("--prompts") { Description = "Training prompts per iteration (default: the preset's)" };
         var samples = new Option<int?>("--samples") { Description = "Actor samples per prompt, K (default: the preset's; 4 in default)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the whole run", DefaultValueFactory = _ => 1 };
-        var policy = new Option<string>("--policy") { Description = "Tree-search policy: bfs or dfs", DefaultValueFactory = _ => "bfs" };
-        policy.AcceptOnlyFromAmong("bfs", "dfs");
+        var policy = new Option<string>("--policy")
+        {
+            Description = "Refinement policy: bfs or dfs tree search, or greedy (one refinement) / iterative (a chain) for the \"w/o tree search\" ablation",
+            DefaultValueFactory = _ => "bfs",
+        };
+        policy.AcceptOnlyFromAmong("bfs", "dfs", "greedy", "iterative");
         var runId = new Option<string?>("--run-id") { Description = "Name of the run (default run-<date>-<time>)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the run writes summary.json and its checkpoints (default <home>/<run id>)" };
         var optionsFile = new Option<FileInfo?>("--options")
