@@ -107,9 +107,9 @@ public static class ScalingCommand
     public static string Reading(ScalingResult result)
     {
         var b = result.BestOfN.Points[^1];
-        return Inv($"At {b.Generations} responses a perfect judge would keep a following answer for {Pct(b.Oracle)} of the prompts (best-of-N), ") +
-            Inv($"the refiner's vote keeps one for {Pct(b.PromptStrict)} (one sample: {Pct(result.BestOfN.Points[0].PromptStrict)}): the responses hold better answers than the judge picks. ") +
-            Inv($"The tree search starts only when the vote fails the greedy answer, which it passed for {Pct(result.RootsJudgedFollowing)} of the prompts, ") +
+        return Inv($"At {b.Generations} responses a perfect judge would keep a following answer for {Pct(b.Oracle)}% of the prompts (best-of-N), ") +
+            Inv($"the refiner's vote keeps one for {Pct(b.PromptStrict)}% (one sample: {Pct(result.BestOfN.Points[0].PromptStrict)}%): the responses hold better answers than the judge picks. ") +
+            Inv($"The tree search starts only when the vote fails the greedy answer, which it passed for {Pct(result.RootsJudgedFollowing)}% of the prompts, ") +
             Inv($"so it spent {result.TreeSearch.ResponsesPerPrompt.Mean:F2} responses per prompt on average. Sampling alone (best-of-N at one response, T 0.9) scores above greedy decoding ({Pct(result.BestOfN.Points[0].Average)} vs {100 * result.Greedy.Mean:F1}).");
     }
 
@@ -126,7 +126,7 @@ public static class ScalingCommand
             text.AppendLine(Inv($"| {b.Generations} | {Pct(b.PromptStrict)} | {Pct(b.InstructionStrict)} | {Pct(b.Average)} | {Pct(b.Oracle)} | {Pct(t.PromptStrict)} | {Pct(t.InstructionStrict)} | {Pct(t.Average)} | {Pct(t.Oracle)} |"));
         }
         text.AppendLine();
-        text.AppendLine(Inv($"Spent per prompt at the largest budget: best-of-N {result.BestOfN.ResponsesPerPrompt.Mean:F2} responses and {result.BestOfN.RefinerGenerationsPerPrompt.Mean:F1} refiner generations; tree search {result.TreeSearch.ResponsesPerPrompt.Mean:F2} responses and {result.TreeSearch.RefinerGenerationsPerPrompt.Mean:F1} refiner generations. The refiner's vote passed {Pct(result.RootsJudgedFollowing)} of the greedy answers (no search)."));
+        text.AppendLine(Inv($"Spent per prompt at the largest budget: best-of-N {result.BestOfN.ResponsesPerPrompt.Mean:F2} responses and {result.BestOfN.RefinerGenerationsPerPrompt.Mean:F1} refiner generations; tree search {result.TreeSearch.ResponsesPerPrompt.Mean:F2} responses and {result.TreeSearch.RefinerGenerationsPerPrompt.Mean:F1} refiner generations. The refiner's vote passed {Pct(result.RootsJudgedFollowing)}% of the greedy answers (no search)."));
         return text.ToString();
     }
 
@@ -153,17 +153,20 @@ public static class ScalingCommand
         WriteOutputs(dir, text.ToString(), new { result, verdict }, ("scaling.png", Plot(result)));
     }
 
-    /// <summary>IFEval average (solid) and the perfect-judge ceiling (dashed) against responses, ±std error bars.</summary>
+    /// <summary>
+    /// Prompt-level strict accuracy of the kept answer (solid) and the perfect-judge ceiling (dashed, the same metric)
+    /// against responses, ±std error bars; tree search at one response is greedy decoding.
+    /// </summary>
     private static byte[] Plot(ScalingResult result)
     {
         var plot = new Plot();
         plot.Title("Inference-time scaling (simulated Figure 5)");
-        plot.XLabel("responses generated per prompt");
-        plot.YLabel("held-out IFEval average (%)");
+        plot.XLabel("responses generated per prompt (tree search: 1 = the greedy answer)");
+        plot.YLabel("held-out prompt-level strict accuracy (%)");
         foreach (var (curve, color) in new[] { (result.BestOfN, Colors.OrangeRed), (result.TreeSearch, Colors.SteelBlue) })
         {
             var xs = curve.Points.Select(p => (double)p.Generations).ToArray();
-            foreach (var (values, label, dashed) in new[] { (curve.Points.Select(p => p.Average).ToList(), "kept by own judge", false), (curve.Points.Select(p => p.Oracle).ToList(), "ceiling (prompt level)", true) })
+            foreach (var (values, label, dashed) in new[] { (curve.Points.Select(p => p.PromptStrict).ToList(), "kept by own judge", false), (curve.Points.Select(p => p.Oracle).ToList(), "ceiling (perfect judge)", true) })
             {
                 var ys = values.Select(v => 100 * v.Mean).ToArray();
                 var line = plot.Add.Scatter(xs, ys);
@@ -173,9 +176,6 @@ public static class ScalingCommand
                 plot.Add.ErrorBar(xs, ys, values.Select(v => 100 * v.Std).ToArray()).Color = color;
             }
         }
-        var greedy = plot.Add.HorizontalLine(100 * result.Greedy.Mean);
-        greedy.LegendText = "greedy decoding";
-        greedy.Color = Colors.Gray;
         plot.ShowLegend(Alignment.UpperLeft);
         return plot.GetImage(800, 450).GetImageBytes(ImageFormat.Png);
     }
