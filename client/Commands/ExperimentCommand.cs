@@ -308,6 +308,16 @@ public static class ExperimentCommand
             JsonSerializer.Serialize(results, new JsonSerializerOptions(CliOutput.Json) { WriteIndented = true })));
     }
 
+    /// <summary>
+    /// <see cref="Beyond"/> for two figures measured on the same seeds from a shared start (e.g. two pair kinds from
+    /// one SFT'd model): the per-seed differences' mean is positive and larger than their std.
+    /// </summary>
+    public static bool BeyondPaired(SeedStat higher, SeedStat lower)
+    {
+        var differences = SeedStat.Of(higher.PerSeed.Zip(lower.PerSeed, (h, l) => h - l).ToList());
+        return differences.Mean > 0 && differences.Mean > differences.Std;
+    }
+
     /// <summary>A figure over seeds as "mean ± std" in percent.</summary>
     public static string Pct(SeedStat stat) => Inv($"{100 * stat.Mean:F1} ± {100 * stat.Std:F1}");
 

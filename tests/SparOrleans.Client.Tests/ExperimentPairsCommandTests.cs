@@ -50,6 +50,15 @@ public sealed class ExperimentPairsCommandTests : IDisposable
         Assert.InRange(section, 0, results.IndexOf("## 4. Refinement strategies", StringComparison.Ordinal));
         Assert.Contains("kept line", results);
         Assert.Matches("\\*\\*(reproduced|not reproduced)\\*\\*", results);
+
+        // The stored results re-render to the same table and section without training anything.
+        var table = File.ReadAllText(Path.Combine(Output, "table.md"));
+        File.Delete(Path.Combine(Output, "table.md"));
+        var (again, _, againError) = await Spar("experiment", "pairs", "--from-results", Path.Combine(Output, "results.json"),
+            "--output", Output, "--results", ResultsMd);
+        Assert.True(again == ExitCodes.Success, againError);
+        Assert.Equal(table, File.ReadAllText(Path.Combine(Output, "table.md")));
+        Assert.Equal(results, File.ReadAllText(ResultsMd));
     }
 
     [Fact]
