@@ -4,6 +4,7 @@ using Spectre.Console;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Runs;
 using SparOrleans.Client.Watch;
+using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Search;
 using SparOrleans.Interfaces.Runs;
@@ -36,6 +37,13 @@ public static class RunCommands
             DefaultValueFactory = _ => "bfs",
         };
         policy.AcceptOnlyFromAmong("bfs", "dfs", "greedy", "iterative");
+        var pairs = new Option<string>("--pairs")
+        {
+            Description = "Where the actor's DPO pairs come from: refinement (SPaR's tree search), or, with no tree search, self-rewarding " +
+                "(the sample the own vote rates highest vs the lowest) or interfering (a sample the vote passes vs one it fails: the w/o refinement ablation)",
+            DefaultValueFactory = _ => "refinement",
+        };
+        pairs.AcceptOnlyFromAmong("refinement", "self-rewarding", "interfering");
         var runId = new Option<string?>("--run-id") { Description = "Name of the run (default run-<date>-<time>)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the run writes summary.json and its checkpoints (default <home>/<run id>)" };
         var optionsFile = new Option<FileInfo?>("--options")
@@ -60,7 +68,7 @@ public static class RunCommands
             M_0 and R_0 are kept in <home>/.cache and reused by runs with the same bootstrap options.
             """)
         {
-            quick, preset, iterations, prompts, samples, seed, policy, runId, output, optionsFile, fresh, home, cluster, web, format,
+            quick, preset, iterations, prompts, samples, seed, policy, pairs, runId, output, optionsFile, fresh, home, cluster, web, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -93,7 +101,8 @@ public static class RunCommands
                 parse.GetValue(policy)!,
                 presetName,
                 RunOptions.ToJson(options),
-                options.SamplesPerPrompt);
+                options.SamplesPerPrompt,
+                parse.GetValue(pairs) switch { "self-rewarding" => PairSource.SelfRewarding, "interfering" => PairSource.Interfering, _ => PairSource.Refinement });
             return await DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct,
                 refreshCache: parse.GetValue(fresh));
         });

@@ -1,3 +1,4 @@
+using StableHash = SparOrleans.Core.StableHash;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Judging;
@@ -14,7 +15,8 @@ namespace SparOrleans.Grains.Prompts;
 /// <summary>
 /// One prompt of one iteration: samples K actor responses, has the refiner vote on each, picks its negative, and
 /// grows the refinement tree through <see cref="ITreeNodeGrain"/> children, persisting after every step. Each phase
-/// is idempotent, so a coordinator that restarts calls again and gets the stored result.
+/// is idempotent, so a coordinator that restarts calls again and gets the stored result. Under a baseline's
+/// <see cref="PairSource"/> there is no tree: the pair comes from the judged samples alone.
 /// </summary>
 [GrainType("prompt")]
 [RequireSiloRole(SiloRoles.Cpu)]
@@ -75,6 +77,10 @@ public sealed class PromptGrain(
         }
         var prompt = RequirePrompt();
         var judged = new JudgedPrompt(prompt.PromptId, prompt.Instruction, state.State.Judged.Select(j => new JudgedResponse(j.Response, j.Vote)).ToList());
+        if (context.Pairs != PairSource.Refinement)
+        {
+            return await FinishAsync(context, judged, search: null, BaselinePairs.FromJudged(context.Pairs, judged, StableHash.Combine(context.Seed, Key)));
+        }
         if (state.State.Search is null)
         {
             var root = NegativeSelection.Select([judged], context.Seed).FirstOrDefault();
@@ -100,7 +106,7 @@ public sealed class PromptGrain(
     public Task<PromptSnapshot> GetSnapshotAsync() => Task.FromResult(new PromptSnapshot(
         Key, state.State.Phase, state.State.Prompt, state.State.Judged, state.State.Search, state.State.Outcome));
 
-    private async Task<PromptOutcome> FinishAsync(IterationContext context, JudgedPrompt judged, SearchState? search)
+    private async Task<PromptOutcome> FinishAsync(IterationContext context, JudgedPrompt judged, SearchState? search, DpoPair? baselinePair = null)
     {
         var format = RoleFormats.ByName(context.FormatName);
         var rft = RftData.InitialJudgments(judged, format).ToList();
@@ -118,7 +124,7 @@ public sealed class PromptGrain(
             FoundWinner: search?.Winner is not null,
             Expansions: search?.Expansions ?? 0,
             WinnerDepth: search?.Winner?.Depth,
-            Pair: search is null ? null : DpoPairs.FromSearch(search),
+            Pair: search is null ? baselinePair : DpoPairs.FromSearch(search),
             RftCandidates: rft,
             Judged: state.State.Judged);
         state.State.Search = search;

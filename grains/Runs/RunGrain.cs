@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Placement;
@@ -243,7 +244,9 @@ public sealed class RunGrain(
         await EnterAsync(RunPhase.Judging, $"refiner R_{t - 1} judges every response (voting@{context.InitialVoting.Samples})");
         await TimedAsync(phases, "judging", () => FanOutAsync(promptGrains, p => p.Grain.JudgeAsync(context)));
 
-        await EnterAsync(RunPhase.Search, $"{spec.Policy.ToUpperInvariant()} tree-search refinement of each negative");
+        await EnterAsync(RunPhase.Search, spec.Pairs == PairSource.Refinement
+            ? $"{spec.Policy.ToUpperInvariant()} tree-search refinement of each negative"
+            : $"{spec.Pairs} pairs from the judged samples (baseline: no tree search)");
         var outcomes = new List<PromptOutcome>();
         await TimedAsync(phases, "search", () => FanOutAsync(promptGrains, async p =>
         {
@@ -258,7 +261,7 @@ public sealed class RunGrain(
         var pairs = IterationDatasets.DpoPairs(outcomes);
         var rft = IterationDatasets.RftExamples(spec, outcomes);
 
-        await EnterAsync(RunPhase.ActorTraining, $"DPO of M_{t - 1} on {pairs.Count} refinement pairs");
+        await EnterAsync(RunPhase.ActorTraining, $"DPO of M_{t - 1} on {pairs.Count} {(spec.Pairs == PairSource.Refinement ? "refinement" : spec.Pairs.ToString())} pairs");
         var dpo = await TimedAsync(phases, "actor_dpo", () => WithTrainerProgress(trainer, trainer.TrainActorAsync(spec, plan.Actor(t - 1), plan.Actor(t), pairs)));
 
         await EnterAsync(RunPhase.RefinerTraining, $"RFT of R_{t - 1} on {rft.Count} judgments and refinements");
@@ -314,7 +317,8 @@ public sealed class RunGrain(
             options.InitialVoting,
             Enum.Parse<SearchPolicyKind>(spec.Policy, ignoreCase: true),
             options.TreeSearch,
-            options.TreeVoting);
+            options.TreeVoting,
+            spec.Pairs);
     }
 
     private async Task FanOutAsync<T>(IReadOnlyList<T> items, Func<T, Task> call)

@@ -31,7 +31,8 @@ public sealed record IterationContext(
     [property: Id(8)] VotingOptions InitialVoting,
     [property: Id(9)] SearchPolicyKind Policy,
     [property: Id(10)] TreeSearchOptions Search,
-    [property: Id(11)] VotingOptions TreeVoting)
+    [property: Id(11)] VotingOptions TreeVoting,
+    [property: Id(12)] PairSource Pairs = PairSource.Refinement)
 {
     public ModelRef Model(ModelRole role) => role == ModelRole.Actor ? Actor : Refiner;
 }

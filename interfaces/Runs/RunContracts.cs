@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using SparOrleans.Core.Datasets;
 
 namespace SparOrleans.Interfaces.Runs;
 
@@ -16,7 +17,8 @@ public sealed record RunSpec(
     [property: Id(5)] string Policy,
     [property: Id(6)] string Preset,
     [property: Id(7)] string SimulatorOptionsJson,
-    [property: Id(8)] int SamplesPerPrompt);
+    [property: Id(8)] int SamplesPerPrompt,
+    [property: Id(9)] PairSource Pairs = PairSource.Refinement);
 
 public enum RunStatusKind
 {

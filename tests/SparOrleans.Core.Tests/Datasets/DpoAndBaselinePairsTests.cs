@@ -91,4 +91,49 @@ public class DpoAndBaselinePairsTests
             }
         }
     }
+
+    private static JudgedResponse Judged(string response, params string[] verdicts) =>
+        new(response, MajorityVote.Tally(verdicts.Select(v => $"e\n=> {v}").ToList(), Format, new VotingOptions(Samples: verdicts.Length), response));
+
+    private static JudgedPrompt Prompt() => new("p", "write", [
+        Judged("middle", "yes", "no", "yes"),
+        Judged("best", "yes", "yes", "yes"),
+        Judged("unjudged", "maybe", "maybe", "maybe"),
+        Judged("worst", "no", "no", "no"),
+    ]);
+
+    [Fact]
+    public void FromJudged_SelfRewarding_HighestOwnVoteAgainstLowestIgnoringInvalidVotes()
+    {
+        var pair = BaselinePairs.FromJudged(PairSource.SelfRewarding, Prompt(), seed: 1);
+
+        Assert.NotNull(pair);
+        Assert.Equal(("best", "worst"), (pair.Chosen, pair.Rejected));
+    }
+
+    [Fact]
+    public void FromJudged_Interfering_APassedSampleAgainstAFailedOneByTheOwnVote()
+    {
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var pair = BaselinePairs.FromJudged(PairSource.Interfering, Prompt(), seed);
+
+            Assert.NotNull(pair);
+            Assert.Contains(pair.Chosen, new[] { "middle", "best" });
+            Assert.Equal("worst", pair.Rejected);
+        }
+    }
+
+    [Fact]
+    public void FromJudged_Refinement_LeavesThePairToTheTreeSearch() =>
+        Assert.Null(BaselinePairs.FromJudged(PairSource.Refinement, Prompt(), seed: 1));
+
+    [Fact]
+    public void FromJudged_AllSamplesJudgedAlike_NoPair()
+    {
+        var alike = new JudgedPrompt("p", "write", [Judged("a", "yes", "yes", "yes"), Judged("b", "yes", "yes", "yes")]);
+
+        Assert.Null(BaselinePairs.FromJudged(PairSource.SelfRewarding, alike, seed: 1));
+        Assert.Null(BaselinePairs.FromJudged(PairSource.Interfering, alike, seed: 1));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
@@ -115,6 +116,47 @@ public sealed class PromptGrainTests(TwoRoleClusterFixture fixture) : IClassFixt
         }
         Assert.True(searched >= 4, $"only {searched} of 16 prompts had a negative");
         Assert.True(winners >= (policy == SearchPolicyKind.Greedy ? 1 : 2), $"only {winners} searches found a winner");
+    }
+
+    [Theory]
+    [InlineData(PairSource.SelfRewarding)]
+    [InlineData(PairSource.Interfering)]
+    public async Task SearchAsync_BaselinePairSource_PairsJudgedSamplesWithoutATree(PairSource source)
+    {
+        var context = Context($"run-{source}") with { Pairs = source };
+        var pairs = 0;
+        for (var p = 0; p < 16; p++)
+        {
+            var grain = Grains.GetGrain<IPromptGrain>(PromptKeys.Prompt(context.RunId, context.Iteration, $"p{p}"));
+            await RetryPlacementAsync(async () => { await grain.SampleAsync(context, new PromptSpec($"p{p}", $"Write answer number {p}.", [], [])); return 0; });
+            var judged = await grain.JudgeAsync(context);
+            var outcome = await grain.SearchAsync(context);
+            var snapshot = await grain.GetSnapshotAsync();
+
+            Assert.Equal(PromptPhase.Done, snapshot.Phase);
+            Assert.Null(snapshot.Search);
+            Assert.False(outcome.HadNegative);
+            Assert.Equal(0, outcome.Expansions);
+            if (outcome.Pair is not { } pair)
+            {
+                continue;
+            }
+            pairs++;
+            // The same text can be sampled twice and voted on differently: one of its samples is the one paired.
+            var chosen = judged.Where(j => j.Response == pair.Chosen).Select(j => j.Vote).ToList();
+            var rejected = judged.Where(j => j.Response == pair.Rejected).Select(j => j.Vote).ToList();
+            if (source == PairSource.SelfRewarding)
+            {
+                Assert.Equal(judged.Max(j => j.Vote.Value), chosen.Max(v => v.Value));
+                Assert.Equal(judged.Where(j => j.Vote.Value is not null).Min(j => j.Vote.Value), rejected.Min(v => v.Value));
+            }
+            else
+            {
+                Assert.Contains(chosen, v => v.Majority == Verdict.Yes);
+                Assert.Contains(rejected, v => v.Majority == Verdict.No);
+            }
+        }
+        Assert.True(pairs >= 2, $"only {pairs} of 16 prompts gave a {source} pair");
     }
 
     [Fact]
