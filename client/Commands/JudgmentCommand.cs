@@ -5,6 +5,7 @@ using ScottPlot;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Experiments;
 using SparOrleans.Core.Errors;
+using SparOrleans.Engine.Model;
 using SparOrleans.Core.Export;
 using SparOrleans.Core.Options;
 using SparOrleans.Core.Simulation;
@@ -103,7 +104,7 @@ public static class JudgmentCommand
         var found = Directory.Exists(models)
             ? Directory.GetDirectories(models, "refiner-*")
                 .Select(d => (Dir: d, Ok: int.TryParse(Path.GetFileName(d)["refiner-".Length..], out var t), T: t))
-                .Where(x => x.Ok && File.Exists(Path.Combine(x.Dir, "config.json")))
+                .Where(x => x.Ok && File.Exists(Path.Combine(x.Dir, ModelCheckpoint.ConfigFile)))
                 .OrderBy(x => x.T)
                 .Select(x => ($"refiner-{x.T}", x.Dir))
                 .ToList()

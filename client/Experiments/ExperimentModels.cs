@@ -1,5 +1,6 @@
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
+using SparOrleans.Engine.Model;
 using SparOrleans.Simulator;
 
 namespace SparOrleans.Client.Experiments;
@@ -25,7 +26,7 @@ public static class ExperimentModels
             }
             foreach (var dir in new[] { actor, refiner })
             {
-                if (!File.Exists(Path.Combine(dir, "config.json")))
+                if (!File.Exists(Path.Combine(dir, ModelCheckpoint.ConfigFile)))
                 {
                     throw new UserInputException($"'{dir}' is not a model checkpoint (no config.json), e.g. runs/<run>/models/refiner-0.");
                 }
