@@ -121,7 +121,7 @@ public static class JudgmentCommand
 
     public static ClaimVerdict Verdict(JudgmentResult result)
     {
-        var five = Math.Min(2, result.Options.VoteSizes.Count - 1);
+        var five = result.Options.LoopVoteIndex;
         var first = result.Refiners[0];
         var last = result.Refiners[^1];
         bool? improve = result.Refiners.Count > 1 ? Beyond(last.Votes[five].Accuracy, first.Votes[five].Accuracy) : null;
@@ -213,7 +213,7 @@ public static class JudgmentCommand
     {
         var relative = Path.GetRelativePath(Path.GetDirectoryName(resultsPath)!, Path.Combine(dir, "table.md")).Replace('\\', '/');
         var o = result.Options;
-        var five = Math.Min(2, o.VoteSizes.Count - 1);
+        var five = o.LoopVoteIndex;
         var last = result.Refiners[^1];
         var perIteration = string.Join(", ", result.Refiners.Select(r => Inv($"{r.Label} {Pct(r.Votes[five].Accuracy)}/{Pct(r.Votes[five].F1)} (greedy {100 * r.Greedy.Accuracy.Mean:F1}/{100 * r.Greedy.F1.Mean:F1})")));
         var voting = string.Join(", ", last.Votes.Select((v, i) => Inv($"@{o.VoteSizes[i]} {Pct(v.Accuracy)}")));

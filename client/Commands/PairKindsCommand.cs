@@ -113,7 +113,7 @@ public static class PairKindsCommand
         var o = result.Options;
         var refinement = result.Curve(PairKindsExperiment.Refinement);
         var interfering = result.Curve(PairKindsExperiment.Interfering);
-        var factor = result.FactorName is { } name ? char.ToUpperInvariant(name[0]) + name[1..] : null;
+        var factor = result.FactorName is { } name ? Capitalized(name) : null;
         var text = new StringBuilder();
         text.AppendLine(result.Task == Story
             ? Inv($"Task story: 16 short sentences, stories of 4 sentences, {o.HeldOut} (start, end) combinations held out; ")
@@ -165,6 +165,8 @@ public static class PairKindsCommand
         WriteOutputs(dir, table.ToString(), new { results = runs, verdicts }, [.. runs.Select(r => ($"{r.Task}.png", Plot(r)))]);
     }
 
+    private static string Capitalized(string text) => char.ToUpperInvariant(text[0]) + text[1..];
+
     private static string Cell(string answer) => answer.Replace("|", "\\|", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 
     /// <summary>Accuracy (solid) and the factor measure (dashed, when the task has one) against DPO steps, ±std as error bars.</summary>
@@ -206,16 +208,17 @@ public static class PairKindsCommand
         {
             var refinement = result.Curve(PairKindsExperiment.Refinement);
             var interfering = result.Curve(PairKindsExperiment.Interfering);
+            var task = Capitalized(result.Task);
             lines.AppendLine(Inv($"- Ours, {result.Task} (held-out accuracy, %, mean ± std over {o.Seeds} seeds): start {Pct(refinement.Accuracy[0])} (per seed {string.Join(", ", refinement.Accuracy[0].PerSeed.Select(v => Inv($"{100 * v:F0}")))}); after {o.DpoSteps} steps refinement {Pct(refinement.Accuracy[^1])}, interfering {Pct(interfering.Accuracy[^1])}") +
                 (result.FactorName is { } name ? Inv($"; {name} refinement {Pct(refinement.Factor[^1])}, interfering {Pct(interfering.Factor[^1])}.") : "."));
-            lines.AppendLine($"- {char.ToUpperInvariant(result.Task[0]) + result.Task[1..]}: refinement pairs beat interfering pairs, beyond the seed noise (paired by seed): **{(verdict.RefinementWins ? "reproduced" : "not reproduced")}**.");
+            lines.AppendLine($"- {task}: refinement pairs beat interfering pairs, beyond the seed noise (paired by seed): **{(verdict.RefinementWins ? "reproduced" : "not reproduced")}**.");
             if (verdict.InterferenceLearned is { } learned)
             {
-                lines.AppendLine($"- {char.ToUpperInvariant(result.Task[0]) + result.Task[1..]}: interfering pairs teach the irrelevant factor ({result.FactorName}): **{(learned ? "reproduced" : "not reproduced")}**.");
+                lines.AppendLine($"- {task}: interfering pairs teach the irrelevant factor ({result.FactorName}): **{(learned ? "reproduced" : "not reproduced")}**.");
             }
             else
             {
-                lines.AppendLine($"- {char.ToUpperInvariant(result.Task[0]) + result.Task[1..]}: interfering pairs end below the start model (the paper's remark on stories), beyond the seed noise: **{(verdict.InterferingBelowStart ? "reproduced" : "not reproduced")}**; refinement pairs end below it too: **{(verdict.RefinementBelowStart ? "yes" : "no")}**.");
+                lines.AppendLine($"- {task}: interfering pairs end below the start model (the paper's remark on stories), beyond the seed noise: **{(verdict.InterferingBelowStart ? "reproduced" : "not reproduced")}**; refinement pairs end below it too: **{(verdict.RefinementBelowStart ? "yes" : "no")}**.");
             }
         }
         var seconds = runs.Sum(r => r.Seconds);

@@ -28,6 +28,9 @@ public sealed record JudgmentOptions(
 
     /// <summary>The vote sizes measured: every odd k up to <see cref="MaxVotes"/>.</summary>
     public IReadOnlyList<int> VoteSizes => [.. Enumerable.Range(0, MaxVotes / 2 + 1).Select(i => 2 * i + 1)];
+
+    /// <summary>Index in <see cref="VoteSizes"/> of voting@5, the loop's vote (the largest vote when fewer are measured).</summary>
+    public int LoopVoteIndex => Math.Min(2, VoteSizes.Count - 1);
 }
 
 /// <summary>Accuracy and Yes-class F1 of one way of judging, over seeds.</summary>
