@@ -43,7 +43,7 @@ public static class Bootstrap
     public static Task<BootstrapResult> TrainActorAsync(SimulatorOptions options, string actorDir,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        options.Validated();
+        options = options.Validated().ForBootstrap();
         return Task.Run(() =>
         {
             TorchRuntime.Configure(options.EffectiveThreads);
@@ -69,7 +69,7 @@ public static class Bootstrap
     public static async Task<BootstrapResult> TrainRefinerAsync(SimulatorOptions options, string actorDir, string refinerDir,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        options.Validated();
+        options = options.Validated().ForBootstrap();
         var threads = options.EffectiveThreads;
         var clock = Stopwatch.StartNew();
         var prompts = await Task.Run(() => BootstrapData.Prompts(options.RefinerSamplePrompts, WorldSeed.Mix(options.Seed, RefinerPromptSalt),

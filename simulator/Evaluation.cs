@@ -31,19 +31,35 @@ public static class Evaluation
     public static async Task<EvaluationReport> EvaluateAsync(string actorDir, string refinerDir, SimulatorOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        options.Validated();
-        ActorHeldOutScore actor;
-        IReadOnlyList<string> answers;
-        await using (var runner = ModelRunner.Load(actorDir, options))
-        {
-            (actor, answers) = await EvaluateActorAsync(runner, options, progress, cancellationToken).ConfigureAwait(false);
-        }
+        var (actor, actorCases) = await ActorWithJudgeCasesAsync(actorDir, options, progress, cancellationToken).ConfigureAwait(false);
         await using var refiner = ModelRunner.Load(refinerDir, options);
-        var heldOut = HeldOutPrompts(options.HeldOutCount, options.HeldOutSeed);
-        var actorCases = ActorJudgeCases(heldOut, answers, options.JudgeEvalActorCases, options.Seed);
         var judgment = await EvaluateJudgeAsync(refiner, options, actorCases, progress, cancellationToken).ConfigureAwait(false);
         var refinement = await EvaluateRefinementAsync(refiner, options, progress, cancellationToken).ConfigureAwait(false);
         return new EvaluationReport(actor, judgment, refinement);
+    }
+
+    /// <summary>
+    /// The loop's evaluation of (M_t, R_t): the actor's held-out scores and the refiner's greedy judgments, the figures a
+    /// run's table reports. The majority-vote and refinement evaluations of <see cref="EvaluateAsync"/> are left out:
+    /// they generate several times more than the rest, and a run reports neither.
+    /// </summary>
+    public static async Task<(ActorHeldOutScore Actor, JudgmentScore Judge)> EvaluateLoopAsync(string actorDir, string refinerDir, SimulatorOptions options,
+        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (actor, actorCases) = await ActorWithJudgeCasesAsync(actorDir, options, progress, cancellationToken).ConfigureAwait(false);
+        await using var refiner = ModelRunner.Load(refinerDir, options);
+        var greedy = await JudgeGreedyAsync(refiner, options, actorCases, progress, cancellationToken).ConfigureAwait(false);
+        return (actor, ScoreJudgments(greedy.Cases.Select(c => c.Follows).ToList(), greedy.Verdicts));
+    }
+
+    /// <summary>The actor's held-out scores and the judge cases drawn from its answers (the actor is unloaded before the refiner loads).</summary>
+    private static async Task<(ActorHeldOutScore Actor, IReadOnlyList<JudgeCase> ActorCases)> ActorWithJudgeCasesAsync(string actorDir, SimulatorOptions options,
+        IProgress<StepProgress>? progress, CancellationToken cancellationToken)
+    {
+        options.Validated();
+        await using var runner = ModelRunner.Load(actorDir, options);
+        var (actor, answers) = await EvaluateActorAsync(runner, options, progress, cancellationToken).ConfigureAwait(false);
+        return (actor, ActorJudgeCases(HeldOutPrompts(options.HeldOutCount, options.HeldOutSeed), answers, options.JudgeEvalActorCases, options.Seed));
     }
 
     /// <summary>The held-out prompts (cached: drawing held-out prompts is slow, 1 in 16 candidates qualifies).</summary>
@@ -115,12 +131,7 @@ public static class Evaluation
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var teacherCases = TeacherJudgeCases(options.JudgeEvalCases, options.HeldOutSeed);
-        var cases = teacherCases.Concat(actorCases).ToList();
-        var prompts = cases.Select(c => Format.JudgePrompt(c.Prompt.Text, c.Response)).ToList();
-        var greedy = await refiner.GenerateAllAsync(prompts, 0, options.JudgeMaxNewTokens, options.Seed, progress, "eval-judge", cancellationToken)
-            .ConfigureAwait(false);
-        var greedyVerdicts = greedy.Select(Format.ParseVerdict).ToList();
+        var (cases, prompts, greedyVerdicts) = await JudgeGreedyAsync(refiner, options, actorCases, progress, cancellationToken).ConfigureAwait(false);
         var votePrompts = prompts.SelectMany(p => Enumerable.Repeat(p, options.EvalVotes)).ToList();
         var samples = await refiner.GenerateAllAsync(votePrompts, options.EvalVoteTemperature, options.JudgeMaxNewTokens, options.Seed + 7,
             progress, "eval-judge-vote", cancellationToken).ConfigureAwait(false);
@@ -128,7 +139,7 @@ public static class Evaluation
         var voted = cases.Select((c, i) => MajorityVote.Tally(samples.Skip(i * options.EvalVotes).Take(options.EvalVotes).ToList(), Format, voting, c.Response))
             .Select(v => v.Majority ?? Verdict.Invalid).ToList();
         var truth = cases.Select(c => c.Follows).ToList();
-        var t = teacherCases.Count;
+        var t = cases.Count - actorCases.Count;
         return new RefinerJudgmentScore(
             ScoreJudgments(truth, greedyVerdicts),
             ScoreJudgments(truth, voted),
@@ -136,6 +147,17 @@ public static class Evaluation
             actorCases.Count == 0 ? null : ScoreJudgments(truth.Skip(t).ToList(), greedyVerdicts.Skip(t).ToList()),
             options.EvalVotes,
             clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The fixed teacher cases, then <paramref name="actorCases"/>, with their judge prompts and the refiner's greedy verdicts.</summary>
+    private static async Task<(IReadOnlyList<JudgeCase> Cases, IReadOnlyList<IReadOnlyList<ChatMessage>> Prompts, IReadOnlyList<Verdict> Verdicts)> JudgeGreedyAsync(
+        ModelRunner refiner, SimulatorOptions options, IReadOnlyList<JudgeCase> actorCases, IProgress<StepProgress>? progress, CancellationToken cancellationToken)
+    {
+        var cases = TeacherJudgeCases(options.JudgeEvalCases, options.HeldOutSeed).Concat(actorCases).ToList();
+        var prompts = cases.Select(c => Format.JudgePrompt(c.Prompt.Text, c.Response)).ToList();
+        var greedy = await refiner.GenerateAllAsync(prompts, 0, options.JudgeMaxNewTokens, options.Seed, progress, "eval-judge", cancellationToken)
+            .ConfigureAwait(false);
+        return (cases, prompts, greedy.Select(Format.ParseVerdict).ToList());
     }
 
     /// <summary>Accuracy and Yes-class F1 of verdicts against the truth; an invalid verdict is always wrong.</summary>

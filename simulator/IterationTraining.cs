@@ -67,6 +67,33 @@ public static class IterationTraining
         TrainRefinerRft(refinerDir, newDir, examples, options.Rft with { Seed = options.Seed }, progress, cancellationToken,
             options.EffectiveThreads, version, options.VerdictWeight, options.Device);
 
+    /// <summary>
+    /// The SELF baseline's actor step: SFT of the actor on each pair's chosen (refined) response alone, with the
+    /// options' <see cref="SimulatorOptions.RefinementSft"/>; the rejected side is unused.
+    /// </summary>
+    public static Task<TrainingStepResult> TrainActorSft(string actorDir, string newDir, IReadOnlyList<DpoPair> refined, SimulatorOptions options,
+        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, string? version = null) =>
+        Run(actorDir, newDir, refined.Count, "sft", progress, options.EffectiveThreads, version, options.Device, cancellationToken, (model, metricsPath) =>
+        {
+            var sequences = refined.Select(p => TrainingSequence.FromChat(model.Template, Format.ActorPrompt(p.Prompt), p.Chosen)).ToList();
+            using var trainer = new SftTrainer(model, options.RefinementSft with { Seed = options.Seed, MetricsPath = metricsPath });
+            return trainer.Train(sequences, StepProgress.Training(progress, "sft"), cancellationToken);
+        });
+
+    /// <summary>
+    /// Meta-rewarding's judge step: DPO of the refiner on judge-preference pairs, whose prompt is the text of the
+    /// compact judge prompt (one user turn), with the options' <see cref="SimulatorOptions.JudgeDpo"/>; the reference
+    /// model is the starting refiner.
+    /// </summary>
+    public static Task<TrainingStepResult> TrainRefinerJudgeDpo(string refinerDir, string newDir, IReadOnlyList<DpoPair> judgePairs, SimulatorOptions options,
+        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, string? version = null) =>
+        Run(refinerDir, newDir, judgePairs.Count, "judge-dpo", progress, options.EffectiveThreads, version, options.Device, cancellationToken, (model, metricsPath) =>
+        {
+            var engine = judgePairs.Select(p => new EngineDpoPair([new ChatMessage(ChatMessage.User, p.Prompt)], p.Chosen, p.Rejected)).ToList();
+            using var trainer = new DpoTrainer(model, options.JudgeDpo with { Seed = options.Seed, MetricsPath = metricsPath });
+            return trainer.Train(engine, StepProgress.Training(progress, "judge-dpo"), cancellationToken);
+        });
+
     /// <summary>The same as the other overload with the options' DPO settings and threads.</summary>
     public static Task<TrainingStepResult> TrainActorDpo(string actorDir, string newDir, IReadOnlyList<DpoPair> pairs, SimulatorOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, string? version = null) =>

@@ -23,6 +23,8 @@ public static class ExperimentCommand
     {
         var experiment = new Command("experiment", "Reproduce one of the paper's claims in the simulator and write its results under docs/.");
         experiment.Subcommands.Add(PairKindsCommand.Create(stdout, stderr));
+        experiment.Subcommands.Add(LoopExperimentCommand.Create(LoopExperimentCommand.Baselines, stdout, stderr));
+        experiment.Subcommands.Add(LoopExperimentCommand.Create(LoopExperimentCommand.Ablations, stdout, stderr));
         experiment.Subcommands.Add(Strategies.Create(stdout, stderr));
         experiment.Subcommands.Add(JudgmentCommand.Create(stdout, stderr));
         experiment.Subcommands.Add(ScalingCommand.Create(stdout, stderr));

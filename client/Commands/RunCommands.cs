@@ -39,11 +39,12 @@ public static class RunCommands
         policy.AcceptOnlyFromAmong("bfs", "dfs", "greedy", "iterative");
         var pairs = new Option<string>("--pairs")
         {
-            Description = "Where the actor's DPO pairs come from: refinement (SPaR's tree search), or, with no tree search, self-rewarding " +
-                "(the sample the own vote rates highest vs the lowest) or interfering (a sample the vote passes vs one it fails: the w/o refinement ablation)",
+            Description = "How the iteration trains: refinement (SPaR: DPO on tree-search refinements); self-refine (SELF: the same search, SFT on the refined " +
+                "responses alone); or, with no tree search, self-rewarding (the sample the own vote rates highest vs the lowest), meta-rewarding (those pairs, " +
+                "and the refiner's DPO on kept-vs-dissenting judgments) or interfering (a sample the vote passes vs one it fails: the w/o refinement ablation)",
             DefaultValueFactory = _ => "refinement",
         };
-        pairs.AcceptOnlyFromAmong("refinement", "self-rewarding", "interfering");
+        pairs.AcceptOnlyFromAmong([.. PairSources.Names]);
         var runId = new Option<string?>("--run-id") { Description = "Name of the run (default run-<date>-<time>)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the run writes summary.json and its checkpoints (default <home>/<run id>)" };
         var optionsFile = new Option<FileInfo?>("--options")
@@ -102,7 +103,7 @@ public static class RunCommands
                 presetName,
                 RunOptions.ToJson(options),
                 options.SamplesPerPrompt,
-                parse.GetValue(pairs) switch { "self-rewarding" => PairSource.SelfRewarding, "interfering" => PairSource.Interfering, _ => PairSource.Refinement });
+                PairSources.Parse(parse.GetValue(pairs)!));
             return await DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct,
                 refreshCache: parse.GetValue(fresh));
         });

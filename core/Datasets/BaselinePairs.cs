@@ -42,14 +42,14 @@ public static class BaselinePairs
 
     /// <summary>
     /// A baseline's pair from one prompt's judged samples, with the model's own vote as its only judge (no tree
-    /// search): self-rewarding ranks by the vote's value V; interfering takes the vote's majority as the label. Votes
+    /// search): self-rewarding and meta-rewarding rank by the vote's value V; interfering takes the vote's majority as the label. Votes
     /// without a valid sample (V null) or without a majority (ties) take no part. Null for
-    /// <see cref="PairSource.Refinement"/>, whose pairs come from the tree search.
+    /// the sources whose pairs come from the tree search (<see cref="PairSources.UsesTreeSearch"/>).
     /// </summary>
     public static DpoPair? FromJudged(PairSource source, JudgedPrompt prompt, int seed) => source switch
     {
-        PairSource.Refinement => null,
-        PairSource.SelfRewarding => SelfRewarding(prompt.Instruction,
+        PairSource.Refinement or PairSource.SelfRefine => null,
+        PairSource.SelfRewarding or PairSource.MetaRewarding => SelfRewarding(prompt.Instruction,
             prompt.Responses.Where(r => r.Vote.Value is not null).Select(r => new ScoredResponse(r.Response, r.Vote.Value!.Value)).ToList()),
         PairSource.Interfering => Interfering(prompt.Instruction,
             prompt.Responses.Where(r => r.Vote.Majority is not null).Select(r => new LabelledResponse(r.Response, r.Vote.Majority == Verdict.Yes)).ToList(), seed),

@@ -77,7 +77,7 @@ public sealed class PromptGrain(
         }
         var prompt = RequirePrompt();
         var judged = new JudgedPrompt(prompt.PromptId, prompt.Instruction, state.State.Judged.Select(j => new JudgedResponse(j.Response, j.Vote)).ToList());
-        if (context.Pairs != PairSource.Refinement)
+        if (!context.Pairs.UsesTreeSearch())
         {
             return await FinishAsync(context, judged, search: null, BaselinePairs.FromJudged(context.Pairs, judged, StableHash.Combine(context.Seed, Key)));
         }

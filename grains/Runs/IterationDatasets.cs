@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using SparOrleans.Core.Datasets;
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Negatives;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.World.Constraints;
@@ -20,6 +22,17 @@ public static class IterationDatasets
     /// <summary>The refiner's RFT set: every outcome's candidates, balanced and capped to max(50, 4 × prompts per iteration).</summary>
     public static IReadOnlyList<SftExample> RftExamples(RunSpec spec, IEnumerable<PromptOutcome> outcomes) =>
         RftDatasetBuilder.Build(InPromptOrder(outcomes).SelectMany(o => o.RftCandidates), RftBalance(spec)).Examples;
+
+    /// <summary>
+    /// Meta-rewarding's judge-preference pairs: for every non-unanimous vote of the initial judging, the kept judgment
+    /// against a dissenting one (<see cref="BaselinePairs.MetaRewardingJudgePairs"/>), in prompt-id order.
+    /// </summary>
+    public static IReadOnlyList<DpoPair> JudgePairs(IEnumerable<PromptOutcome> outcomes, IReadOnlyDictionary<string, PromptSpec> prompts) =>
+        InPromptOrder(outcomes)
+            .SelectMany(o => BaselinePairs.MetaRewardingJudgePairs(
+                new JudgedPrompt(o.PromptId, prompts[o.PromptId].Instruction, o.Judged.Select(j => new JudgedResponse(j.Response, j.Vote)).ToList()),
+                RoleFormats.Compact))
+            .ToList();
 
     public static RftBalanceOptions RftBalance(RunSpec spec) =>
         RftBalanceOptions.ScaledTo(Math.Max(50, spec.PromptsPerIteration * 4), seed: spec.Seed);

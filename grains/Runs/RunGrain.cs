@@ -244,9 +244,9 @@ public sealed class RunGrain(
         await EnterAsync(RunPhase.Judging, $"refiner R_{t - 1} judges every response (voting@{context.InitialVoting.Samples})");
         await TimedAsync(phases, "judging", () => FanOutAsync(promptGrains, p => p.Grain.JudgeAsync(context)));
 
-        await EnterAsync(RunPhase.Search, spec.Pairs == PairSource.Refinement
+        await EnterAsync(RunPhase.Search, spec.Pairs.UsesTreeSearch()
             ? $"{spec.Policy.ToUpperInvariant()} tree-search refinement of each negative"
-            : $"{spec.Pairs} pairs from the judged samples (baseline: no tree search)");
+            : $"{spec.Pairs.Name()} pairs from the judged samples (baseline: no tree search)");
         var outcomes = new List<PromptOutcome>();
         await TimedAsync(phases, "search", () => FanOutAsync(promptGrains, async p =>
         {
@@ -261,11 +261,20 @@ public sealed class RunGrain(
         var pairs = IterationDatasets.DpoPairs(outcomes);
         var rft = IterationDatasets.RftExamples(spec, outcomes);
 
-        await EnterAsync(RunPhase.ActorTraining, $"DPO of M_{t - 1} on {pairs.Count} {(spec.Pairs == PairSource.Refinement ? "refinement" : spec.Pairs.ToString())} pairs");
+        await EnterAsync(RunPhase.ActorTraining, spec.Pairs.TrainsActorBySft()
+            ? $"SFT of M_{t - 1} on {pairs.Count} refined responses (SELF)"
+            : $"DPO of M_{t - 1} on {pairs.Count} {spec.Pairs.Name()} pairs");
         var dpo = await TimedAsync(phases, "actor_dpo", () => WithTrainerProgress(trainer, trainer.TrainActorAsync(spec, plan.Actor(t - 1), plan.Actor(t), pairs)));
 
         await EnterAsync(RunPhase.RefinerTraining, $"RFT of R_{t - 1} on {rft.Count} judgments and refinements");
         await TimedAsync(phases, "refiner_rft", () => WithTrainerProgress(trainer, trainer.TrainRefinerAsync(spec, plan.Refiner(t - 1), plan.Refiner(t), rft)));
+        if (spec.Pairs.TrainsJudgeByDpo())
+        {
+            var judgePairs = IterationDatasets.JudgePairs(outcomes, prompts.ToDictionary(p => p.PromptId));
+            await EnterAsync(RunPhase.RefinerTraining, $"judge DPO of R_{t} on {judgePairs.Count} kept-vs-dissenting judgments (meta-rewarding)");
+            // In place: a resumed iteration redoes the RFT from R_{t-1} first, so this never stacks on itself.
+            await TimedAsync(phases, "refiner_judge_dpo", () => WithTrainerProgress(trainer, trainer.TrainJudgeAsync(spec, plan.Refiner(t), plan.Refiner(t), judgePairs)));
+        }
 
         await EnterAsync(RunPhase.Evaluation, $"held-out evaluation of M_{t}/R_{t}");
         var evaluation = await TimedAsync(phases, "evaluation", () => WithTrainerProgress(trainer, trainer.EvaluateAsync(spec, plan.Actor(t), plan.Refiner(t))));

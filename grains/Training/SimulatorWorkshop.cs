@@ -37,24 +37,27 @@ public sealed class SimulatorWorkshop(BootstrapCache? cache = null) : IModelWork
 
     public async Task<StepReport> TrainActorAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<DpoPair> pairs, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
     {
-        var result = await IterationTraining.TrainActorDpo(fromDirectory, toDirectory, pairs, RunOptions.Of(spec), Adapt(progress), cancellationToken);
-        return new StepReport(result.Seconds, result.Steps, result.LastMetrics, result.Message);
+        var options = RunOptions.Of(spec);
+        return Report(spec.Pairs.TrainsActorBySft()
+            ? await IterationTraining.TrainActorSft(fromDirectory, toDirectory, pairs, options, Adapt(progress), cancellationToken)
+            : await IterationTraining.TrainActorDpo(fromDirectory, toDirectory, pairs, options, Adapt(progress), cancellationToken));
     }
 
-    public async Task<StepReport> TrainRefinerAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<SftExample> examples, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
-    {
-        var result = await IterationTraining.TrainRefinerRft(fromDirectory, toDirectory, examples, RunOptions.Of(spec), Adapt(progress), cancellationToken);
-        return new StepReport(result.Seconds, result.Steps, result.LastMetrics, result.Message);
-    }
+    public async Task<StepReport> TrainJudgeAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<DpoPair> judgePairs, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken) =>
+        Report(await IterationTraining.TrainRefinerJudgeDpo(fromDirectory, toDirectory, judgePairs, RunOptions.Of(spec), Adapt(progress), cancellationToken));
+
+    public async Task<StepReport> TrainRefinerAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<SftExample> examples, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken) =>
+        Report(await IterationTraining.TrainRefinerRft(fromDirectory, toDirectory, examples, RunOptions.Of(spec), Adapt(progress), cancellationToken));
+
+    private static StepReport Report(TrainingStepResult result) => new(result.Seconds, result.Steps, result.LastMetrics, result.Message);
 
     public async Task<EvaluationReport> EvaluateAsync(RunSpec spec, string actorDirectory, string refinerDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var report = await SimulatorEvaluation.EvaluateAsync(actorDirectory, refinerDirectory, RunOptions.Of(spec), Adapt(progress), cancellationToken);
-        var actor = report.Actor;
+        var (actor, judge) = await SimulatorEvaluation.EvaluateLoopAsync(actorDirectory, refinerDirectory, RunOptions.Of(spec), Adapt(progress), cancellationToken);
         return new EvaluationReport(
             new ActorScores(actor.PromptStrict, actor.InstructionStrict, actor.PromptLoose, actor.InstructionLoose),
-            new JudgeScores(report.Judgment.Greedy.Accuracy, report.Judgment.Greedy.F1),
+            new JudgeScores(judge.Accuracy, judge.F1),
             clock.Elapsed.TotalSeconds);
     }
 

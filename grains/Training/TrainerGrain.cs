@@ -32,6 +32,9 @@ public sealed class TrainerGrain(IModelWorkshop workshop, CheckpointSync checkpo
     public Task<StepReport> TrainRefinerAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<SftExample> examples) =>
         Track(spec, [fromDirectory], toDirectory, ct => workshop.TrainRefinerAsync(spec, fromDirectory, toDirectory, examples, Progress, ct));
 
+    public Task<StepReport> TrainJudgeAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<DpoPair> judgePairs) =>
+        Track(spec, [fromDirectory], toDirectory, ct => workshop.TrainJudgeAsync(spec, fromDirectory, toDirectory, judgePairs, Progress, ct));
+
     public Task<EvaluationReport> EvaluateAsync(RunSpec spec, string actorDirectory, string refinerDirectory) =>
         Track(spec, [actorDirectory, refinerDirectory], null, ct => workshop.EvaluateAsync(spec, actorDirectory, refinerDirectory, Progress, ct));
 

@@ -28,7 +28,7 @@ public sealed record StepProgressInfo(
 
 /// <summary>
 /// Training and evaluation of a run's models (key = run id), on a GPU-role silo: bootstrap of M_0/R_0, the actor's
-/// DPO and the refiner's RFT between iterations, and the held-out evaluation. Checkpoints are written to the
+/// DPO (or SFT) and the refiner's RFT (and judge DPO) between iterations, and the held-out evaluation. Checkpoints are written to the
 /// directories given, where every GPU-role silo can load them.
 /// </summary>
 [Alias("spar.trainer")]
@@ -45,6 +45,10 @@ public interface ITrainerGrain : IGrainWithStringKey
 
     [ResponseTimeout("04:00:00")]
     Task<StepReport> TrainRefinerAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<SftExample> examples);
+
+    /// <summary>Meta-rewarding's judge training: DPO of the refiner on judge-preference pairs (prompt = the judge prompt's text).</summary>
+    [ResponseTimeout("04:00:00")]
+    Task<StepReport> TrainJudgeAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<DpoPair> judgePairs);
 
     [ResponseTimeout("04:00:00")]
     Task<EvaluationReport> EvaluateAsync(RunSpec spec, string actorDirectory, string refinerDirectory);

@@ -38,6 +38,15 @@ public sealed class RecordingWorkshop : IModelWorkshop
         return _inner.TrainRefinerAsync(spec, fromDirectory, toDirectory, examples, progress, cancellationToken);
     }
 
+    /// <summary>Judge-preference pairs by target checkpoint name (meta-rewarding's refiner-1, ...), as JSON lines.</summary>
+    public ConcurrentDictionary<string, IReadOnlyList<string>> JudgePairs { get; } = new();
+
+    public Task<StepReport> TrainJudgeAsync(RunSpec spec, string fromDirectory, string toDirectory, IReadOnlyList<DpoPair> judgePairs, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
+    {
+        JudgePairs[Path.GetFileName(toDirectory)] = judgePairs.Select(p => JsonSerializer.Serialize(p)).ToList();
+        return _inner.TrainJudgeAsync(spec, fromDirectory, toDirectory, judgePairs, progress, cancellationToken);
+    }
+
     public Task<EvaluationReport> EvaluateAsync(RunSpec spec, string actorDirectory, string refinerDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken) =>
         _inner.EvaluateAsync(spec, actorDirectory, refinerDirectory, progress, cancellationToken);
 }

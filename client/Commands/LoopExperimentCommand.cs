@@ -1,0 +1,252 @@
+using System.CommandLine;
+using System.Text;
+using ScottPlot;
+using SparOrleans.Client.Cli;
+using SparOrleans.Client.Experiments;
+using SparOrleans.Core.Errors;
+using SparOrleans.Core.Options;
+using SparOrleans.Core.Simulation;
+using SparOrleans.Silo.Hosting;
+using static SparOrleans.Client.Commands.ExperimentCommand;
+
+namespace SparOrleans.Client.Commands;
+
+/// <summary>
+/// <c>spar experiment baselines</c> (Table 1, Figure 3) and <c>spar experiment ablations</c> (Tables 4–5): real loop
+/// runs of each variant over seeds from the same M_0/R_0; writes <c>docs/results/NAME/</c> and its section of
+/// <c>docs/results.md</c>.
+/// </summary>
+public static class LoopExperimentCommand
+{
+    /// <summary>One of the two experiments: its variants, section and what the paper reports for each variant.</summary>
+    /// <param name="Paper">Per variant, the paper's LLaMA3-8B IFEval figures: P(S), I(S) and the average (absolute for Table 1, deltas against SPaR for Table 4).</param>
+    public sealed record Definition(string Name, int Section, string Title, IReadOnlyList<LoopVariant> Variants, string PaperNote,
+        IReadOnlyDictionary<string, (double PromptStrict, double InstructionStrict, double? Average)> Paper);
+
+    public static Definition Baselines { get; } = new("baselines", 2, "SPaR vs baselines over 3 iterations (Table 1, Figure 3)", LoopVariants.Baselines,
+        "Table 1, LLaMA3-8B on IFEval: SPaR-8B-DPO-iter3 beats SELF, Self-Rewarding and Meta-Rewarding (P(S) 78.0 vs 76.0, 74.1, 75.4; avg 81.8 vs 80.4, 79.3, 79.9); Figure 3: SPaR leads in every iteration.",
+        new Dictionary<string, (double, double, double?)>
+        {
+            ["spar"] = (78.0, 83.7, 81.8),
+            ["self-rewarding"] = (74.1, 81.7, 79.3),
+            ["meta-rewarding"] = (75.4, 82.3, 79.9),
+            ["self"] = (76.0, 82.9, 80.4),
+        });
+
+    public static Definition Ablations { get; } = new("ablations", 3, "Ablations (Tables 4–5)", LoopVariants.Ablations,
+        "Table 4, SPaR-8B-DPO-iter3 on IFEval P(S)/I(S): w/o tree search −2.0/−0.8, w/o iterative training −0.9/−0.2, w/o refinement −2.6/−1.6; Table 5: the refiner loses judgment accuracy without tree search (−4.3) and without iterative training (−1.7).",
+        new Dictionary<string, (double, double, double?)>
+        {
+            ["spar"] = (78.0, 83.7, null),
+            ["no-tree-search"] = (-2.0, -0.8, null),
+            ["no-iterative-training"] = (-0.9, -0.2, null),
+            ["no-refinement"] = (-2.6, -1.6, null),
+        });
+
+    public static Command Create(Definition definition, TextWriter stdout, TextWriter stderr)
+    {
+        var defaults = new LoopExperimentOptions(definition.Variants);
+        var seeds = new Option<int>("--seeds") { Description = $"Loop seeds 1..S, all from the same M_0/R_0 (default {defaults.Seeds})", DefaultValueFactory = _ => defaults.Seeds };
+        var iterations = new Option<int>("--iterations") { Description = $"Iterations per run (default {defaults.Iterations}; one round gets them all at once)", DefaultValueFactory = _ => defaults.Iterations };
+        var prompts = new Option<int>("--prompts") { Description = $"Training prompts per iteration (default {defaults.Prompts})", DefaultValueFactory = _ => defaults.Prompts };
+        var variants = new Option<string[]>("--variants")
+        {
+            Description = $"A subset of the variants (default all: {string.Join(", ", definition.Variants.Select(v => v.Name))})",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var preset = new Option<string>("--preset") { Description = "default (spar run's model and bootstrap) or tiny (a smoke test of the machinery)", DefaultValueFactory = _ => "default" };
+        preset.AcceptOnlyFromAmong("default", "tiny");
+        var modelSeed = new Option<int>("--model-seed") { Description = "Seed of the shared M_0/R_0 (default 1, spar run's: its bootstrap cache is reused)", DefaultValueFactory = _ => 1 };
+        var home = SparHome.Option();
+        var (output, results) = Destinations(definition.Name, $"table.md, results.json and {definition.Name}.png");
+        var fromResults = FromResultsOption();
+        var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
+        var command = new Command(definition.Name, $"""
+            {definition.Title}: a real loop run (grains, batched generation, TorchSharp training) per variant
+            ({string.Join(", ", definition.Variants.Select(v => v.Label))}) and seed, all from the same M_0/R_0 and prompts;
+            held-out IFEval accuracy per iteration, mean ± std over seeds. Runs are kept in --home under names that
+            encode their settings: a stopped experiment continues where it stopped, and SPaR's runs are shared by both
+            experiments. At the defaults one run takes about 10 minutes on a 2-core CPU (see docs/results.md).
+            Example: spar experiment {definition.Name} --seeds 3 --prompts 32
+            """)
+        {
+            seeds, iterations, prompts, variants, preset, modelSeed, home, output, results, fromResults, format,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var chosen = parse.GetValue(variants) is { Length: > 0 } names
+                ? names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(n =>
+                    definition.Variants.FirstOrDefault(v => v.Name == n)
+                    ?? throw new UserInputException($"--variants: '{n}' is not a variant of {definition.Name}; use {string.Join(", ", definition.Variants.Select(v => v.Name))}.")).Distinct().ToList()
+                : definition.Variants;
+            var options = new LoopExperimentOptions(chosen, parse.GetValue(seeds), parse.GetValue(iterations), parse.GetValue(prompts),
+                parse.GetValue(preset)!, parse.GetValue(modelSeed)).Validated();
+            var json = parse.GetValue(format) == OutputFormat.Json;
+            var human = json ? stderr : stdout;
+            LoopExperimentResult result;
+            if (parse.GetValue(fromResults) is { } file)
+            {
+                result = ResultsPart<LoopExperimentResult>(ReadResults(file), "result", file);
+            }
+            else
+            {
+                var paths = SparHome.From(parse, home);
+                await human.WriteLineAsync($"{definition.Name}: {chosen.Count} variants × {options.Seeds} seeds, {options.Iterations} iterations × {options.Prompts} prompts; runs in {paths.Root}");
+                await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, bootstrapCache: paths.BootstrapCacheDirectory, cancellationToken: ct);
+                try
+                {
+                    result = await LoopExperiment.RunAsync(options, silo, paths.RunDirectory, human, interactive: !json && !Console.IsErrorRedirected && human == Console.Out, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    await stderr.WriteLineAsync($"stopped; finished runs are kept. Run the same command again to continue.");
+                    return ExitCodes.Cancelled;
+                }
+            }
+            var dir = parse.GetValue(output)!.FullName;
+            var resultsPath = parse.GetValue(results)!.FullName;
+            var verdict = Verdict(definition, result);
+            Write(definition, result, verdict, dir);
+            UpdateResults(resultsPath, Section(definition, result, verdict, dir, resultsPath));
+            return await Finish(stdout, json, new { result, verdict, output = dir }, Table(definition, result), verdict.Summary, dir, resultsPath);
+        });
+        return command;
+    }
+
+    /// <param name="Claims">Per compared variant, whether SPaR ends above it beyond the seed noise (paired by seed: same M_0/R_0 and prompts).</param>
+    /// <param name="SparImproves">Whether SPaR's final average is above M_0's beyond the noise (paired by seed).</param>
+    public sealed record ClaimVerdict(IReadOnlyDictionary<string, bool> Claims, bool? SparImproves, string Summary);
+
+    public static ClaimVerdict Verdict(Definition definition, LoopExperimentResult result)
+    {
+        var spar = result.Variants.FirstOrDefault(v => v.Variant.Name == LoopVariants.Spar.Name);
+        var claims = new Dictionary<string, bool>();
+        var parts = new List<string>();
+        bool? improves = null;
+        if (spar is not null)
+        {
+            improves = BeyondPaired(spar.Final.Average, spar.Start.Average);
+            parts.Add(Inv($"SPaR above M_0 after {spar.Final.Iteration} iterations: {Word(improves.Value)} (average {Pct(spar.Start.Average)} → {Pct(spar.Final.Average)})"));
+            foreach (var other in result.Variants.Where(v => v != spar))
+            {
+                claims[other.Variant.Name] = BeyondPaired(spar.Final.Average, other.Final.Average);
+                parts.Add(Inv($"SPaR above {other.Variant.Label}: {Word(claims[other.Variant.Name])} ({Pct(spar.Final.Average)} vs {Pct(other.Final.Average)})"));
+            }
+        }
+        else
+        {
+            parts.Add("SPaR was not among the variants: no claim is judged");
+        }
+        return new ClaimVerdict(claims, improves, string.Join("; ", parts));
+    }
+
+    private static string Word(bool reproduced) => reproduced ? "reproduced" : "not reproduced";
+
+    public static string Table(Definition definition, LoopExperimentResult result)
+    {
+        var o = result.Options;
+        var text = new StringBuilder();
+        text.AppendLine(Inv($"Preset {o.Preset}, shared M_0/R_0 (model seed {o.ModelSeed}); {o.Iterations} iterations × {o.Prompts} prompts; {o.Seeds} loop seeds; {result.Seconds / 60:F0} min. Held-out IFEval of the final actor, %, mean ± std over seeds; judge = the final refiner's greedy judgment accuracy."));
+        text.AppendLine();
+        text.AppendLine("| Method | Paper P(S) | Paper I(S) | P(L) | I(L) | P(S) | I(S) | Avg. | Δ avg vs M_0 | Judge acc. | DPO pairs / iter | min / run |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var start = result.Variants[0].Start;
+        text.AppendLine(Inv($"| M_0 / R_0 | | | {Pct(start.PromptLoose)} | {Pct(start.InstructionLoose)} | {Pct(start.PromptStrict)} | {Pct(start.InstructionStrict)} | {Pct(start.Average)} | | {Pct(start.JudgeAccuracy)} | | |"));
+        foreach (var v in result.Variants)
+        {
+            var f = v.Final;
+            var paper = definition.Paper.TryGetValue(v.Variant.Name, out var p) ? p : default;
+            var delta = SeedStat.Of(f.Average.PerSeed.Zip(v.Start.Average.PerSeed, (a, b) => a - b).ToList());
+            var pairs = v.Points.Skip(1).Select(x => x.DpoPairs.Mean).DefaultIfEmpty(0).Average();
+            text.AppendLine(Inv($"| {v.Variant.Label} | {Signed(paper.PromptStrict, v)} | {Signed(paper.InstructionStrict, v)} | {Pct(f.PromptLoose)} | {Pct(f.InstructionLoose)} | {Pct(f.PromptStrict)} | {Pct(f.InstructionStrict)} | {Pct(f.Average)} | {Pct(delta)} | {Pct(f.JudgeAccuracy)} | {pairs:F1} | {v.MinutesPerRun:F1} |"));
+        }
+        return text.ToString();
+
+        string Signed(double value, LoopVariantResult v) =>
+            definition.Name == Ablations.Name && v.Variant.Name != LoopVariants.Spar.Name ? Inv($"{value:+0.0;−0.0}") : Inv($"{value:F1}");
+    }
+
+    /// <summary>Per-iteration rows, the data behind the plot (Figure 3).</summary>
+    public static string IterationTable(LoopExperimentResult result)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| Method | Iteration | P(S) | I(S) | Avg. | Judge acc. | DPO pairs |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var v in result.Variants)
+        {
+            foreach (var p in v.Points)
+            {
+                text.AppendLine(Inv($"| {v.Variant.Label} | {p.Iteration} | {Pct(p.PromptStrict)} | {Pct(p.InstructionStrict)} | {Pct(p.Average)} | {Pct(p.JudgeAccuracy)} | {p.DpoPairs.Mean:F1} |"));
+            }
+        }
+        return text.ToString();
+    }
+
+    private static void Write(Definition definition, LoopExperimentResult result, ClaimVerdict verdict, string dir)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"# {definition.Title}");
+        text.AppendLine();
+        text.AppendLine($"Produced by `spar experiment {definition.Name}` (see docs/results.md). Every row is a real `spar run` on the embedded silo from the");
+        text.AppendLine("same M_0/R_0 and the same prompts per seed: SPaR = DPO on tree-search refinements (BFS); Self-Rewarding = DPO on the");
+        text.AppendLine("sample the refiner's own vote rates highest against the lowest; Meta-Rewarding = those pairs, and the refiner's DPO on");
+        text.AppendLine("kept-vs-dissenting judgments of each vote (the majority plays the meta-judge); SELF = the same tree search, SFT of");
+        text.AppendLine("the actor on the refined responses alone; w/o Tree Search = one greedy refinement per negative; w/o Iterative");
+        text.AppendLine("Training = one round on all iterations' prompts; w/o Refinement = a sample the own vote passes against one it fails.");
+        text.AppendLine("Every refiner gets the loop's RFT; claims compare per-seed differences (paired) against their spread.");
+        text.AppendLine();
+        text.Append(Table(definition, result));
+        text.AppendLine();
+        text.Append(IterationTable(result));
+        text.AppendLine();
+        text.AppendLine(verdict.Summary + ".");
+        text.AppendLine();
+        text.AppendLine($"![{definition.Name}]({definition.Name}.png)");
+        WriteOutputs(dir, text.ToString(), new { result, verdict, paper = definition.Paper.ToDictionary(kv => kv.Key, kv => new { prompt_strict = kv.Value.PromptStrict, instruction_strict = kv.Value.InstructionStrict, average = kv.Value.Average }) },
+            ($"{definition.Name}.png", Plot(definition, result)));
+    }
+
+    /// <summary>Figure 3: the held-out IFEval average per iteration, one line per variant, ±std error bars.</summary>
+    private static byte[] Plot(Definition definition, LoopExperimentResult result)
+    {
+        var plot = new Plot();
+        plot.Title($"{definition.Title} (simulated)");
+        plot.XLabel("iteration (0 = M_0; one round is drawn at the data it saw)");
+        plot.YLabel("held-out IFEval average (%)");
+        var palette = new ScottPlot.Palettes.Category10();
+        for (var i = 0; i < result.Variants.Count; i++)
+        {
+            var v = result.Variants[i];
+            var xs = v.Points.Select(p => (double)p.Iteration).ToArray();
+            var ys = v.Points.Select(p => 100 * p.Average.Mean).ToArray();
+            var line = plot.Add.Scatter(xs, ys);
+            line.LegendText = v.Variant.Label;
+            line.Color = palette.GetColor(i);
+            plot.Add.ErrorBar(xs, ys, v.Points.Select(p => 100 * p.Average.Std).ToArray()).Color = palette.GetColor(i);
+        }
+        plot.ShowLegend(Alignment.UpperLeft);
+        return plot.GetImage(800, 450).GetImageBytes(ImageFormat.Png);
+    }
+
+    private static string Section(Definition definition, LoopExperimentResult result, ClaimVerdict verdict, string dir, string resultsPath)
+    {
+        var relative = Path.GetRelativePath(Path.GetDirectoryName(resultsPath)!, Path.Combine(dir, "table.md")).Replace('\\', '/');
+        var o = result.Options;
+        var lines = new StringBuilder();
+        lines.AppendLine($"## {definition.Section}. {definition.Title}");
+        lines.AppendLine();
+        lines.AppendLine(Inv($"`spar experiment {definition.Name} --seeds {o.Seeds} --iterations {o.Iterations} --prompts {o.Prompts}{(o.Preset == "default" ? "" : $" --preset {o.Preset}")}` ({result.Seconds / 60:F0} min with cached M_0/R_0; {result.Runs.Count(r => r.Reused)} of {result.Runs.Count} runs reused from an earlier experiment), table: [{relative}]({relative})."));
+        lines.AppendLine($"- Paper: {definition.PaperNote}");
+        lines.AppendLine("- Ours (held-out IFEval average of the final actor, %, mean ± std over " + Inv($"{o.Seeds}") + " seeds; M_0 " + Pct(result.Variants[0].Start.Average) + "): " +
+            string.Join(", ", result.Variants.Select(v => $"{v.Variant.Label} {Pct(v.Final.Average)}")) + ".");
+        if (verdict.SparImproves is { } improves)
+        {
+            lines.AppendLine($"- SPaR improves on M_0, beyond the seed noise: **{Word(improves)}**.");
+        }
+        foreach (var v in result.Variants.Where(v => verdict.Claims.ContainsKey(v.Variant.Name)))
+        {
+            lines.AppendLine($"- SPaR ends above {v.Variant.Label}, beyond the seed noise: **{Word(verdict.Claims[v.Variant.Name])}**.");
+        }
+        return lines.ToString();
+    }
+}
