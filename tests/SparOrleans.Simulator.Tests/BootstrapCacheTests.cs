@@ -93,4 +93,16 @@ public class BootstrapCacheTests
         Assert.NotEqual(BootstrapCache.RefinerKey(tiny), BootstrapCache.RefinerKey(tiny with { RefineShare = 0.5 }));
         Assert.NotEqual(BootstrapCache.RefinerKey(tiny), BootstrapCache.RefinerKey(tiny with { Seed = 2 }));
     }
+
+    [Fact]
+    public void Keys_BootstrapSeedSet_TheLoopSeedNoLongerChangesThem()
+    {
+        var tiny = SimulatorOptions.Tiny;
+        var experiment = tiny with { Seed = 3, BootstrapSeed = tiny.Seed };
+
+        Assert.Equal(BootstrapCache.ActorKey(tiny), BootstrapCache.ActorKey(experiment));
+        Assert.Equal(BootstrapCache.RefinerKey(tiny), BootstrapCache.RefinerKey(experiment));
+        Assert.NotEqual(BootstrapCache.ActorKey(tiny), BootstrapCache.ActorKey(experiment with { BootstrapSeed = 2 }));
+        Assert.Equal(tiny, experiment.ForBootstrap());
+    }
 }

@@ -133,6 +133,76 @@ public class TrainingAndEvaluationTests(TinyBootstrapFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Bootstrap_BootstrapSeedSet_TrainsTheSameM0WhateverTheLoopSeed()
+    {
+        var dir = Path.Combine(fixture.Root, "actor-bootstrap-seed");
+
+        await Bootstrap.TrainActorAsync(Tiny with { Seed = Tiny.Seed + 40, BootstrapSeed = Tiny.Seed }, dir);
+
+        Assert.Equal(Weights(fixture.ActorDir), Weights(dir));
+    }
+
+    [Fact]
+    public async Task TrainActorSft_RefinedResponses_RaisesTheirLikelihoodAndIgnoresTheRejectedSide()
+    {
+        var prompts = BootstrapData.Prompts(6, 33, World.Composition.WorldSplit.Train, threads: 1);
+        var refined = prompts.Select((p, i) => new DpoPair(p.Text, Teacher.Answer(p, i), "unused")).ToList();
+        var dir = Path.Combine(fixture.Root, "actor-sft");
+
+        var result = await IterationTraining.TrainActorSft(fixture.ActorDir, dir, refined, Tiny);
+        var again = await IterationTraining.TrainActorSft(fixture.ActorDir, Path.Combine(fixture.Root, "actor-sft-other-rejected"),
+            refined.Select(p => p with { Rejected = "something else entirely" }).ToList(), Tiny);
+
+        Assert.False(result.Copied);
+        Assert.Equal(6, result.Examples);
+        Assert.Contains("sft:", result.Message);
+        var losses = File.ReadAllLines(result.MetricsPath!).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("loss").GetDouble()).ToList();
+        Assert.True(losses[^1] < losses[0], $"SFT loss did not fall: {string.Join(", ", losses)}");
+        Assert.NotEqual(Weights(fixture.ActorDir), Weights(dir));
+        Assert.Equal(Weights(dir), Weights(again.ModelDir));
+    }
+
+    [Fact]
+    public async Task TrainRefinerJudgeDpo_JudgePairsInPlace_ReplacesTheCheckpointWithDpoMetrics()
+    {
+        var prompts = BootstrapData.Prompts(4, 34, World.Composition.WorldSplit.Train, threads: 1);
+        var pairs = prompts.Select((p, i) =>
+        {
+            var answer = Teacher.Answer(p, i);
+            return new DpoPair(Format.JudgePrompt(p.Text, answer)[^1].Content, BootstrapData.Judgment(p, answer).Messages[^1].Content, "=> no");
+        }).ToList();
+        var dir = Path.Combine(fixture.Root, "refiner-judge");
+        CopyDirectory(fixture.RefinerDir, dir);
+
+        var result = await IterationTraining.TrainRefinerJudgeDpo(dir, dir, pairs, Tiny);
+
+        Assert.False(result.Copied);
+        Assert.Contains("judge-dpo:", result.Message);
+        Assert.Contains("\"rewards/accuracies\"", File.ReadAllLines(result.MetricsPath!)[^1]);
+        Assert.NotEqual(Weights(fixture.RefinerDir), Weights(dir));
+    }
+
+    [Fact]
+    public async Task EvaluateLoopAsync_TinyModels_EqualsTheFullEvaluationsActorAndGreedyJudge()
+    {
+        var full = await Evaluation.EvaluateAsync(fixture.ActorDir, fixture.RefinerDir, Tiny);
+
+        var (actor, judge) = await Evaluation.EvaluateLoopAsync(fixture.ActorDir, fixture.RefinerDir, Tiny);
+
+        Assert.Equal(full.Actor with { Seconds = 0 }, actor with { Seconds = 0 });
+        Assert.Equal(full.Judgment.Greedy, judge);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+    }
+
+    [Fact]
     public async Task TrainSteps_EmptyData_CopyTheModelAndSaySo()
     {
         var dpo = await IterationTraining.TrainActorDpo(fixture.ActorDir, Path.Combine(fixture.Root, "actor-empty"), [], Tiny);

@@ -124,9 +124,33 @@ public class DpoAndBaselinePairsTests
         }
     }
 
+    [Theory]
+    [InlineData(PairSource.Refinement)]
+    [InlineData(PairSource.SelfRefine)]
+    public void FromJudged_TreeSearchSources_LeaveThePairToTheTreeSearch(PairSource source)
+    {
+        Assert.True(source.UsesTreeSearch());
+        Assert.Null(BaselinePairs.FromJudged(source, Prompt(), seed: 1));
+    }
+
     [Fact]
-    public void FromJudged_Refinement_LeavesThePairToTheTreeSearch() =>
-        Assert.Null(BaselinePairs.FromJudged(PairSource.Refinement, Prompt(), seed: 1));
+    public void FromJudged_MetaRewarding_TakesSelfRewardingsActorPairs()
+    {
+        Assert.Equal(BaselinePairs.FromJudged(PairSource.SelfRewarding, Prompt(), seed: 1), BaselinePairs.FromJudged(PairSource.MetaRewarding, Prompt(), seed: 1));
+        Assert.False(PairSource.MetaRewarding.UsesTreeSearch());
+        Assert.True(PairSource.MetaRewarding.TrainsJudgeByDpo());
+    }
+
+    [Fact]
+    public void PairSources_Names_ParseBackToEveryKindAndOnlySelfTrainsBySft()
+    {
+        foreach (var source in Enum.GetValues<PairSource>())
+        {
+            Assert.Equal(source, PairSources.Parse(source.Name()));
+            Assert.Equal(source == PairSource.SelfRefine, source.TrainsActorBySft());
+        }
+        Assert.Contains("self-refine", Assert.Throws<ArgumentException>(() => PairSources.Parse("self")).Message);
+    }
 
     [Fact]
     public void FromJudged_AllSamplesJudgedAlike_NoPair()

@@ -74,9 +74,10 @@ public sealed class PromptGrainTests(TwoRoleClusterFixture fixture) : IClassFixt
     [InlineData(SearchPolicyKind.Dfs)]
     [InlineData(SearchPolicyKind.Greedy)]
     [InlineData(SearchPolicyKind.Iterative)]
-    public async Task SearchAsync_ThroughGrains_MatchesCorePolicyRunDirectly(SearchPolicyKind policy)
+    [InlineData(SearchPolicyKind.Bfs, PairSource.SelfRefine)]
+    public async Task SearchAsync_ThroughGrains_MatchesCorePolicyRunDirectly(SearchPolicyKind policy, PairSource pairs = PairSource.Refinement)
     {
-        var context = Context($"run-direct-{policy}") with { Policy = policy };
+        var context = Context($"run-direct-{policy}-{pairs}") with { Policy = policy, Pairs = pairs };
         var format = RoleFormats.Compact;
         GenerateTexts direct = (_, calls, _) => Task.FromResult<IReadOnlyList<string>>(calls.Select(ScriptedBackend.Answer).ToList());
         var searched = 0;
@@ -120,6 +121,7 @@ public sealed class PromptGrainTests(TwoRoleClusterFixture fixture) : IClassFixt
 
     [Theory]
     [InlineData(PairSource.SelfRewarding)]
+    [InlineData(PairSource.MetaRewarding)]
     [InlineData(PairSource.Interfering)]
     public async Task SearchAsync_BaselinePairSource_PairsJudgedSamplesWithoutATree(PairSource source)
     {
@@ -145,7 +147,7 @@ public sealed class PromptGrainTests(TwoRoleClusterFixture fixture) : IClassFixt
             // The same text can be sampled twice and voted on differently: one of its samples is the one paired.
             var chosen = judged.Where(j => j.Response == pair.Chosen).Select(j => j.Vote).ToList();
             var rejected = judged.Where(j => j.Response == pair.Rejected).Select(j => j.Vote).ToList();
-            if (source == PairSource.SelfRewarding)
+            if (source is PairSource.SelfRewarding or PairSource.MetaRewarding)
             {
                 Assert.Equal(judged.Max(j => j.Vote.Value), chosen.Max(v => v.Value));
                 Assert.Equal(judged.Where(j => j.Vote.Value is not null).Min(j => j.Vote.Value), rejected.Min(v => v.Value));
