@@ -11,17 +11,9 @@ namespace SparOrleans.Client.Tests;
 /// `spar experiment baselines|ablations` on the tiny preset: real loop runs of every variant on the embedded silo. The
 /// tiny models score near zero, so these check the wiring, outputs and resumption; measured figures are in docs/results.md.
 /// </summary>
-public sealed class ExperimentLoopCommandTests : IDisposable
+public sealed class ExperimentLoopCommandTests() : ExperimentFolder("loop")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("spar-exp-loop-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private string Home => Path.Combine(_dir, "home");
-
-    private string ResultsMd => Path.Combine(_dir, "results.md");
-
-    private string Output(string name) => Path.Combine(_dir, "results", name);
+    private string Home => Path.Combine(Dir, "home");
 
     private Task<(int Code, string Output, string Error)> Experiment(string name, params string[] more) =>
         Spar(["experiment", name, "--preset", "tiny", "--seeds", "2", "--iterations", "2", "--prompts", "2", "--home", Home,
@@ -78,11 +70,11 @@ public sealed class ExperimentLoopCommandTests : IDisposable
         Directory.Delete(Home, recursive: true);
 
         var (code, _, error) = await Spar("experiment", "baselines", "--from-results", Path.Combine(Output("baselines"), "results.json"),
-            "--output", Output("baselines"), "--results", Path.Combine(_dir, "again.md"));
+            "--output", Output("baselines"), "--results", Path.Combine(Dir, "again.md"));
 
         Assert.True(code == ExitCodes.Success, error);
         Assert.Equal(table, File.ReadAllText(Path.Combine(Output("baselines"), "table.md")));
-        Assert.Equal(section, File.ReadAllText(Path.Combine(_dir, "again.md")));
+        Assert.Equal(section, File.ReadAllText(Path.Combine(Dir, "again.md")));
     }
 
     [Theory]

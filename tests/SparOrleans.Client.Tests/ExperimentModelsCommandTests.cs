@@ -10,20 +10,12 @@ namespace SparOrleans.Client.Tests;
 /// The experiments on trained models (`judgment`, `scaling`) against tiny random checkpoints: the figures are chance
 /// level, so these check the commands' wiring and outputs; the measured figures are in docs/results.md.
 /// </summary>
-public sealed class ExperimentModelsCommandTests : IDisposable
+public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("spar-exp-models-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private string ResultsMd => Path.Combine(_dir, "results.md");
-
-    private string Output(string name) => Path.Combine(_dir, "results", name);
-
     /// <summary>A run folder with random tiny refiner-0..n-1 (and actor-0), as `spar run` lays them out.</summary>
     private string FakeRun(int refiners)
     {
-        var run = Path.Combine(_dir, "run");
+        var run = Path.Combine(Dir, "run");
         for (var t = 0; t < refiners; t++)
         {
             using var model = LanguageModel.CreateByteLevel(hiddenSize: 32, layers: 1, heads: 2, seed: t);
@@ -70,11 +62,11 @@ public sealed class ExperimentModelsCommandTests : IDisposable
 
         File.Delete(Path.Combine(Output("judgment"), "table.md"));
         var (code, _, error) = await Spar("experiment", "judgment", "--from-results", Path.Combine(Output("judgment"), "results.json"),
-            "--output", Output("judgment"), "--results", Path.Combine(_dir, "again.md"));
+            "--output", Output("judgment"), "--results", Path.Combine(Dir, "again.md"));
 
         Assert.True(code == ExitCodes.Success, error);
         Assert.Equal(table, File.ReadAllText(Path.Combine(Output("judgment"), "table.md")));
-        Assert.Equal(section, File.ReadAllText(Path.Combine(_dir, "again.md")));
+        Assert.Equal(section, File.ReadAllText(Path.Combine(Dir, "again.md")));
     }
 
     [Theory]
@@ -83,7 +75,7 @@ public sealed class ExperimentModelsCommandTests : IDisposable
     [InlineData("other.json", "{\"results\": []}")]
     public async Task Scaling_FromResultsThatAreNotItsOwn_ExitsWithUserError(string name, string? content)
     {
-        var file = Path.Combine(_dir, name);
+        var file = Path.Combine(Dir, name);
         if (content is not null)
         {
             File.WriteAllText(file, content);
@@ -100,7 +92,7 @@ public sealed class ExperimentModelsCommandTests : IDisposable
     [Fact]
     public async Task Judgment_FolderWithoutRefiners_ExitsWithUserErrorAndWritesNothing()
     {
-        var (code, _, error) = await Spar("experiment", "judgment", "--run", _dir, "--output", Output("judgment"), "--results", ResultsMd);
+        var (code, _, error) = await Spar("experiment", "judgment", "--run", Dir, "--output", Output("judgment"), "--results", ResultsMd);
 
         Assert.Equal(ExitCodes.UserError, code);
         Assert.StartsWith("error:", error.Trim());
@@ -111,7 +103,7 @@ public sealed class ExperimentModelsCommandTests : IDisposable
     [Fact]
     public void RunRefiners_TenIterations_OrdersByIterationNotByName()
     {
-        var run = Path.Combine(_dir, "run");
+        var run = Path.Combine(Dir, "run");
         foreach (var t in new[] { 10, 2, 0 })
         {
             var dir = Directory.CreateDirectory(Path.Combine(run, "models", $"refiner-{t}")).FullName;

@@ -5,23 +5,15 @@ using static SparOrleans.Client.Tests.SparInvocation;
 
 namespace SparOrleans.Client.Tests;
 
-public sealed class ExperimentPairsCommandTests : IDisposable
+public sealed class ExperimentPairsCommandTests() : ExperimentFolder("pairs")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("spar-exp-pairs-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private string Output => Path.Combine(_dir, "results", "pairs");
-
-    private string ResultsMd => Path.Combine(_dir, "results.md");
-
     [Fact]
     public async Task Pairs_FewSteps_WritesCurvesOfBothKindsTablePlotAndASectionBeforeHigherNumbers()
     {
         File.WriteAllText(ResultsMd, ExperimentCommand.Header + "\n## 4. Refinement strategies at equal budget (Table 10)\n\nkept line\n");
 
         var (code, output, error) = await Spar("experiment", "pairs", "--task", "letters", "--seeds", "2", "--steps", "4", "--eval-every", "2", "--sft-steps", "4",
-            "--output", Output, "--results", ResultsMd, "--format", "json");
+            "--output", Output("pairs"), "--results", ResultsMd, "--format", "json");
 
         Assert.True(code == ExitCodes.Success, error);
         var run = Assert.Single(JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray());
@@ -43,8 +35,8 @@ public sealed class ExperimentPairsCommandTests : IDisposable
         Assert.Equal(curves[0].GetProperty("accuracy")[0].GetRawText(), curves[1].GetProperty("accuracy")[0].GetRawText());
         Assert.Equal(curves[0].GetProperty("factor")[0].GetRawText(), curves[1].GetProperty("factor")[0].GetRawText());
 
-        Assert.Contains("| DPO step | Accuracy: refinement |", File.ReadAllText(Path.Combine(Output, "table.md")));
-        Assert.True(new FileInfo(Path.Combine(Output, "letters.png")).Length > 1000);
+        Assert.Contains("| DPO step | Accuracy: refinement |", File.ReadAllText(Path.Combine(Output("pairs"), "table.md")));
+        Assert.True(new FileInfo(Path.Combine(Output("pairs"), "letters.png")).Length > 1000);
         var results = File.ReadAllText(ResultsMd);
         var section = results.IndexOf("## 1. Refinement vs interfering pairs (Figure 4)", StringComparison.Ordinal);
         Assert.InRange(section, 0, results.IndexOf("## 4. Refinement strategies", StringComparison.Ordinal));
@@ -52,12 +44,12 @@ public sealed class ExperimentPairsCommandTests : IDisposable
         Assert.Matches("\\*\\*(reproduced|not reproduced)\\*\\*", results);
 
         // The stored results re-render to the same table and section without training anything.
-        var table = File.ReadAllText(Path.Combine(Output, "table.md"));
-        File.Delete(Path.Combine(Output, "table.md"));
-        var (again, _, againError) = await Spar("experiment", "pairs", "--from-results", Path.Combine(Output, "results.json"),
-            "--output", Output, "--results", ResultsMd);
+        var table = File.ReadAllText(Path.Combine(Output("pairs"), "table.md"));
+        File.Delete(Path.Combine(Output("pairs"), "table.md"));
+        var (again, _, againError) = await Spar("experiment", "pairs", "--from-results", Path.Combine(Output("pairs"), "results.json"),
+            "--output", Output("pairs"), "--results", ResultsMd);
         Assert.True(again == ExitCodes.Success, againError);
-        Assert.Equal(table, File.ReadAllText(Path.Combine(Output, "table.md")));
+        Assert.Equal(table, File.ReadAllText(Path.Combine(Output("pairs"), "table.md")));
         Assert.Equal(results, File.ReadAllText(ResultsMd));
     }
 
@@ -65,22 +57,22 @@ public sealed class ExperimentPairsCommandTests : IDisposable
     public async Task Pairs_StoryTask_WritesItsCurvesWithoutAFactorColumn()
     {
         var (code, output, error) = await Spar("experiment", "pairs", "--task", "story", "--seeds", "1", "--steps", "2", "--eval-every", "2",
-            "--sft-steps", "2", "--output", Output, "--results", ResultsMd, "--format", "json");
+            "--sft-steps", "2", "--output", Output("pairs"), "--results", ResultsMd, "--format", "json");
 
         Assert.True(code == ExitCodes.Success, error);
         var run = Assert.Single(JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray());
         Assert.Equal("story", run.GetProperty("task").GetString());
         Assert.False(run.TryGetProperty("factor_name", out var factor) && factor.ValueKind != JsonValueKind.Null, "the story task has no factor measure");
-        var table = File.ReadAllText(Path.Combine(Output, "table.md"));
+        var table = File.ReadAllText(Path.Combine(Output("pairs"), "table.md"));
         Assert.Contains("| DPO step | Accuracy: refinement | Accuracy: interfering |\n", table.Replace("\r\n", "\n"));
-        Assert.True(new FileInfo(Path.Combine(Output, "story.png")).Length > 1000);
+        Assert.True(new FileInfo(Path.Combine(Output("pairs"), "story.png")).Length > 1000);
         Assert.Matches("Story: interfering pairs end below the start model.*\\*\\*(reproduced|not reproduced)\\*\\*", File.ReadAllText(ResultsMd));
     }
 
     [Fact]
     public async Task Pairs_UnknownTask_ExitsWithUserError()
     {
-        var (code, _, error) = await Spar("experiment", "pairs", "--task", "poems", "--output", Output, "--results", ResultsMd);
+        var (code, _, error) = await Spar("experiment", "pairs", "--task", "poems", "--output", Output("pairs"), "--results", ResultsMd);
 
         Assert.NotEqual(ExitCodes.Success, code);
         Assert.Contains("poems", error);
@@ -93,7 +85,7 @@ public sealed class ExperimentPairsCommandTests : IDisposable
     [InlineData("--lr", "-1", "DpoLearningRate")]
     public async Task Pairs_OutOfRangeOption_ExitsWithUserErrorNamingIt(string option, string value, string name)
     {
-        var (code, _, error) = await Spar("experiment", "pairs", option, value, "--output", Output, "--results", ResultsMd);
+        var (code, _, error) = await Spar("experiment", "pairs", option, value, "--output", Output("pairs"), "--results", ResultsMd);
 
         Assert.Equal(ExitCodes.UserError, code);
         Assert.StartsWith("error:", error.Trim());

@@ -5,21 +5,13 @@ using static SparOrleans.Client.Tests.SparInvocation;
 
 namespace SparOrleans.Client.Tests;
 
-public sealed class ExperimentStrategiesCommandTests : IDisposable
+public sealed class ExperimentStrategiesCommandTests() : ExperimentFolder("strategies")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("spar-exp-strategies-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private string Output => Path.Combine(_dir, "results", "strategies");
-
-    private string ResultsMd => Path.Combine(_dir, "results.md");
-
     [Fact]
     public async Task Strategies_SmallN_WritesTableJsonPlotAndResultsSection()
     {
         var (code, output, error) = await Spar("experiment", "strategies", "--n", "40", "--seeds", "3",
-            "--output", Output, "--results", ResultsMd, "--format", "json");
+            "--output", Output("strategies"), "--results", ResultsMd, "--format", "json");
 
         Assert.True(code == ExitCodes.Success, error);
         var json = JsonDocument.Parse(output).RootElement;
@@ -40,11 +32,11 @@ public sealed class ExperimentStrategiesCommandTests : IDisposable
         Assert.True(strategies[0].GetProperty("strong_judge").GetProperty("std").GetDouble() > 0);
         Assert.InRange(strategies[0].GetProperty("strong_judge").GetProperty("mean").GetDouble(), 0.5, 0.9);
 
-        var table = File.ReadAllText(Path.Combine(Output, "table.md"));
+        var table = File.ReadAllText(Path.Combine(Output("strategies"), "table.md"));
         Assert.All(new[] { "| Greedy | 69.5 | 65.0 |", "| Best of N | 74.0 | 80.0 |", "| BFS | 79.0 | 90.5 |", "| DFS | 79.0 | 90.0 |" },
             row => Assert.Contains(row, table));
-        Assert.True(new FileInfo(Path.Combine(Output, "strategies.png")).Length > 1000);
-        Assert.Equal(3, JsonDocument.Parse(File.ReadAllText(Path.Combine(Output, "results.json"))).RootElement
+        Assert.True(new FileInfo(Path.Combine(Output("strategies"), "strategies.png")).Length > 1000);
+        Assert.Equal(3, JsonDocument.Parse(File.ReadAllText(Path.Combine(Output("strategies"), "results.json"))).RootElement
             .GetProperty("result").GetProperty("options").GetProperty("seeds").GetInt32());
         var results = File.ReadAllText(ResultsMd);
         Assert.StartsWith("# Results: the paper's claims in the simulator", results);
@@ -56,7 +48,7 @@ public sealed class ExperimentStrategiesCommandTests : IDisposable
     public async Task Strategies_Rerun_ReplacesItsSectionAndKeepsTheOthers()
     {
         File.WriteAllText(ResultsMd, ExperimentCommand.Header + "\n## 1. Another experiment\n\nkept line\n");
-        string[] args = ["experiment", "strategies", "--n", "5", "--seeds", "1", "--output", Output, "--results", ResultsMd];
+        string[] args = ["experiment", "strategies", "--n", "5", "--seeds", "1", "--output", Output("strategies"), "--results", ResultsMd];
 
         Assert.Equal(ExitCodes.Success, (await Spar(args)).Code);
         Assert.Equal(ExitCodes.Success, (await Spar([.. args.Take(3), "6", .. args.Skip(4)])).Code);
@@ -73,7 +65,7 @@ public sealed class ExperimentStrategiesCommandTests : IDisposable
     [InlineData("--refiner-accuracy", "1.5", "RefinerAccuracy")]
     public async Task Strategies_OutOfRangeOption_ExitsWithUserErrorNamingIt(string option, string value, string name)
     {
-        var (code, _, error) = await Spar("experiment", "strategies", option, value, "--output", Output, "--results", ResultsMd);
+        var (code, _, error) = await Spar("experiment", "strategies", option, value, "--output", Output("strategies"), "--results", ResultsMd);
 
         Assert.Equal(ExitCodes.UserError, code);
         Assert.StartsWith("error:", error.Trim());
