@@ -20,8 +20,9 @@ public static class LoopExperimentCommand
 {
     /// <summary>One of the two experiments: its variants, section and what the paper reports for each variant.</summary>
     /// <param name="Paper">Per variant, the paper's LLaMA3-8B IFEval figures: P(S), I(S) and the average (absolute for Table 1, deltas against SPaR for Table 4).</param>
+    /// <param name="JudgeClaims">The variants whose final refiner the paper finds worse than SPaR's (Table 5).</param>
     public sealed record Definition(string Name, int Section, string Title, IReadOnlyList<LoopVariant> Variants, string PaperNote,
-        IReadOnlyDictionary<string, (double PromptStrict, double InstructionStrict, double? Average)> Paper);
+        IReadOnlyDictionary<string, (double PromptStrict, double InstructionStrict, double? Average)> Paper, IReadOnlyList<string> JudgeClaims);
 
     public static Definition Baselines { get; } = new("baselines", 2, "SPaR vs baselines over 3 iterations (Table 1, Figure 3)", LoopVariants.Baselines,
         "Table 1, LLaMA3-8B on IFEval: SPaR-8B-DPO-iter3 beats SELF, Self-Rewarding and Meta-Rewarding (P(S) 78.0 vs 76.0, 74.1, 75.4; avg 81.8 vs 80.4, 79.3, 79.9); Figure 3: SPaR leads in every iteration.",
@@ -31,7 +32,8 @@ public static class LoopExperimentCommand
             ["self-rewarding"] = (74.1, 81.7, 79.3),
             ["meta-rewarding"] = (75.4, 82.3, 79.9),
             ["self"] = (76.0, 82.9, 80.4),
-        });
+        },
+        []);
 
     public static Definition Ablations { get; } = new("ablations", 3, "Ablations (Tables 4–5)", LoopVariants.Ablations,
         "Table 4, SPaR-8B-DPO-iter3 on IFEval P(S)/I(S): w/o tree search −2.0/−0.8, w/o iterative training −0.9/−0.2, w/o refinement −2.6/−1.6; Table 5: the refiner loses judgment accuracy without tree search (−4.3) and without iterative training (−1.7).",
@@ -41,7 +43,8 @@ public static class LoopExperimentCommand
             ["no-tree-search"] = (-2.0, -0.8, null),
             ["no-iterative-training"] = (-0.9, -0.2, null),
             ["no-refinement"] = (-2.6, -1.6, null),
-        });
+        },
+        [LoopVariants.NoTreeSearch.Name, LoopVariants.NoIterativeTraining.Name]);
 
     public static Command Create(Definition definition, TextWriter stdout, TextWriter stderr)
     {
@@ -115,12 +118,15 @@ public static class LoopExperimentCommand
 
     /// <param name="Claims">Per compared variant, whether SPaR ends above it beyond the seed noise (paired by seed: same M_0/R_0 and prompts).</param>
     /// <param name="SparImproves">Whether SPaR's final average is above M_0's beyond the noise (paired by seed).</param>
-    public sealed record ClaimVerdict(IReadOnlyDictionary<string, bool> Claims, bool? SparImproves, string Summary);
+    /// <param name="JudgeClaims">Per variant of <see cref="Definition.JudgeClaims"/>, whether SPaR's final refiner judges better beyond the noise.</param>
+    public sealed record ClaimVerdict(IReadOnlyDictionary<string, bool> Claims, bool? SparImproves, string Summary,
+        IReadOnlyDictionary<string, bool>? JudgeClaims = null);
 
     public static ClaimVerdict Verdict(Definition definition, LoopExperimentResult result)
     {
         var spar = result.Variants.FirstOrDefault(v => v.Variant.Name == LoopVariants.Spar.Name);
         var claims = new Dictionary<string, bool>();
+        var judge = new Dictionary<string, bool>();
         var parts = new List<string>();
         bool? improves = null;
         if (spar is not null)
@@ -131,13 +137,18 @@ public static class LoopExperimentCommand
             {
                 claims[other.Variant.Name] = BeyondPaired(spar.Final.Average, other.Final.Average);
                 parts.Add(Inv($"SPaR above {other.Variant.Label}: {Word(claims[other.Variant.Name])} ({Pct(spar.Final.Average)} vs {Pct(other.Final.Average)})"));
+                if (definition.JudgeClaims.Contains(other.Variant.Name))
+                {
+                    judge[other.Variant.Name] = BeyondPaired(spar.Final.JudgeAccuracy, other.Final.JudgeAccuracy);
+                    parts.Add(Inv($"SPaR's refiner above {other.Variant.Label}'s: {Word(judge[other.Variant.Name])} (judge accuracy {Pct(spar.Final.JudgeAccuracy)} vs {Pct(other.Final.JudgeAccuracy)})"));
+                }
             }
         }
         else
         {
             parts.Add("SPaR was not among the variants: no claim is judged");
         }
-        return new ClaimVerdict(claims, improves, string.Join("; ", parts));
+        return new ClaimVerdict(claims, improves, string.Join("; ", parts), judge);
     }
 
     private static string Word(bool reproduced) => reproduced ? "reproduced" : "not reproduced";
@@ -247,6 +258,16 @@ public static class LoopExperimentCommand
         {
             lines.AppendLine($"- SPaR ends above {v.Variant.Label}, beyond the seed noise: **{Word(verdict.Claims[v.Variant.Name])}**.");
         }
+        foreach (var (name, reproduced) in verdict.JudgeClaims ?? new Dictionary<string, bool>())
+        {
+            var v = result.Variants.Single(x => x.Variant.Name == name);
+            var spar = result.Variants.Single(x => x.Variant.Name == LoopVariants.Spar.Name);
+            lines.AppendLine($"- Table 5: SPaR's final refiner judges better than {v.Variant.Label}'s, beyond the seed noise: **{Word(reproduced)}** (greedy judge accuracy " +
+                $"{Pct(spar.Final.JudgeAccuracy)} vs {Pct(v.Final.JudgeAccuracy)}; R_0 {Pct(v.Start.JudgeAccuracy)}).");
+        }
+        lines.AppendLine("- Training data per iteration (DPO pairs, or SELF's refined responses): " +
+            string.Join(", ", result.Variants.Select(v => Inv($"{v.Variant.Label} {v.Points.Skip(1).Select(p => p.DpoPairs.Mean).DefaultIfEmpty(0).Average():F1}"))) +
+            Inv($" from {o.Prompts} prompts{(result.Variants.Any(v => v.Variant.OneRound) ? $" (one round: from {o.Prompts * o.Iterations})" : "")}. The paper gives every method nearly the same number of training samples; here every method gets the same prompts, so the baselines that pair independent samples train on more pairs than the tree search yields."));
         return lines.ToString();
     }
 }

@@ -57,7 +57,10 @@ public sealed class ExperimentLoopCommandTests() : ExperimentFolder("loop")
         var oneRound = result.GetProperty("variants").EnumerateArray().Single(v => v.GetProperty("variant").GetProperty("name").GetString() == "no-iterative-training");
         Assert.Equal([0, 2], oneRound.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("iteration").GetInt32()));
         Assert.All(runs.Where(r => r.GetProperty("variant").GetString() == "no-iterative-training"), r => Assert.Equal(2, r.GetProperty("reports").GetArrayLength()));
-        Assert.Contains("## 3. Ablations (Tables 4–5)", File.ReadAllText(ResultsMd));
+        var section = File.ReadAllText(ResultsMd);
+        Assert.Contains("## 3. Ablations (Tables 4–5)", section);
+        Assert.Matches("Table 5: SPaR's final refiner judges better than w/o Tree Search's, beyond the seed noise: \\*\\*(reproduced|not reproduced)\\*\\*", section);
+        Assert.Contains("(one round: from 4)", section);
         Assert.Contains("| w/o Refinement | −2.6 | −1.6 |", File.ReadAllText(Path.Combine(Output("ablations"), "table.md")));
     }
 
