@@ -69,8 +69,9 @@ public static class LoopExperimentCommand
             ({string.Join(", ", definition.Variants.Select(v => v.Label))}) and seed, all from the same M_0/R_0 and prompts;
             held-out IFEval accuracy per iteration, mean ± std over seeds. Runs are kept in --home under names that
             encode their settings: a stopped experiment continues where it stopped, and SPaR's runs are shared by both
-            experiments. At the defaults one run takes about 10 minutes on a 2-core CPU (see docs/results.md).
-            Example: spar experiment {definition.Name} --seeds 3 --prompts 32
+            experiments. At the defaults one run takes 4–5 minutes on a 2-core CPU with the cached M_0/R_0, the
+            whole table about an hour (see docs/results.md).
+            Example: spar experiment {definition.Name} --seeds 3 --prompts 16
             """)
         {
             seeds, iterations, prompts, variants, preset, modelSeed, home, output, results, fromResults, format,

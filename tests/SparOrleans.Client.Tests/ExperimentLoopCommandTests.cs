@@ -128,7 +128,7 @@ public sealed class ExperimentLoopCommandTests() : ExperimentFolder("loop")
 
         Assert.Equal(Id(options, LoopVariants.Spar, 1), Id(new LoopExperimentOptions(LoopVariants.Ablations), LoopVariants.Spar, 1));
         Assert.NotEqual(Id(options, LoopVariants.Spar, 1), Id(options, LoopVariants.Spar, 2));
-        Assert.NotEqual(Id(options, LoopVariants.Spar, 1), Id(options with { Prompts = 16 }, LoopVariants.Spar, 1));
+        Assert.NotEqual(Id(options, LoopVariants.Spar, 1), Id(options with { Prompts = 32 }, LoopVariants.Spar, 1));
         Assert.NotEqual(Id(options, LoopVariants.Spar, 1), Id(options, LoopVariants.NoTreeSearch, 1));
         var oneRound = options.Spec(LoopVariants.NoIterativeTraining, 1, id => id);
         Assert.Equal((1, 3 * options.Prompts), (oneRound.Iterations, oneRound.PromptsPerIteration));
