@@ -223,7 +223,7 @@ public static class LoopExperimentCommand
     {
         var plot = new Plot();
         plot.Title($"{definition.Title} (simulated)");
-        plot.XLabel("iteration (0 = M_0; one round is drawn at the data it saw)");
+        plot.XLabel(result.Variants.Any(v => v.Variant.OneRound) ? "iteration (0 = M_0; one round is drawn at the data it saw)" : "iteration (0 = M_0)");
         plot.YLabel("held-out IFEval average (%)");
         var palette = new ScottPlot.Palettes.Category10();
         for (var i = 0; i < result.Variants.Count; i++)
@@ -236,6 +236,7 @@ public static class LoopExperimentCommand
             line.Color = palette.GetColor(i);
             plot.Add.ErrorBar(xs, ys, v.Points.Select(p => 100 * p.Average.Std).ToArray()).Color = palette.GetColor(i);
         }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.ShowLegend(Alignment.UpperLeft);
         return plot.GetImage(800, 450).GetImageBytes(ImageFormat.Png);
     }
@@ -244,6 +245,7 @@ public static class LoopExperimentCommand
     {
         var relative = Path.GetRelativePath(Path.GetDirectoryName(resultsPath)!, Path.Combine(dir, "table.md")).Replace('\\', '/');
         var o = result.Options;
+        var spar = result.Variants.FirstOrDefault(v => v.Variant.Name == LoopVariants.Spar.Name);
         var lines = new StringBuilder();
         lines.AppendLine($"## {definition.Section}. {definition.Title}");
         lines.AppendLine();
@@ -257,15 +259,27 @@ public static class LoopExperimentCommand
         }
         foreach (var v in result.Variants.Where(v => verdict.Claims.ContainsKey(v.Variant.Name)))
         {
-            lines.AppendLine($"- SPaR ends above {v.Variant.Label}, beyond the seed noise: **{Word(verdict.Claims[v.Variant.Name])}**.");
+            var reverse = BeyondPaired(v.Final.Average, spar!.Final.Average);
+            lines.AppendLine($"- SPaR ends above {v.Variant.Label}, beyond the seed noise: **{Word(verdict.Claims[v.Variant.Name])}**" +
+                (reverse ? $" (the reverse holds: {v.Variant.Label} ends above SPaR beyond the noise)." : "."));
         }
         foreach (var (name, reproduced) in verdict.JudgeClaims ?? new Dictionary<string, bool>())
         {
             var v = result.Variants.Single(x => x.Variant.Name == name);
-            var spar = result.Variants.Single(x => x.Variant.Name == LoopVariants.Spar.Name);
             lines.AppendLine($"- Table 5: SPaR's final refiner judges better than {v.Variant.Label}'s, beyond the seed noise: **{Word(reproduced)}** (greedy judge accuracy " +
-                $"{Pct(spar.Final.JudgeAccuracy)} vs {Pct(v.Final.JudgeAccuracy)}; R_0 {Pct(v.Start.JudgeAccuracy)}).");
+                $"{Pct(spar!.Final.JudgeAccuracy)} vs {Pct(v.Final.JudgeAccuracy)}; R_0 {Pct(v.Start.JudgeAccuracy)}).");
         }
+        if (definition.Name == Baselines.Name && spar is not null && result.Variants.Count > 1)
+        {
+            var others = result.Variants.Where(v => v != spar).ToList();
+            var iterations = Enumerable.Range(1, spar.Points.Count - 1).ToList();
+            var highest = iterations.Where(i => others.All(x => spar.Points[i].Average.Mean > x.Points[i].Average.Mean)).ToList();
+            var leads = iterations.All(i => others.All(x => BeyondPaired(spar.Points[i].Average, x.Points[i].Average)));
+            lines.AppendLine($"- Figure 3: SPaR above every baseline at every iteration, beyond the seed noise: **{Word(leads)}** " +
+                $"(SPaR has the highest mean at iteration{(highest.Count == 1 ? "" : "s")} {(highest.Count == 0 ? "none" : string.Join(", ", highest))} of {iterations.Count}; see the plot).");
+        }
+        var improving = result.Variants.Where(v => BeyondPaired(v.Final.Average, v.Start.Average)).Select(v => v.Variant.Label).ToList();
+        lines.AppendLine($"- Methods whose final actor is above M_0 beyond the seed noise (paired): {(improving.Count == 0 ? "none" : string.Join(", ", improving))}.");
         lines.AppendLine("- Training data per iteration (DPO pairs, or SELF's refined responses): " +
             string.Join(", ", result.Variants.Select(v => Inv($"{v.Variant.Label} {v.Points.Skip(1).Select(p => p.DpoPairs.Mean).DefaultIfEmpty(0).Average():F1}"))) +
             Inv($" from {o.Prompts} prompts{(result.Variants.Any(v => v.Variant.OneRound) ? $" (one round: from {o.Prompts * o.Iterations})" : "")}. The paper gives every method nearly the same number of training samples; here every method gets the same prompts, so the baselines that pair independent samples train on more pairs than the tree search yields."));
