@@ -316,9 +316,12 @@ public static class ExperimentCommand
     /// </summary>
     public static bool BeyondPaired(SeedStat higher, SeedStat lower)
     {
-        var differences = SeedStat.Of(higher.PerSeed.Zip(lower.PerSeed, (h, l) => h - l).ToList());
+        var differences = PairedDifference(higher, lower);
         return differences.Mean > 0 && differences.Mean > differences.Std;
     }
+
+    /// <summary>The per-seed differences <paramref name="a"/> − <paramref name="b"/> of two figures measured on the same seeds, over seeds.</summary>
+    public static SeedStat PairedDifference(SeedStat a, SeedStat b) => SeedStat.Of(a.PerSeed.Zip(b.PerSeed, (x, y) => x - y).ToList());
 
     /// <summary>A figure over seeds as "mean ± std" in percent.</summary>
     public static string Pct(SeedStat stat) => Inv($"{100 * stat.Mean:F1} ± {100 * stat.Std:F1}");

@@ -160,17 +160,19 @@ public static class LoopExperimentCommand
         var text = new StringBuilder();
         text.AppendLine(Inv($"Preset {o.Preset}, shared M_0/R_0 (model seed {o.ModelSeed}); {o.Iterations} iterations × {o.Prompts} prompts; {o.Seeds} loop seeds; {result.Seconds / 60:F0} min. Held-out IFEval of the final actor, %, mean ± std over seeds; judge = the final refiner's greedy judgment accuracy."));
         text.AppendLine();
-        text.AppendLine("| Method | Paper P(S) | Paper I(S) | P(L) | I(L) | P(S) | I(S) | Avg. | Δ avg vs M_0 | Judge acc. | DPO pairs / iter | min / run |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| Method | Paper P(S) | Paper I(S) | P(L) | I(L) | P(S) | I(S) | Avg. | Δ avg vs M_0 | Δ P(S) / I(S) vs SPaR | Judge acc. | DPO pairs / iter | min / run |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var start = result.Variants[0].Start;
-        text.AppendLine(Inv($"| M_0 / R_0 | | | {Pct(start.PromptLoose)} | {Pct(start.InstructionLoose)} | {Pct(start.PromptStrict)} | {Pct(start.InstructionStrict)} | {Pct(start.Average)} | | {Pct(start.JudgeAccuracy)} | | |"));
+        var spar = result.Variants.FirstOrDefault(v => v.Variant.Name == LoopVariants.Spar.Name);
+        text.AppendLine(Inv($"| M_0 / R_0 | | | {Pct(start.PromptLoose)} | {Pct(start.InstructionLoose)} | {Pct(start.PromptStrict)} | {Pct(start.InstructionStrict)} | {Pct(start.Average)} | | | {Pct(start.JudgeAccuracy)} | | |"));
         foreach (var v in result.Variants)
         {
             var f = v.Final;
             var paper = definition.Paper.TryGetValue(v.Variant.Name, out var p) ? p : default;
-            var delta = SeedStat.Of(f.Average.PerSeed.Zip(v.Start.Average.PerSeed, (a, b) => a - b).ToList());
+            var delta = PairedDifference(f.Average, v.Start.Average);
+            var vsSpar = spar is null || v == spar ? "" : $"{Pct(PairedDifference(f.PromptStrict, spar.Final.PromptStrict))} / {Pct(PairedDifference(f.InstructionStrict, spar.Final.InstructionStrict))}";
             var pairs = v.Points.Skip(1).Select(x => x.DpoPairs.Mean).DefaultIfEmpty(0).Average();
-            text.AppendLine(Inv($"| {v.Variant.Label} | {Signed(paper.PromptStrict, v)} | {Signed(paper.InstructionStrict, v)} | {Pct(f.PromptLoose)} | {Pct(f.InstructionLoose)} | {Pct(f.PromptStrict)} | {Pct(f.InstructionStrict)} | {Pct(f.Average)} | {Pct(delta)} | {Pct(f.JudgeAccuracy)} | {pairs:F1} | {v.MinutesPerRun:F1} |"));
+            text.AppendLine(Inv($"| {v.Variant.Label} | {Signed(paper.PromptStrict, v)} | {Signed(paper.InstructionStrict, v)} | {Pct(f.PromptLoose)} | {Pct(f.InstructionLoose)} | {Pct(f.PromptStrict)} | {Pct(f.InstructionStrict)} | {Pct(f.Average)} | {Pct(delta)} | {vsSpar} | {Pct(f.JudgeAccuracy)} | {pairs:F1} | {v.MinutesPerRun:F1} |"));
         }
         return text.ToString();
 
@@ -277,6 +279,14 @@ public static class LoopExperimentCommand
             var leads = iterations.All(i => others.All(x => BeyondPaired(spar.Points[i].Average, x.Points[i].Average)));
             lines.AppendLine($"- Figure 3: SPaR above every baseline at every iteration, beyond the seed noise: **{Word(leads)}** " +
                 $"(SPaR has the highest mean at iteration{(highest.Count == 1 ? "" : "s")} {(highest.Count == 0 ? "none" : string.Join(", ", highest))} of {iterations.Count}; see the plot).");
+        }
+        if (spar is not null && spar.Points.Count > 2)
+        {
+            var best = spar.Points.Skip(1).MaxBy(p => p.Average.Mean)!;
+            var searched = result.Runs.Where(r => r.Variant == spar.Variant.Name).SelectMany(r => r.Reports.Skip(1)).ToList();
+            var winners = searched.Sum(r => r.Winners);
+            var verified = searched.Sum(r => (r.RefinementSuccess ?? 0) * r.Negatives);
+            lines.AppendLine(Inv($"- Reading: SPaR's actor is best after iteration {best.Iteration} ({Pct(best.Average)}) and ends at {Pct(spar.Final.Average)}. Its refiner stays near chance (greedy judge accuracy {Pct(spar.Start.JudgeAccuracy)} → {Pct(spar.Final.JudgeAccuracy)}), so of the {winners} tree-search winners its own vote accepted, {verified:F0} follow every constraint by the verifiers: SPaR's chosen responses are mostly not better than its rejected ones, and DPO rounds on them do not accumulate a gain."));
         }
         var improving = result.Variants.Where(v => BeyondPaired(v.Final.Average, v.Start.Average)).Select(v => v.Variant.Label).ToList();
         lines.AppendLine($"- Methods whose final actor is above M_0 beyond the seed noise (paired): {(improving.Count == 0 ? "none" : string.Join(", ", improving))}.");
