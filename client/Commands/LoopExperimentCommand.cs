@@ -7,6 +7,7 @@ using SparOrleans.Core.Errors;
 using SparOrleans.Core.Options;
 using SparOrleans.Core.Simulation;
 using SparOrleans.Silo.Hosting;
+using SparOrleans.Simulator;
 using static SparOrleans.Client.Commands.ExperimentCommand;
 
 namespace SparOrleans.Client.Commands;
@@ -252,6 +253,13 @@ public static class LoopExperimentCommand
         lines.AppendLine($"## {definition.Section}. {definition.Title}");
         lines.AppendLine();
         lines.AppendLine(Inv($"`spar experiment {definition.Name} --seeds {o.Seeds} --iterations {o.Iterations} --prompts {o.Prompts}{(o.Preset == "default" ? "" : $" --preset {o.Preset}")}` ({result.Seconds / 60:F0} min with cached M_0/R_0; {result.Runs.Count(r => r.Reused)} of {result.Runs.Count} runs reused from an earlier experiment), table: [{relative}]({relative})."));
+        if (o.Preset == "default")
+        {
+            var run = SimulatorOptions.Default;
+            var loop = o.Simulator(LoopVariants.Spar, 1);
+            lines.AppendLine(Inv($"Each run is `spar run` from the cached M_0/R_0 with {o.Prompts} prompts per iteration instead of {run.IterationPrompts} and {loop.JudgeEvalCases + loop.JudgeEvalActorCases} judge-evaluation cases instead of {run.JudgeEvalCases + run.JudgeEvalActorCases}, so that the table fits in an hour on this 2-core machine; everything else (model, K = {loop.SamplesPerPrompt}, voting@{loop.InitialVoting.Samples}, BFS, DPO, RFT, 200 held-out prompts) is the default."));
+            lines.AppendLine();
+        }
         lines.AppendLine($"- Paper: {definition.PaperNote}");
         lines.AppendLine("- Ours (held-out IFEval average of the final actor, %, mean ± std over " + Inv($"{o.Seeds}") + " seeds; M_0 " + Pct(result.Variants[0].Start.Average) + "): " +
             string.Join(", ", result.Variants.Select(v => $"{v.Variant.Label} {Pct(v.Final.Average)}")) + ".");
