@@ -21,7 +21,7 @@ public enum RefinerInit
 /// Every size and budget of the simulator: the model, the bootstrap of M_0 and R_0, one SPaR iteration (sampling,
 /// judging, search, DPO, RFT) and the evaluations. <see cref="Default"/> is what <c>spar run</c> uses (the whole run,
 /// three iterations included, aims at 20 minutes on a 2-core CPU; measured 31.6 and 34.5 minutes from a fresh bootstrap,
-/// about 18–21 of it after the bootstrap, see simulator/README.md); <see cref="Quick"/> is <c>spar run --quick</c> (aims at 3 minutes; measured 1 min 37 s on a quiet machine).
+/// about 18–21 of it after the bootstrap; 14.8 minutes after it since the loop's evaluation was trimmed, see README.md); <see cref="Quick"/> is <c>spar run --quick</c> (aims at 3 minutes; measured 1 min 37 s on a quiet machine).
 /// Every count is ≥ 1 unless stated; temperatures 0–10; weights ≥ 0.
 /// </summary>
 public sealed record SimulatorOptions : IValidatedOptions
