@@ -260,6 +260,7 @@ public sealed class RunGrain(
         // Prompt order, not completion order: a resumed or retried run must build exactly the same data sets.
         var pairs = IterationDatasets.DpoPairs(outcomes);
         var rft = IterationDatasets.RftExamples(spec, outcomes);
+        var byId = prompts.ToDictionary(p => p.PromptId);
 
         await EnterAsync(RunPhase.ActorTraining, spec.Pairs.TrainsActorBySft()
             ? $"SFT of M_{t - 1} on {pairs.Count} refined responses (SELF)"
@@ -270,7 +271,7 @@ public sealed class RunGrain(
         await TimedAsync(phases, "refiner_rft", () => WithTrainerProgress(trainer, trainer.TrainRefinerAsync(spec, plan.Refiner(t - 1), plan.Refiner(t), rft)));
         if (spec.Pairs.TrainsJudgeByDpo())
         {
-            var judgePairs = IterationDatasets.JudgePairs(outcomes, prompts.ToDictionary(p => p.PromptId));
+            var judgePairs = IterationDatasets.JudgePairs(outcomes, byId);
             await EnterAsync(RunPhase.RefinerTraining, $"judge DPO of R_{t} on {judgePairs.Count} kept-vs-dissenting judgments (meta-rewarding)");
             // In place: a resumed iteration redoes the RFT from R_{t-1} first, so this never stacks on itself.
             await TimedAsync(phases, "refiner_judge_dpo", () => WithTrainerProgress(trainer, trainer.TrainJudgeAsync(spec, plan.Refiner(t), plan.Refiner(t), judgePairs)));
@@ -280,7 +281,6 @@ public sealed class RunGrain(
         var evaluation = await TimedAsync(phases, "evaluation", () => WithTrainerProgress(trainer, trainer.EvaluateAsync(spec, plan.Actor(t), plan.Refiner(t))));
 
         var trees = outcomes.Where(o => o.HadNegative).ToList();
-        var byId = prompts.ToDictionary(p => p.PromptId);
         var verified = trees.Count(o => o.Pair is { } pair && IterationDatasets.Verifies(byId[o.PromptId], pair.Chosen));
         state.State.Reports.Add(new IterationReport(
             t,
