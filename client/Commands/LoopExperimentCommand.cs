@@ -126,7 +126,7 @@ public static class LoopExperimentCommand
 
     public static ClaimVerdict Verdict(Definition definition, LoopExperimentResult result)
     {
-        var spar = result.Variants.FirstOrDefault(v => v.Variant.Name == LoopVariants.Spar.Name);
+        var spar = Spar(result);
         var claims = new Dictionary<string, bool>();
         var judge = new Dictionary<string, bool>();
         var parts = new List<string>();
@@ -153,6 +153,9 @@ public static class LoopExperimentCommand
         return new ClaimVerdict(claims, improves, string.Join("; ", parts), judge);
     }
 
+    /// <summary>SPaR's figures, the reference every claim compares against; null when it was not among the variants.</summary>
+    private static LoopVariantResult? Spar(LoopExperimentResult result) => result.Variants.FirstOrDefault(v => v.Variant.Name == LoopVariants.Spar.Name);
+
     private static string Word(bool reproduced) => reproduced ? "reproduced" : "not reproduced";
 
     public static string Table(Definition definition, LoopExperimentResult result)
@@ -164,7 +167,7 @@ public static class LoopExperimentCommand
         text.AppendLine("| Method | Paper P(S) | Paper I(S) | P(L) | I(L) | P(S) | I(S) | Avg. | Δ avg vs M_0 | Δ P(S) / I(S) vs SPaR | Judge acc. | DPO pairs / iter | min / run |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var start = result.Variants[0].Start;
-        var spar = result.Variants.FirstOrDefault(v => v.Variant.Name == LoopVariants.Spar.Name);
+        var spar = Spar(result);
         text.AppendLine(Inv($"| M_0 / R_0 | | | {Pct(start.PromptLoose)} | {Pct(start.InstructionLoose)} | {Pct(start.PromptStrict)} | {Pct(start.InstructionStrict)} | {Pct(start.Average)} | | | {Pct(start.JudgeAccuracy)} | | |"));
         foreach (var v in result.Variants)
         {
@@ -248,7 +251,7 @@ public static class LoopExperimentCommand
     {
         var relative = Path.GetRelativePath(Path.GetDirectoryName(resultsPath)!, Path.Combine(dir, "table.md")).Replace('\\', '/');
         var o = result.Options;
-        var spar = result.Variants.FirstOrDefault(v => v.Variant.Name == LoopVariants.Spar.Name);
+        var spar = Spar(result);
         var lines = new StringBuilder();
         lines.AppendLine($"## {definition.Section}. {definition.Title}");
         lines.AppendLine();

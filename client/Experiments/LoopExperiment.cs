@@ -88,10 +88,11 @@ public sealed record LoopExperimentOptions(
     {
         var options = Simulator(variant, seed);
         var iterations = variant.OneRound ? 1 : Iterations;
-        var key = Hash(new { Options = RunOptions.ToJson(options), iterations, variant.Policy, variant.Pairs, options.SamplesPerPrompt, Preset });
+        var json = RunOptions.ToJson(options);
+        var key = Hash(new { Options = json, iterations, variant.Policy, variant.Pairs, options.SamplesPerPrompt, Preset });
         var id = $"exp-{variant.Name}-s{seed}-{key}";
         return new RunSpec(id, outputDirectory(id), seed, iterations, options.IterationPrompts, variant.Policy, Preset,
-            RunOptions.ToJson(options), options.SamplesPerPrompt, variant.Pairs);
+            json, options.SamplesPerPrompt, variant.Pairs);
     }
 
     private static string Hash(object value) =>
