@@ -3,6 +3,7 @@ using SparOrleans.Core.Formats;
 using SparOrleans.Core.Options;
 using SparOrleans.Engine.Model;
 using SparOrleans.Engine.Native;
+using SparOrleans.Engine.Text;
 using SparOrleans.Engine.Training;
 using SparOrleans.World.Composition;
 
@@ -55,7 +56,10 @@ public static class Bootstrap
             var answers = BootstrapData.Answers(prompts, WorldSeed.Mix(options.Seed, ActorAnswerSalt), options.EffectiveThreads);
             progress?.Report(new StepProgress("actor-data", count, count));
             var dataSeconds = clock.Elapsed.TotalSeconds;
-            using var model = LanguageModel.CreateByteLevel(options.HiddenSize, options.Layers, options.Heads,
+            IChatTemplate template = options.SubwordMerges > 0
+                ? new CompactChatTemplate(SubwordVocabulary.Train(prompts, answers, options.SubwordMerges))
+                : new CompactChatTemplate(ByteTokenizer.Instance);
+            using var model = LanguageModel.Create(template, options.HiddenSize, options.Layers, options.Heads,
                 seed: options.Seed, device: options.Device, version: "M0");
             var sequences = prompts.Select((p, i) => TrainingSequence.FromChat(model.Template, Format.ActorPrompt(p.Text), answers[i])).ToList();
             var summary = Train(model, sequences, options.ActorSft with { Seed = options.Seed }, progress, "actor-sft", cancellationToken);
@@ -95,7 +99,7 @@ public static class Bootstrap
             var dataSeconds = clock.Elapsed.TotalSeconds;
             using var model = options.RefinerInit == RefinerInit.FromActor
                 ? ModelCheckpoint.Load(actorDir, options.Device, "R0")
-                : LanguageModel.CreateByteLevel(options.HiddenSize, options.Layers, options.Heads, seed: options.Seed + 1, device: options.Device, version: "R0");
+                : FreshWithActorVocabulary(actorDir, options);
             model.Version = "R0";
             var sequences = set.Examples.Select(e => RefinerSequences.Encode(model.Template, e, options.VerdictWeight)).ToList();
             var summary = Train(model, sequences, options.RefinerSft with { Seed = options.Seed + 1 }, progress, "refiner-sft", cancellationToken);
@@ -116,6 +120,14 @@ public static class Bootstrap
             return new BootstrapResult(refinerDir, set.Examples.Count, summary.Steps, Loss(summary), dataSeconds,
                 summary.Elapsed.TotalSeconds, sampleSeconds, counts);
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A fresh R_0 still speaks M_0's vocabulary: the loop hands the refiner the actor's responses token for token.
+    private static LanguageModel FreshWithActorVocabulary(string actorDir, SimulatorOptions options)
+    {
+        using var actor = ModelCheckpoint.Load(actorDir, "cpu");
+        return LanguageModel.Create(actor.Template, options.HiddenSize, options.Layers, options.Heads, seed: options.Seed + 1,
+            device: options.Device, version: "R0");
     }
 
     internal static TrainingSummary Train(LanguageModel model, IReadOnlyList<TrainingSequence> sequences, SftOptions sft,

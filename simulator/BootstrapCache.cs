@@ -21,7 +21,7 @@ public sealed class BootstrapCache(string root, bool refresh = false)
     /// <summary>The key of M_0 for <paramref name="options"/>.</summary>
     public static string ActorKey(SimulatorOptions options) => Hash(new
     {
-        options.ForBootstrap().Seed, options.HiddenSize, options.Layers, options.Heads, options.Device, options.Composer, options.ActorSft,
+        options.ForBootstrap().Seed, options.HiddenSize, options.Layers, options.Heads, options.Device, options.Composer, options.ActorSft, options.SubwordMerges,
     });
 
     /// <summary>The key of R_0: M_0's key and everything R_0's data and training depend on.</summary>

@@ -20,20 +20,48 @@ public static class RefinerSequences
         var prompt = example.Messages.Take(example.Messages.Count - 1).ToList();
         var target = example.Messages[^1].Content;
         var sequence = TrainingSequence.FromChat(template, prompt, target);
-        if (verdictWeight == 1 || !target.Contains(CompactFormat.VerdictAnchor, StringComparison.Ordinal) || template.Tokenizer.Kind != "byte")
+        if (verdictWeight == 1 || !target.Contains(CompactFormat.VerdictAnchor, StringComparison.Ordinal))
         {
             return sequence;
         }
-        var start = sequence.Tokens.Length - 1 - Encoding.UTF8.GetByteCount(target);
+        var tokenizer = template.Tokenizer;
+        var targetTokens = tokenizer.Encode(target);
+        if (TokenEnds(tokenizer, targetTokens, Encoding.UTF8.GetByteCount(target)) is not { } ends)
+        {
+            return sequence;
+        }
+        var start = sequence.Tokens.Length - 1 - targetTokens.Count;
         foreach (var (from, length) in DecidingSpans(target))
         {
-            var at = start + Encoding.UTF8.GetByteCount(target.AsSpan(0, from));
-            for (var i = 0; i < length && at + i < sequence.Weights.Length; i++)
+            var (first, last) = (Encoding.UTF8.GetByteCount(target.AsSpan(0, from)), Encoding.UTF8.GetByteCount(target.AsSpan(0, from + length)));
+            var tokenStart = 0;
+            for (var t = 0; t < ends.Length; t++)
             {
-                sequence.Weights[at + i] = (float)verdictWeight;
+                // A token weighs when it carries any byte of the deciding word (subwords may join it to its space).
+                if (ends[t] > first && tokenStart < last && start + t >= 0 && start + t < sequence.Weights.Length)
+                {
+                    sequence.Weights[start + t] = (float)verdictWeight;
+                }
+                tokenStart = ends[t];
             }
         }
         return sequence;
+    }
+
+    /// <summary>
+    /// The byte offset where each token ends; null when the tokens' own texts do not add up to the target's bytes
+    /// (a subword splitting a multi-byte character), so no weight lands on the wrong token.
+    /// </summary>
+    private static int[]? TokenEnds(ITokenizer tokenizer, IReadOnlyList<int> tokens, int targetBytes)
+    {
+        var ends = new int[tokens.Count];
+        var at = 0;
+        for (var t = 0; t < tokens.Count; t++)
+        {
+            at += tokenizer.Kind == "byte" ? 1 : Encoding.UTF8.GetByteCount(tokenizer.Decode([tokens[t]]));
+            ends[t] = at;
+        }
+        return at == targetBytes ? ends : null;
     }
 
     /// <summary>Character spans (start, length) of the deciding words of a compact judgment, ASCII only.</summary>

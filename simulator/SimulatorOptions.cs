@@ -1,6 +1,7 @@
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Options;
 using SparOrleans.Core.Search;
+using SparOrleans.Engine.Text;
 using SparOrleans.Engine.Training;
 using SparOrleans.World.Benchmark;
 using SparOrleans.World.Composition;
@@ -48,6 +49,14 @@ public sealed record SimulatorOptions : IValidatedOptions
 
     /// <summary>Attention heads (default 4).</summary>
     public int Heads { get; init; } = 4;
+
+    /// <summary>
+    /// Merges of the subword vocabulary M_0 learns from the teacher's texts before its SFT (R_0 inherits it);
+    /// 0 means byte-level tokens. Default 384: sequences shrink to about a third of their bytes, so the same
+    /// minutes of training see about three times the examples and every generation of the loop is that much
+    /// shorter (measured in simulator/README.md). The generation caps below count tokens of this vocabulary.
+    /// </summary>
+    public int SubwordMerges { get; init; } = 384;
 
     /// <summary>Torch threads for training and generation; 0 (default) means every core.</summary>
     public int Threads { get; init; }
@@ -163,14 +172,21 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// <summary>Rows decoded together by the generation service (default 64).</summary>
     public int GenerationBatch { get; init; } = 64;
 
-    /// <summary>New-token cap of an actor answer (default 320 bytes; the teacher's longest answers are ≈ 240).</summary>
-    public int ActorMaxNewTokens { get; init; } = 320;
+    /// <summary>New-token cap of an actor answer (default 160 subword tokens; the teacher's longest answers on 300 held-out prompts take 123).</summary>
+    public int ActorMaxNewTokens { get; init; } = 160;
 
-    /// <summary>New-token cap of a judgment (default 384: five evidence lines and the verdict fit in about 300).</summary>
-    public int JudgeMaxNewTokens { get; init; } = 384;
+    /// <summary>
+    /// The actor cap for a model of any vocabulary: <paramref name="cap"/> counts subword tokens, and a byte-level
+    /// model (<see cref="SubwordMerges"/> 0, checkpoints from before subwords) needs 320 bytes for the answers 160
+    /// subwords hold.
+    /// </summary>
+    public static int ActorCapFor(ITokenizer tokenizer, int cap) => tokenizer.Kind == "byte" ? 2 * cap : cap;
 
-    /// <summary>New-token cap of a refinement (default 384: reflection plus the refined response).</summary>
-    public int RefineMaxNewTokens { get; init; } = 384;
+    /// <summary>New-token cap of a judgment (default 200: the teacher's longest, five evidence lines and the verdict, take 157).</summary>
+    public int JudgeMaxNewTokens { get; init; } = 200;
+
+    /// <summary>New-token cap of a refinement (default 200: the teacher's longest reflection plus refined response take 159).</summary>
+    public int RefineMaxNewTokens { get; init; } = 200;
 
     /// <summary>Held-out prompts for the actor's score (default 200, from <see cref="SimBenchmark.HeldOut"/>).</summary>
     public int HeldOutCount { get; init; } = 200;
@@ -206,6 +222,7 @@ public sealed record SimulatorOptions : IValidatedOptions
         Layers = 2,
         Heads = 2,
         ActorSft = Default.ActorSft with { MaxSteps = 60, WarmupSteps = 6, BatchSize = 32 },
+        SubwordMerges = 0,
         RefinerSamplePrompts = 48,
         RefinerSft = Default.RefinerSft with { MaxSteps = 30, WarmupSteps = 3 },
         IterationPrompts = 12,
@@ -231,6 +248,7 @@ public sealed record SimulatorOptions : IValidatedOptions
         Layers = 1,
         Heads = 2,
         Threads = 1,
+        SubwordMerges = 0,
         ActorSft = Default.ActorSft with { MaxSteps = 3, WarmupSteps = 0, BatchSize = 8, MicroBatchSize = 8 },
         RefinerSamplePrompts = 8,
         RefinerSft = Default.RefinerSft with { MaxSteps = 3, WarmupSteps = 0, BatchSize = 8, MicroBatchSize = 8 },
@@ -269,6 +287,7 @@ public sealed record SimulatorOptions : IValidatedOptions
             .Require(Heads > 0 && HiddenSize % Heads == 0 && HiddenSize / Heads % 2 == 0,
                 $"{nameof(HiddenSize)} ({HiddenSize}) must be a multiple of {nameof(Heads)} ({Heads}) with an even head size")
             .NonNegative(nameof(Threads), Threads)
+            .InRange(nameof(SubwordMerges), SubwordMerges, 0, 4096)
             .Require(ActorSft.MaxSteps > 0, "ActorSft.MaxSteps must be greater than 0 (it sets the number of fresh examples)")
             .Require(RefinerSft.MaxSteps > 0, "RefinerSft.MaxSteps must be greater than 0 (it sets the number of fresh examples)")
             .Positive(nameof(RefinerSamplePrompts), RefinerSamplePrompts)

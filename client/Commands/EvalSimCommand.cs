@@ -58,7 +58,7 @@ public static class EvalSimCommand
                 var options = SimulatorOptions.Default;
                 await using var runner = ModelRunner.Load(modelDir.FullName, options);
                 var answers = await runner.GenerateAllAsync(prompts.Select(p => RoleFormats.Compact.ActorPrompt(p.Text)).ToList(), 0,
-                    options.ActorMaxNewTokens, options.Seed, null, "eval-actor", ct);
+                    SimulatorOptions.ActorCapFor(runner.Model.Tokenizer, options.ActorMaxNewTokens), options.Seed, null, "eval-actor", ct);
                 byPrompt = examples.Select((e, i) => (e.Prompt, answers[i])).ToDictionary(x => x.Prompt, x => x.Item2);
                 source = modelDir.FullName;
             }

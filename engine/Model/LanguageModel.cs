@@ -34,10 +34,18 @@ public sealed class LanguageModel : IDisposable
     /// gives the same weights). Defaults: the simulator's d=256, 4 layers, 4 heads.
     /// </summary>
     public static LanguageModel CreateByteLevel(int hiddenSize = 256, int layers = 4, int heads = 4, int kvHeads = 0,
+        long seed = 0, string device = "cpu", string version = "v0") =>
+        Create(new CompactChatTemplate(ByteTokenizer.Instance), hiddenSize, layers, heads, kvHeads, seed, device, version);
+
+    /// <summary>
+    /// A fresh model over <paramref name="template"/>'s tokenizer (e.g. a subword vocabulary from
+    /// <see cref="SubwordTrainer"/>), initialised from <paramref name="seed"/>.
+    /// </summary>
+    public static LanguageModel Create(IChatTemplate template, int hiddenSize = 256, int layers = 4, int heads = 4, int kvHeads = 0,
         long seed = 0, string device = "cpu", string version = "v0")
     {
         Native.TorchRuntime.EnsureNativeLibraryPatched();
-        var tok = ByteTokenizer.Instance;
+        var tok = template.Tokenizer;
         var config = LlamaConfig.Small(tok.VocabSize, hiddenSize, layers, heads, kvHeads, tok.BosId, tok.EosId);
         LlamaForCausalLM network;
         lock (SeedLock)
@@ -47,7 +55,7 @@ public sealed class LanguageModel : IDisposable
             network = new LlamaForCausalLM(config);
         }
         network.to(Native.TorchRuntime.ResolveDevice(device));
-        return new LanguageModel(network, new CompactChatTemplate(tok), version);
+        return new LanguageModel(network, template, version);
     }
 
     internal static readonly object SeedLock = new();

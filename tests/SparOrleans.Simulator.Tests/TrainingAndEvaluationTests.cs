@@ -100,6 +100,29 @@ public class TrainingAndEvaluationTests(TinyBootstrapFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Bootstrap_SubwordVocabulary_BothModelsSpeakItAndAreEvaluated()
+    {
+        // A fresh R_0 too: it must inherit M_0's vocabulary, not start byte-level.
+        var options = Tiny with { SubwordMerges = 64, RefinerInit = RefinerInit.Fresh };
+        var (actorDir, refinerDir) = (Path.Combine(fixture.Root, "actor-bpe"), Path.Combine(fixture.Root, "refiner-bpe"));
+        await Bootstrap.TrainActorAsync(options, actorDir);
+        await Bootstrap.TrainRefinerAsync(options, actorDir, refinerDir);
+        using (var actor = ModelCheckpoint.Load(actorDir))
+        using (var refiner = ModelCheckpoint.Load(refinerDir))
+        {
+            Assert.Equal("hf-bpe", actor.Tokenizer.Kind);
+            Assert.Equal("compact", actor.Template.Name);
+            Assert.True(actor.Tokenizer.VocabSize > 264, $"vocabulary {actor.Tokenizer.VocabSize}");
+            Assert.Equal(File.ReadAllText(Path.Combine(actorDir, "tokenizer.json")), File.ReadAllText(Path.Combine(refinerDir, "tokenizer.json")));
+            Assert.Equal(actor.Config.VocabSize, refiner.Config.VocabSize);
+        }
+        var (score, judge) = await Evaluation.EvaluateLoopAsync(actorDir, refinerDir, options);
+        Assert.Equal(Tiny.HeldOutCount, score.Prompts);
+        Assert.InRange(judge.Cases, Tiny.JudgeEvalCases, Tiny.JudgeEvalCases + Tiny.JudgeEvalActorCases);
+        Assert.InRange(judge.Accuracy, 0, 1);
+    }
+
+    [Fact]
     public async Task TrainActorDpo_Pairs_WritesNewCheckpointAndTrlMetrics()
     {
         var prompts = BootstrapData.Prompts(6, 31, World.Composition.WorldSplit.Train, threads: 1);
