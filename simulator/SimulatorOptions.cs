@@ -75,7 +75,7 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// </summary>
     public SftOptions ActorSft { get; init; } = new()
     {
-        LearningRate = 3e-3, MaxSteps = 300, BatchSize = 32, MicroBatchSize = 32, WarmupSteps = 20,
+        LearningRate = 3e-3, MaxSteps = 1200, BatchSize = 16, MicroBatchSize = 16, WarmupSteps = 40,
         Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1, WeightDecay = 0.01, InputLossWeight = 0.5,
     };
 
@@ -91,7 +91,7 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// answers and near misses on fresh prompts to fill it.</summary>
     public SftOptions RefinerSft { get; init; } = new()
     {
-        LearningRate = 2e-3, MaxSteps = 150, BatchSize = 32, MicroBatchSize = 16, WarmupSteps = 10,
+        LearningRate = 2e-3, MaxSteps = 600, BatchSize = 16, MicroBatchSize = 16, WarmupSteps = 20,
         Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1, WeightDecay = 0.01, InputLossWeight = 0.5,
     };
 
@@ -221,10 +221,10 @@ public sealed record SimulatorOptions : IValidatedOptions
         HiddenSize = 64,
         Layers = 2,
         Heads = 2,
-        ActorSft = Default.ActorSft with { MaxSteps = 60, WarmupSteps = 6, BatchSize = 32 },
+        ActorSft = Default.ActorSft with { MaxSteps = 60, WarmupSteps = 6, BatchSize = 32, MicroBatchSize = 32 },
         SubwordMerges = 0,
         RefinerSamplePrompts = 48,
-        RefinerSft = Default.RefinerSft with { MaxSteps = 30, WarmupSteps = 3 },
+        RefinerSft = Default.RefinerSft with { MaxSteps = 30, WarmupSteps = 3, BatchSize = 32 },
         IterationPrompts = 12,
         SamplesPerPrompt = 3,
         TreeSearch = new TreeSearchOptions(BranchFactor: 2, KeepBest: 1, MaxDepth: 2, MaxExpansions: 4),

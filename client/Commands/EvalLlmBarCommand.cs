@@ -24,7 +24,7 @@ public static class EvalLlmBarCommand
         var limit = new Option<int?>("--limit") { Description = "Use only the first N pairs of each file (default: all)" };
         var roleFormat = new Option<string>("--role-format")
         {
-            Description = "Judge prompt/answer format: auto (compact for the simulator's byte-level models, which are trained in it; paper otherwise), paper or compact",
+            Description = "Judge prompt/answer format: auto (compact for models with the simulator's compact chat template, which are trained in it; paper otherwise), paper or compact",
             DefaultValueFactory = _ => "auto",
         };
         roleFormat.AcceptOnlyFromAmong(["auto", .. RoleFormats.Names]);
@@ -65,7 +65,7 @@ public static class EvalLlmBarCommand
             var json = parse.GetValue(format) == OutputFormat.Json;
             var human = json ? stderr : stdout;
             await using var runner = ModelRunner.Load(modelDir.FullName, SimulatorOptions.Default);
-            var role = ChooseFormat(parse.GetValue(roleFormat)!, runner.Model.Tokenizer.Kind);
+            var role = ChooseFormat(parse.GetValue(roleFormat)!, runner.Model.Template.Name);
             await human.WriteLineAsync($"judging {pairs.Count} pairs ({2 * pairs.Count} outputs, {k} vote(s) each) in the {role.Name} format");
             var report = await LlmBar.EvaluateAsync(runner, modelDir.FullName, role, pairs, k, cap, parse.GetValue(seed), null, ct);
             if (json)
@@ -85,8 +85,10 @@ public static class EvalLlmBarCommand
     /// The role format for a model: the simulator trains every role in <see cref="RoleFormats.Compact"/> on byte-level
     /// models (no format is stored in a checkpoint), and real checkpoints answer the paper's templates.
     /// </summary>
-    public static IRoleFormat ChooseFormat(string name, string tokenizerKind) =>
-        name == "auto" ? (tokenizerKind == "byte" ? RoleFormats.Compact : RoleFormats.Paper) : RoleFormats.ByName(name);
+    // The chat template tells how the model was trained: the simulator's compact one (bytes or subwords) means its
+    // compact role format, a real checkpoint's template the paper's.
+    public static IRoleFormat ChooseFormat(string name, string chatTemplate) =>
+        name == "auto" ? (chatTemplate == "compact" ? RoleFormats.Compact : RoleFormats.Paper) : RoleFormats.ByName(name);
 
     private static void WriteText(TextWriter stdout, LlmBarReport report)
     {

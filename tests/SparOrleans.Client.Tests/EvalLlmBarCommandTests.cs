@@ -122,11 +122,11 @@ public sealed class EvalLlmBarCommandTests(TinyRefinerFixture fixture) : IClassF
     }
 
     [Theory]
-    [InlineData("auto", "byte", "compact")]
-    [InlineData("auto", "hf-bpe", "paper")]
-    [InlineData("paper", "byte", "paper")]
-    public void ChooseFormat_ByTokenizer_PicksTheFormatTheModelWasTrainedIn(string name, string tokenizer, string expected) =>
-        Assert.Equal(expected, EvalLlmBarCommand.ChooseFormat(name, tokenizer).Name);
+    [InlineData("auto", "compact", "compact")]
+    [InlineData("auto", "llama3", "paper")]
+    [InlineData("paper", "compact", "paper")]
+    public void ChooseFormat_ByChatTemplate_PicksTheFormatTheModelWasTrainedIn(string name, string template, string expected) =>
+        Assert.Equal(expected, EvalLlmBarCommand.ChooseFormat(name, template).Name);
 
     private static string LlmBarDir()
     {

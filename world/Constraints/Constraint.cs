@@ -40,6 +40,16 @@ public abstract class Constraint
     /// <summary>Short statement of the constraint for judgments, e.g. <c>no commas</c>.</summary>
     public abstract string Label { get; }
 
+    /// <summary>
+    /// The name a judgment's check line gives the constraint: the prompt's own sentence (its final period dropped),
+    /// so a judge writes it by copying the prompt rather than by translating it into <see cref="Label"/>, which a
+    /// tiny judge got wrong (it named keywords and endings the prompt never asked for); <see cref="Label"/> when the
+    /// prompt states the constraint inside its task sentence or the sentence holds a colon (the check line's separator).
+    /// </summary>
+    public string CheckName => Phrase.Length == 0 || Phrase.Contains(':', StringComparison.Ordinal) || Phrase.Contains('\n', StringComparison.Ordinal)
+        ? Label
+        : Phrase.EndsWith('.') ? Phrase[..^1] : Phrase;
+
     /// <summary>What a correct fix does, for the refinement's reflection, e.g. <c>delete the commas</c>.</summary>
     public abstract string FixHint { get; }
 

@@ -62,7 +62,7 @@ public static class Teacher
     /// </summary>
     public static JudgmentContent Judge(WorldPrompt prompt, string response)
     {
-        var checks = prompt.Constraints.Select(c => new ConstraintCheck(c.Label, c.Evidence(response), c.IsFollowed(response))).ToList();
+        var checks = prompt.Constraints.Select(c => new ConstraintCheck(c.CheckName, c.Evidence(response), c.IsFollowed(response))).ToList();
         return new JudgmentContent(checks, checks.All(c => c.Satisfied));
     }
 
