@@ -35,7 +35,7 @@ public static class ScalingCommand
             Figure 5: held-out accuracy against the number of responses generated per prompt, for best-of-N decoding
             (keep the sample the refiner's vote rates highest) and tree-search refinement decoding (refine the greedy
             answer when the refiner's vote fails it, keep the best judged node); mean ± std over sampling seeds. Uses
-            the bootstrap M_0/R_0 of `spar run` (trained into the bootstrap cache first if missing, about 13 minutes)
+            the bootstrap M_0/R_0 of `spar run` (trained into the bootstrap cache first if missing, about 11 minutes)
             unless --actor and --refiner name checkpoints.
             Example: spar experiment scaling --seeds 3
             """)
