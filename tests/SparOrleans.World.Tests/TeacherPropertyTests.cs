@@ -58,6 +58,19 @@ public class TeacherPropertyTests
     }
 
     [Fact]
+    public void Judge_ThousandsOfPrompts_NamesMostChecksByASentenceCopiedFromThePrompt()
+    {
+        var checks = Prompts.SelectMany((p, i) => Teacher.Judge(p, Teacher.Answer(p, i)).Checks.Zip(p.Constraints, (check, c) => (p, check, c))).ToList();
+        var copied = checks.Count(x => x.check.Constraint == x.c.CheckName && x.p.Text.Contains(x.check.Constraint, StringComparison.Ordinal));
+
+        // Every name is the prompt's sentence or, where the prompt has none for the constraint, its label.
+        Assert.All(checks, x => Assert.True(x.p.Text.Contains(x.check.Constraint, StringComparison.Ordinal) || x.check.Constraint == x.c.Label,
+            $"{x.check.Constraint} is neither in \"{x.p.Text}\" nor the label {x.c.Label}"));
+        Assert.All(checks, x => Assert.DoesNotContain(':', x.check.Constraint));
+        Assert.True(copied > 0.9 * checks.Count, $"only {copied} of {checks.Count} checks copy the prompt's sentence");
+    }
+
+    [Fact]
     public void Flawed_OneOrTwoViolations_BreaksExactlyThoseConstraints()
     {
         var found = 0;

@@ -37,7 +37,7 @@ public abstract class Constraint
     /// <summary>Kwargs for the verifier, in IFEval's names; a new object on every call (JSON nodes have one parent).</summary>
     public abstract JsonObject Kwargs();
 
-    /// <summary>Short statement of the constraint for judgments, e.g. <c>no commas</c>.</summary>
+    /// <summary>Short statement of the constraint, e.g. <c>no commas</c>: a refinement's reflection names it by this, and a judgment's check does where <see cref="CheckName"/> falls back to it.</summary>
     public abstract string Label { get; }
 
     /// <summary>
