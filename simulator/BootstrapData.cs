@@ -110,8 +110,9 @@ public static class BootstrapData
     public static RefinerBootstrapSet RefinerSet(IReadOnlyList<PromptResponse> own, IReadOnlyList<WorldPrompt> teacherPrompts,
         int total, double refineShare, int seed, int threads = 2)
     {
-        var refineTarget = (int)Math.Round(total * refineShare);
-        var judgeHalf = (total - refineTarget) / 2;
+        var judgeHalf = (total - (int)Math.Round(total * refineShare)) / 2;
+        // Refinements take the odd example an odd judgment count leaves over, so the set is exactly `total`.
+        var refineTarget = total - 2 * judgeHalf;
         var random = new Random(seed);
         var yes = own.Where(s => s.Follows).ToArray();
         var no = own.Where(s => !s.Follows).ToArray();

@@ -50,6 +50,18 @@ public class BootstrapDataTests
         Assert.True(set.OwnRefinements > 0 && set.TeacherYes > 0);
     }
 
+    [Theory]
+    [InlineData(24, 0.2, 6)]
+    [InlineData(25, 0.2, 5)]
+    [InlineData(24, 0.35, 8)]
+    public void RefinerSet_OddJudgmentCount_RefinementsTakeTheSpareExample(int total, double refineShare, int refinements)
+    {
+        var set = BuildSet(total, refineShare, out _);
+        Assert.Equal(total, set.Examples.Count);
+        Assert.Equal(set.YesJudgments, set.NoJudgments);
+        Assert.Equal(refinements, set.Refinements);
+    }
+
     [Fact]
     public void RefinerSet_Refinements_ParseAndFollowTheirPrompt()
     {
