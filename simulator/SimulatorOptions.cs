@@ -177,7 +177,7 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// <summary>Rows decoded together by the generation service (default 64).</summary>
     public int GenerationBatch { get; init; } = 64;
 
-    /// <summary>New-token cap of an actor answer (default 160 subword tokens; the teacher's longest answers on 300 held-out prompts take 123).</summary>
+    /// <summary>New-token cap of an actor answer (default 160 subword tokens; the teacher's longest answer on 300 held-out prompts takes 125).</summary>
     public int ActorMaxNewTokens { get; init; } = 160;
 
     /// <summary>
@@ -187,10 +187,10 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// </summary>
     public static int ActorCapFor(ITokenizer tokenizer, int cap) => tokenizer.Kind == "byte" ? 2 * cap : cap;
 
-    /// <summary>New-token cap of a judgment (default 200: the teacher's longest, five evidence lines and the verdict, take 157).</summary>
+    /// <summary>New-token cap of a judgment (default 200: the teacher's longest on 300 held-out prompts, evidence lines naming each check by the prompt's sentence and the verdict, takes 177).</summary>
     public int JudgeMaxNewTokens { get; init; } = 200;
 
-    /// <summary>New-token cap of a refinement (default 200: the teacher's longest reflection plus refined response take 159).</summary>
+    /// <summary>New-token cap of a refinement (default 200: the teacher's longest reflection plus refined response takes 162).</summary>
     public int RefineMaxNewTokens { get; init; } = 200;
 
     /// <summary>Held-out prompts for the actor's score (default 200, from <see cref="SimBenchmark.HeldOut"/>).</summary>
