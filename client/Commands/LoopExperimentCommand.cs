@@ -70,8 +70,8 @@ public static class LoopExperimentCommand
             ({string.Join(", ", definition.Variants.Select(v => v.Label))}) and seed, all from the same M_0/R_0 and prompts;
             held-out IFEval accuracy per iteration, mean ± std over seeds. Runs are kept in --home under names that
             encode their settings: a stopped experiment continues where it stopped, and SPaR's runs are shared by both
-            experiments. At the defaults one run takes 4–5 minutes on a 2-core CPU with the cached M_0/R_0, the
-            whole table about an hour (see docs/results.md).
+            experiments. At the defaults one run takes 1–2 minutes on a 2-core CPU with the cached M_0/R_0, the
+            whole table 15–20 minutes (see docs/results.md).
             Example: spar experiment {definition.Name} --seeds 3 --prompts 16
             """)
         {
@@ -260,7 +260,7 @@ public static class LoopExperimentCommand
         {
             var run = SimulatorOptions.Default;
             var loop = o.Simulator(LoopVariants.Spar, 1);
-            lines.AppendLine(Inv($"Each run is `spar run` from the cached M_0/R_0 with {o.Prompts} prompts per iteration instead of {run.IterationPrompts} and {loop.JudgeEvalCases + loop.JudgeEvalActorCases} judge-evaluation cases instead of {run.JudgeEvalCases + run.JudgeEvalActorCases}, so that the table fits in an hour on this 2-core machine; everything else (model, K = {loop.SamplesPerPrompt}, voting@{loop.InitialVoting.Samples}, BFS, DPO, RFT, 200 held-out prompts) is the default."));
+            lines.AppendLine(Inv($"Each run is `spar run` from the cached M_0/R_0 with {o.Prompts} prompts per iteration instead of {run.IterationPrompts} and {loop.JudgeEvalCases + loop.JudgeEvalActorCases} judge-evaluation cases instead of {run.JudgeEvalCases + run.JudgeEvalActorCases}, so that a table of 12 runs takes about 20 minutes on this 2-core machine; everything else (model, K = {loop.SamplesPerPrompt}, voting@{loop.InitialVoting.Samples}, BFS, DPO, RFT, 200 held-out prompts) is the default."));
             lines.AppendLine();
         }
         lines.AppendLine($"- Paper: {definition.PaperNote}");
