@@ -156,8 +156,21 @@ public static class JudgmentCommand
     public static string Reading(JudgmentResult result) =>
         "Chance is 50% (the cases are balanced) and an unparseable verdict counts as wrong. One sample's accuracy among the verdicts that parse: " +
         string.Join(", ", result.Refiners.Select(r => Inv($"{r.Label} {Pct(SeedStat.Of(r.Votes[0].Accuracy.PerSeed.Zip(r.Votes[0].Invalid.PerSeed, (a, i) => i >= 1 ? 0 : a / (1 - i)).ToList()))}"))) +
-        ". Greedy judgments end without a verdict for " + string.Join(", ", result.Refiners.Select(r => Inv($"{r.Label} {100 * r.Greedy.Invalid.Mean:F1}%"))) +
-        " of the cases (sampled ones for about a fifth), so where voting beats greedy it is mostly sampling that does, not the vote.";
+        ". Judgments without a verdict, greedy / one sample: " +
+        string.Join(", ", result.Refiners.Select(r => Inv($"{r.Label} {100 * r.Greedy.Invalid.Mean:F1}% / {100 * r.Votes[0].Invalid.Mean:F1}%"))) +
+        ". " + InvalidReading(result);
+
+    // Unparseable greedy verdicts count as wrong, so a greedy column can trail the votes for want of a verdict alone.
+    private static string InvalidReading(JudgmentResult result)
+    {
+        var greedy = result.Refiners.Average(r => r.Greedy.Invalid.Mean);
+        var sampled = result.Refiners.Average(r => r.Votes[0].Invalid.Mean);
+        return greedy > sampled + 0.05
+            ? "Greedy judgments lack a verdict more often than sampled ones, so where voting beats greedy it is mostly sampling that does, not the vote."
+            : greedy + sampled < 0.02
+                ? "Nearly every verdict parses, so the columns compare the judging itself."
+                : "Greedy and sampled judgments lack a verdict about equally often, so the gap between the columns is the judging's, not the parsing's.";
+    }
 
     private static void Write(JudgmentResult result, ClaimVerdict verdict, string source, string? runDir, string dir)
     {
