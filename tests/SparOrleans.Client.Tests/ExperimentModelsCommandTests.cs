@@ -2,6 +2,8 @@ using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Commands;
 using SparOrleans.Engine.Model;
+using SparOrleans.Core.Simulation;
+using SparOrleans.Simulator.Experiments;
 using static SparOrleans.Client.Tests.SparInvocation;
 
 namespace SparOrleans.Client.Tests;
@@ -98,6 +100,23 @@ public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
         Assert.StartsWith("error:", error.Trim());
         Assert.Contains("refiner-T", error);
         Assert.False(File.Exists(ResultsMd));
+    }
+
+    [Theory]
+    [InlineData(0.3, 0.1, "mostly sampling that does, not the vote")]
+    [InlineData(0.0, 0.0, "Nearly every verdict parses")]
+    [InlineData(0.2, 0.2, "about equally often")]
+    public void Reading_InvalidShares_ConclusionFollowsGreedyAgainstSampled(double greedyInvalid, double sampledInvalid, string conclusion)
+    {
+        static JudgingStat Stat(double invalid) =>
+            new(SeedStat.Of([0.55, 0.6]), SeedStat.Of([0.6, 0.6]), SeedStat.Of([invalid, invalid]));
+        var result = new JudgmentResult(new JudgmentOptions(Seeds: 2, MaxVotes: 3),
+            [new RefinerJudging("refiner-0", Stat(greedyInvalid), [Stat(sampledInvalid), Stat(sampledInvalid)])], 1);
+
+        var reading = JudgmentCommand.Reading(result);
+
+        Assert.Contains(conclusion, reading);
+        Assert.Contains(FormattableString.Invariant($"refiner-0 {100 * greedyInvalid:F1}% / {100 * sampledInvalid:F1}%"), reading);
     }
 
     [Fact]
