@@ -1,8 +1,8 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Commands;
-using SparOrleans.Engine.Model;
 using SparOrleans.Core.Simulation;
+using SparOrleans.Engine.Model;
 using SparOrleans.Simulator.Experiments;
 using static SparOrleans.Client.Tests.SparInvocation;
 
