@@ -107,10 +107,17 @@ public static class ScalingCommand
     public static string Reading(ScalingResult result)
     {
         var b = result.BestOfN.Points[^1];
+        var sampled = result.BestOfN.Points[0].Average;
+        var greedy = 100 * result.Greedy.Mean;
+        // Greedy decoding is one deterministic figure, so a sampled mean stands apart from it only beyond its own spread.
+        var versusGreedy = sampled.Mean - sampled.Std > result.Greedy.Mean ? "above" : sampled.Mean + sampled.Std < result.Greedy.Mean ? "below" : "level with";
+        var judgeGap = b.Oracle.Mean > b.PromptStrict.Mean
+            ? "the responses hold better answers than the judge picks"
+            : "the judge picks as well as a perfect one would";
         return Inv($"At {b.Generations} responses a perfect judge would keep a following answer for {Pct(b.Oracle)}% of the prompts (best-of-N), ") +
-            Inv($"the refiner's vote keeps one for {Pct(b.PromptStrict)}% (one sample: {Pct(result.BestOfN.Points[0].PromptStrict)}%): the responses hold better answers than the judge picks. ") +
+            Inv($"the refiner's vote keeps one for {Pct(b.PromptStrict)}% (one sample: {Pct(result.BestOfN.Points[0].PromptStrict)}%): {judgeGap}. ") +
             Inv($"The tree search starts only when the vote fails the greedy answer, which it passed for {Pct(result.RootsJudgedFollowing)}% of the prompts, ") +
-            Inv($"so it spent {result.TreeSearch.ResponsesPerPrompt.Mean:F2} responses per prompt on average. Sampling alone (best-of-N at one response, T 0.9) scores above greedy decoding ({Pct(result.BestOfN.Points[0].Average)} vs {100 * result.Greedy.Mean:F1}).");
+            Inv($"so it spent {result.TreeSearch.ResponsesPerPrompt.Mean:F2} responses per prompt on average. Sampling alone (best-of-N at one response, T 0.9) scores {versusGreedy} greedy decoding ({Pct(sampled)} vs {greedy:F1}).");
     }
 
     public static string Table(ScalingResult result)

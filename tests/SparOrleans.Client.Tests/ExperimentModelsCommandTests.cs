@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Commands;
+using SparOrleans.Client.Experiments;
 using SparOrleans.Core.Simulation;
 using SparOrleans.Engine.Model;
 using SparOrleans.Simulator.Experiments;
@@ -117,6 +118,24 @@ public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
 
         Assert.Contains(conclusion, reading);
         Assert.Contains(FormattableString.Invariant($"refiner-0 {100 * greedyInvalid:F1}% / {100 * sampledInvalid:F1}%"), reading);
+    }
+
+    [Theory]
+    [InlineData(0.60, 0.50, "scores above greedy decoding")]
+    [InlineData(0.40, 0.50, "scores below greedy decoding")]
+    [InlineData(0.51, 0.50, "scores level with greedy decoding")]
+    public void ScalingReading_SampledAgainstGreedy_SaysWhichWayItLies(double sampled, double greedy, string says)
+    {
+        static SeedStat Stat(double mean) => SeedStat.Of([mean - 0.02, mean + 0.02]);
+        static ScalingPoint Point(int n, double average) => new(n, Stat(0.3), Stat(0.5), Stat(average), Stat(0.4));
+        var bestOfN = new ScalingCurve("best-of-n", [Point(1, sampled), Point(2, sampled)], Stat(2), Stat(6));
+        var tree = new ScalingCurve("tree-search", [Point(1, greedy), Point(2, greedy)], Stat(1.5), Stat(5));
+        var result = new ScalingResult(new ScalingOptions(Seeds: 2, MaxGenerations: 2), "m", SeedStat.Of([greedy, greedy]), bestOfN, tree, Stat(0.8), 1);
+
+        var reading = ScalingCommand.Reading(result);
+
+        Assert.Contains(says, reading);
+        Assert.Contains("the responses hold better answers than the judge picks", reading);
     }
 
     [Fact]
