@@ -302,10 +302,13 @@ public static class LoopExperimentCommand
                 ? Inv($"SPaR's actor is best after the last iteration ({Pct(best.Average)}; M_0 {Pct(spar.Start.Average)})")
                 : Inv($"SPaR's actor is best after iteration {best.Iteration} ({Pct(best.Average)}) and ends at {Pct(spar.Final.Average)}");
             // The verified share of the winners is what separates a run whose DPO helps from one whose pairs are noise.
+            var share = winners == 0 ? 0 : verified / winners;
             var consequence = improved
                 ? "with that share of verified winners the DPO rounds add up to a gain over M_0, beyond the seed noise"
-                : "SPaR's chosen responses are mostly not better than its rejected ones, and DPO rounds on them do not accumulate a gain";
-            lines.AppendLine(Inv($"- Reading: {course}. Its refiner's greedy judge accuracy goes {Pct(spar.Start.JudgeAccuracy)} → {Pct(spar.Final.JudgeAccuracy)} (chance 50%); of the {winners} tree-search winners its own vote accepted, {verified:F0} ({(winners == 0 ? 0 : 100 * verified / winners):F0}%) follow every constraint by the verifiers: {consequence}."));
+                : share < 0.5
+                    ? "SPaR's chosen responses are mostly not better than its rejected ones, and DPO rounds on them do not accumulate a gain"
+                    : "yet the DPO rounds on them do not add up to a gain over M_0 beyond the seed noise";
+            lines.AppendLine(Inv($"- Reading: {course}. Its refiner's greedy judge accuracy goes {Pct(spar.Start.JudgeAccuracy)} → {Pct(spar.Final.JudgeAccuracy)} (chance 50%); of the {winners} tree-search winners its own vote accepted, {verified:F0} ({100 * share:F0}%) follow every constraint by the verifiers: {consequence}."));
         }
         var improving = result.Variants.Where(v => BeyondPaired(v.Final.Average, v.Start.Average)).Select(v => v.Variant.Label).ToList();
         lines.AppendLine($"- Methods whose final actor is above M_0 beyond the seed noise (paired): {(improving.Count == 0 ? "none" : string.Join(", ", improving))}.");
