@@ -1,3 +1,4 @@
+using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Options;
 using SparOrleans.Core.Search;
@@ -165,6 +166,12 @@ public sealed record SimulatorOptions : IValidatedOptions
     {
         LearningRate = 1e-4, Epochs = 1, BatchSize = 16, MicroBatchSize = 16, Beta = 0.1, NllWeight = 0.1,
     };
+
+    /// <summary>
+    /// Which votes give RFT its judgments (default <see cref="RftVotes.NonUnanimous"/>, the paper's); in an options
+    /// file 0 or 1 (<see cref="RftVotes.Unanimous"/>).
+    /// </summary>
+    public RftVotes RftVotes { get; init; } = RftVotes.NonUnanimous;
 
     /// <summary>The refiner's RFT per iteration.</summary>
     public SftOptions Rft { get; init; } = new()

@@ -11,17 +11,30 @@ public enum RftSource
     /// <summary>(prompt, parent response, parent judgment) → the refiner output that produced a winner.</summary>
     Refinement,
 
-    /// <summary>A tree node's majority-Yes judgment from a non-unanimous vote.</summary>
+    /// <summary>A tree node's majority-Yes judgment from a vote <see cref="RftVotes"/> selects.</summary>
     TreeYes,
 
-    /// <summary>A tree node's majority-No judgment from a non-unanimous vote.</summary>
+    /// <summary>A tree node's majority-No judgment from a vote <see cref="RftVotes"/> selects.</summary>
     TreeNo,
 
-    /// <summary>An actor sample's majority-No judgment from a non-unanimous vote in the initial judging.</summary>
+    /// <summary>An actor sample's majority-No judgment from a vote of the initial judging that <see cref="RftVotes"/> selects.</summary>
     InitialNo,
 
-    /// <summary>An actor sample's majority-Yes judgment from a non-unanimous vote in the initial judging.</summary>
+    /// <summary>An actor sample's majority-Yes judgment from a vote of the initial judging that <see cref="RftVotes"/> selects.</summary>
     InitialYes,
+}
+
+/// <summary>Which votes give the refiner its RFT judgments. Stored in run state by value: new kinds are appended.</summary>
+public enum RftVotes
+{
+    /// <summary>The paper's: votes with both Yes and No samples, the cases the judge finds hard.</summary>
+    NonUnanimous,
+
+    /// <summary>
+    /// Votes whose valid samples all agree. A weak judge is at chance on its split votes (the simulator's refiners are right
+    /// on 40–49% of them and on 57–70% of its unanimous ones), so RFT on split votes teaches it its own coin flips.
+    /// </summary>
+    Unanimous,
 }
 
 /// <summary>One SFT example (a chat ending with the assistant's target turn) and where it came from.</summary>
@@ -50,20 +63,21 @@ public static class RftData
             [.. format.RefinePrompt(state.Instruction, parent.Response!, parent.Judgment!), new(ChatMessage.Assistant, output)]);
     }
 
-    /// <summary>Judgments of the tree's judged children (cache hits count once) whose vote was non-unanimous.</summary>
-    public static IEnumerable<SftExample> TreeJudgments(SearchState state, IRoleFormat format) =>
+    /// <summary>Judgments of the tree's judged children (cache hits count once) whose vote <paramref name="votes"/> selects.</summary>
+    public static IEnumerable<SftExample> TreeJudgments(SearchState state, IRoleFormat format, RftVotes votes = RftVotes.NonUnanimous) =>
         state.Nodes.Where(n => n.Status == NodeStatus.Judged && !n.FromCache)
-            .Select(n => Judgment(state.Instruction, n.Response!, n.Vote!, format, RftSource.TreeYes, RftSource.TreeNo))
+            .Select(n => Judgment(state.Instruction, n.Response!, n.Vote!, format, votes, RftSource.TreeYes, RftSource.TreeNo))
             .OfType<SftExample>();
 
-    /// <summary>Judgments of the initial judging stage whose vote was non-unanimous.</summary>
-    public static IEnumerable<SftExample> InitialJudgments(JudgedPrompt prompt, IRoleFormat format) =>
-        prompt.Responses.Select(r => Judgment(prompt.Instruction, r.Response, r.Vote, format, RftSource.InitialYes, RftSource.InitialNo))
+    /// <summary>Judgments of the initial judging stage whose vote <paramref name="votes"/> selects.</summary>
+    public static IEnumerable<SftExample> InitialJudgments(JudgedPrompt prompt, IRoleFormat format, RftVotes votes = RftVotes.NonUnanimous) =>
+        prompt.Responses.Select(r => Judgment(prompt.Instruction, r.Response, r.Vote, format, votes, RftSource.InitialYes, RftSource.InitialNo))
             .OfType<SftExample>();
 
-    private static SftExample? Judgment(string instruction, string response, Vote vote, IRoleFormat format, RftSource yes, RftSource no)
+    private static SftExample? Judgment(string instruction, string response, Vote vote, IRoleFormat format, RftVotes votes, RftSource yes, RftSource no)
     {
-        if (!vote.IsNonUnanimous || vote.KeptJudgment is not { } kept)
+        var selected = votes == RftVotes.NonUnanimous ? vote.IsNonUnanimous : !vote.IsTie && !vote.IsNonUnanimous;
+        if (!selected || vote.KeptJudgment is not { } kept)
         {
             return null;
         }

@@ -109,14 +109,14 @@ public sealed class PromptGrain(
     private async Task<PromptOutcome> FinishAsync(IterationContext context, JudgedPrompt judged, SearchState? search, DpoPair? baselinePair = null)
     {
         var format = RoleFormats.ByName(context.FormatName);
-        var rft = RftData.InitialJudgments(judged, format).ToList();
+        var rft = RftData.InitialJudgments(judged, format, context.RftVotes).ToList();
         if (search is not null)
         {
             if (RftData.Refinement(search, format) is { } refinement)
             {
                 rft.Add(refinement);
             }
-            rft.AddRange(RftData.TreeJudgments(search, format));
+            rft.AddRange(RftData.TreeJudgments(search, format, context.RftVotes));
         }
         var outcome = new PromptOutcome(
             judged.PromptId,

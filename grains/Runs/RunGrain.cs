@@ -327,7 +327,8 @@ public sealed class RunGrain(
             Enum.Parse<SearchPolicyKind>(spec.Policy, ignoreCase: true),
             options.TreeSearch,
             options.TreeVoting,
-            spec.Pairs);
+            spec.Pairs,
+            options.RftVotes);
     }
 
     private async Task FanOutAsync<T>(IReadOnlyList<T> items, Func<T, Task> call)

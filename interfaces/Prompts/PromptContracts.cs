@@ -32,7 +32,8 @@ public sealed record IterationContext(
     [property: Id(9)] SearchPolicyKind Policy,
     [property: Id(10)] TreeSearchOptions Search,
     [property: Id(11)] VotingOptions TreeVoting,
-    [property: Id(12)] PairSource Pairs = PairSource.Refinement)
+    [property: Id(12)] PairSource Pairs = PairSource.Refinement,
+    [property: Id(13)] RftVotes RftVotes = RftVotes.NonUnanimous)
 {
     public ModelRef Model(ModelRole role) => role == ModelRole.Actor ? Actor : Refiner;
 }

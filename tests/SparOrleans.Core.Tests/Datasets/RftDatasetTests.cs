@@ -103,4 +103,28 @@ public class RftDatasetTests
         Assert.EndsWith("=> no", example.Messages[1].Content);
         Assert.Equal(RftSource.InitialYes, Assert.Single(fromInitial).Source);
     }
+
+    [Fact]
+    public async Task TreeAndInitialJudgments_UnanimousFilter_OnlyVotesWhoseSamplesAllAgreeBecomeExamples()
+    {
+        var format = new CompactFormat();
+        var env = new ScriptedEnvironment(call => $"n{call.NodeId} v{(call.NodeId == 1 ? 5 : call.NodeId == 2 ? 2 : 0)}", call => ScriptedEnvironment.VotesFromText(call.Response));
+        var state = await SearchRunner.RunAsync(TreeSearch.Start(SearchPolicyKind.Bfs, "Write.", "draft", "=> no"), env);
+        var initial = new JudgedPrompt("p", "Write.",
+        [
+            new("split", MajorityVote.Tally(["=> yes", "=> yes", "=> no"], format, new VotingOptions(), "split")),
+            new("sure", MajorityVote.Tally(["=> no", "=> no", "=> no"], format, new VotingOptions(), "sure")),
+            new("tied", MajorityVote.Tally(["=> yes", "=> no", "nonsense"], format, new VotingOptions(), "tied")),
+        ]);
+
+        var tree = RftData.TreeJudgments(state, format, RftVotes.Unanimous).ToList();
+        var fromInitial = RftData.InitialJudgments(initial, format, RftVotes.Unanimous).ToList();
+
+        // Node 1 (5 of 5 Yes) and node 3 (0 of 5) are unanimous; node 2 (2 of 5) is the split vote the paper would keep.
+        Assert.Equal(["J|Write.|n1 v5", "J|Write.|n3 v0"], tree.Select(e => e.Key).Order());
+        Assert.Equal([RftSource.TreeYes, RftSource.TreeNo], tree.OrderBy(e => e.Key).Select(e => e.Source));
+        var sure = Assert.Single(fromInitial);
+        Assert.Equal(RftSource.InitialNo, sure.Source);
+        Assert.Equal("J|Write.|sure", sure.Key);
+    }
 }
