@@ -169,7 +169,7 @@ public sealed record SimulatorOptions : IValidatedOptions
 
     /// <summary>
     /// Which votes give RFT its judgments (default <see cref="RftVotes.NonUnanimous"/>, the paper's); in an options
-    /// file 0 or 1 (<see cref="RftVotes.Unanimous"/>).
+    /// file <c>{"RftVotes": "Unanimous"}</c>.
     /// </summary>
     public RftVotes RftVotes { get; init; } = RftVotes.NonUnanimous;
 

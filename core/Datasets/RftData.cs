@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Negatives;
@@ -25,6 +26,7 @@ public enum RftSource
 }
 
 /// <summary>Which votes give the refiner its RFT judgments. Stored in run state by value: new kinds are appended.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RftVotes>))]
 public enum RftVotes
 {
     /// <summary>The paper's: votes with both Yes and No samples, the cases the judge finds hard.</summary>

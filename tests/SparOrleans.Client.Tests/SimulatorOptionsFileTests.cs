@@ -1,5 +1,6 @@
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Runs;
+using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Errors;
 using SparOrleans.Simulator;
 
@@ -42,10 +43,20 @@ public sealed class SimulatorOptionsFileTests : IDisposable
         Assert.Equal([1.0, 1, 1, 0, 0], options.Composer!.Levels);
     }
 
+    [Fact]
+    public void Overlay_RftVotesByName_TakesTheNamedKind()
+    {
+        var options = SimulatorOptionsFile.Overlay(SimulatorOptions.Default, File("""{"RftVotes": "Unanimous"}"""));
+
+        Assert.Equal(RftVotes.Unanimous, options.RftVotes);
+        Assert.Equal(RftVotes.NonUnanimous, SimulatorOptions.Default.RftVotes);
+    }
+
     [Theory]
     [InlineData("""{"IterationPrompt": 3}""", "unknown option 'IterationPrompt'")]
     [InlineData("""{"Dpo": {"Rate": 3}}""", "unknown option 'Dpo.Rate'")]
     [InlineData("""{"IterationPrompts": "many"}""", "IterationPrompts")]
+    [InlineData("""{"RftVotes": "Sure"}""", "RftVotes")]
     [InlineData("""[1, 2]""", "must hold one JSON object")]
     [InlineData("""{"IterationPrompts": 3""", "is not valid JSON")]
     public void Overlay_BadFile_ThrowsUserInputNamingTheProblem(string json, string expected)
