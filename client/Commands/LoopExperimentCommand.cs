@@ -297,13 +297,12 @@ public static class LoopExperimentCommand
             var searched = result.Runs.Where(r => r.Variant == spar.Variant.Name).SelectMany(r => r.Reports.Skip(1)).ToList();
             var winners = searched.Sum(r => r.Winners);
             var verified = searched.Sum(r => (r.RefinementSuccess ?? 0) * r.Negatives);
-            var improved = BeyondPaired(spar.Final.Average, spar.Start.Average);
             var course = best.Iteration == spar.Final.Iteration
                 ? Inv($"SPaR's actor is best after the last iteration ({Pct(best.Average)}; M_0 {Pct(spar.Start.Average)})")
                 : Inv($"SPaR's actor is best after iteration {best.Iteration} ({Pct(best.Average)}) and ends at {Pct(spar.Final.Average)}");
             // The verified share of the winners is what separates a run whose DPO helps from one whose pairs are noise.
             var share = winners == 0 ? 0 : verified / winners;
-            var consequence = improved
+            var consequence = verdict.SparImproves == true
                 ? "with that share of verified winners the DPO rounds add up to a gain over M_0, beyond the seed noise"
                 : share < 0.5
                     ? "SPaR's chosen responses are mostly not better than its rejected ones, and DPO rounds on them do not accumulate a gain"

@@ -78,7 +78,7 @@ public static class RftData
 
     private static SftExample? Judgment(string instruction, string response, Vote vote, IRoleFormat format, RftVotes votes, RftSource yes, RftSource no)
     {
-        var selected = votes == RftVotes.NonUnanimous ? vote.IsNonUnanimous : !vote.IsTie && !vote.IsNonUnanimous;
+        var selected = votes == RftVotes.NonUnanimous ? vote.IsNonUnanimous : vote.IsUnanimous;
         if (!selected || vote.KeptJudgment is not { } kept)
         {
             return null;

@@ -26,6 +26,10 @@ public sealed record Vote(
     [JsonIgnore]
     public bool IsNonUnanimous => Yes > 0 && No > 0;
 
+    /// <summary>A majority with no dissent: every valid sample gave the same verdict.</summary>
+    [JsonIgnore]
+    public bool IsUnanimous => !IsTie && !IsNonUnanimous;
+
     [JsonIgnore]
     public string? KeptJudgment => KeptIndex is { } i ? Samples[i] : null;
 
