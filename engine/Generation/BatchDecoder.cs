@@ -85,7 +85,13 @@ internal sealed class BatchDecoder : IDisposable
     public static Row Prepare(LanguageModel model, GenerationRequest request, object? tag = null)
     {
         request.Validated();
-        var prompt = model.Template.Encode(request.Prompt).Tokens;
+        var prompt = request.PromptTokenIds is { } ids ? [.. ids] : model.Template.Encode(request.Prompt).Tokens;
+        var vocab = model.Config.VocabSize;
+        if (Array.FindIndex(prompt, id => id < 0 || id >= vocab) is var bad and >= 0)
+        {
+            throw new InvalidOptionsException(nameof(GenerationRequest),
+                [$"prompt token id {prompt[bad]} is outside the model's vocabulary (0–{vocab - 1})"]);
+        }
         if (prompt.Length + request.MaxNewTokens > model.Config.MaxPositionEmbeddings)
         {
             throw new InvalidOptionsException(nameof(GenerationRequest),

@@ -24,11 +24,21 @@ public sealed record GenerationRequest(IReadOnlyList<ChatMessage> Prompt) : IVal
 
     public bool StopAtEndOfTurn { get; init; } = true;
 
+    /// <summary>
+    /// Token ids continued exactly as given, in place of the template's rendering of <see cref="Prompt"/>: raw text
+    /// prompts and chats rendered by the caller must reach the model without the template's role tokens.
+    /// </summary>
+    public IReadOnlyList<int>? PromptTokenIds { get; init; }
+
     /// <summary>A single user turn.</summary>
     public static GenerationRequest FromUser(string text) => new([new ChatMessage(ChatMessage.User, text)]);
 
+    /// <summary>A prompt of token ids, continued as they are.</summary>
+    public static GenerationRequest FromTokens(IReadOnlyList<int> tokenIds) => new([]) { PromptTokenIds = tokenIds };
+
     public IEnumerable<string> Problems() => new ProblemList()
-        .Require(Prompt.Count > 0, "prompt must have at least one message")
+        .Require(PromptTokenIds is null ? Prompt.Count > 0 : PromptTokenIds.Count > 0,
+            PromptTokenIds is null ? "prompt must have at least one message" : "prompt token ids must not be empty")
         .Positive("max_new_tokens", MaxNewTokens)
         .InRange("temperature", Temperature, 0, 10)
         .Require(TopP > 0 && TopP <= 1, $"top_p must be in (0, 1] (got {TopP})")

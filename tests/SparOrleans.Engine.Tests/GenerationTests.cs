@@ -105,6 +105,32 @@ public class GenerationTests
     }
 
     [Fact]
+    public void Generate_FromTokens_ContinuesTheIdsAsGiven()
+    {
+        using var model = TestSupport.TinyModel();
+        var chat = Request("Write 3 letters k", seed: 7, max: 12);
+        var rendered = model.Template.Encode(chat.Prompt).Tokens;
+        var raw = model.Tokenizer.Encode("Write 3 letters k").ToArray();
+        var fromTokens = GenerationRequest.FromTokens(rendered) with { Seed = 7, MaxNewTokens = 12, StopAtEndOfTurn = false };
+        var results = BatchGenerator.Generate(model, [chat, fromTokens, fromTokens with { PromptTokenIds = raw }]);
+
+        Assert.Equal(results[0].TokenIds, results[1].TokenIds);
+        Assert.Equal(rendered.Length, results[1].PromptTokens);
+        // The raw ids reach the model without the template's role tokens.
+        Assert.Equal(raw.Length, results[2].PromptTokens);
+    }
+
+    [Fact]
+    public void Generate_FromTokensOutsideTheVocabularyOrEmpty_Refused()
+    {
+        using var model = TestSupport.TinyModel();
+        var outside = Assert.Throws<InvalidOptionsException>(() => BatchGenerator.Generate(model, [GenerationRequest.FromTokens([1, model.Config.VocabSize])]));
+        Assert.Contains($"token id {model.Config.VocabSize}", outside.Message);
+        var empty = Assert.Throws<InvalidOptionsException>(() => GenerationRequest.FromTokens([]).Validated());
+        Assert.Contains("prompt token ids", empty.Message);
+    }
+
+    [Fact]
     public async Task GenerateAsync_ManyConcurrentCallers_MatchStaticBatchAndSeeds()
     {
         using var model = TestSupport.TinyModel();
