@@ -20,6 +20,7 @@ public static class SparCli
             WorldCommand.Create(stdout, stderr),
             SearchCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
+            GenerateCommand.Create(stdout, stderr),
             SiloCommand.Create(stdout, stderr),
             ExperimentCommand.Create(stdout, stderr),
         ];
