@@ -29,6 +29,9 @@ public sealed class LanguageModel : IDisposable
 
     public Device Device => Network.Device;
 
+    /// <summary>The directory the model was loaded from, if any: saving keeps a real model's tokenizer files from it.</summary>
+    public string? SourceDirectory { get; init; }
+
     /// <summary>
     /// A fresh byte-level model with the compact template, initialised from <paramref name="seed"/> (the same seed
     /// gives the same weights). Defaults: the simulator's d=256, 4 layers, 4 heads.
@@ -64,16 +67,16 @@ public sealed class LanguageModel : IDisposable
     public LanguageModel Clone(string? version = null)
     {
         var copy = new LlamaForCausalLM(Config);
-        copy.to(Device);
+        copy.to(Network.DType).to(Device);
         using (no_grad())
         {
-            var source = Network.state_dict();
-            foreach (var (name, tensor) in copy.state_dict())
+            var source = Network.Weights();
+            foreach (var (name, tensor) in copy.Weights())
             {
                 tensor.copy_(source[name]);
             }
         }
-        return new LanguageModel(copy, Template, version ?? Version);
+        return new LanguageModel(copy, Template, version ?? Version) { SourceDirectory = SourceDirectory };
     }
 
     public void Dispose() => Network.Dispose();

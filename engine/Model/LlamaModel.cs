@@ -5,7 +5,10 @@ using static TorchSharp.torch;
 
 namespace SparOrleans.Engine.Model;
 
-/// <summary>RMSNorm (no bias, no mean subtraction); libtorch 2.10 has no module for it in TorchSharp.</summary>
+/// <summary>
+/// RMSNorm as HF computes it: the statistics in fp32 whatever the model's dtype, the weight applied after casting
+/// back (libtorch 2.10 has no module for it in TorchSharp).
+/// </summary>
 internal sealed class RmsNorm : nn.Module
 {
     private readonly Parameter _weight;
@@ -21,15 +24,102 @@ internal sealed class RmsNorm : nn.Module
     public Tensor Forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var variance = x.pow(2).mean([-1], keepdim: true);
-        return (x * rsqrt(variance + _eps) * _weight).MoveToOuterDisposeScope();
+        var dtype = x.dtype;
+        var h = dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
+        var variance = h.pow(2).mean([-1], keepdim: true);
+        h = h * rsqrt(variance + _eps);
+        return (_weight * (dtype == ScalarType.Float32 ? h : h.to(dtype))).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>Grouped-query self-attention with rotary embeddings, computed by scaled_dot_product_attention.</summary>
+/// <summary>
+/// One HF projection (<c>q_proj</c>, <c>gate_proj</c>, ...) and, once <see cref="LoraAdapters.Attach"/> has run,
+/// its LoRA adapter registered under PEFT's names (<c>q_proj.lora_A.weight</c>, <c>q_proj.lora_B.weight</c>). The
+/// adapter computes in fp32 whatever the base dtype, so a BF16 base trains fp32 adapters.
+/// </summary>
+internal sealed class AdaptedLinear(Linear linear)
+{
+    public Linear Linear { get; } = linear;
+
+    public Linear? LoraA { get; private set; }
+
+    public Linear? LoraB { get; private set; }
+
+    public double Scaling { get; private set; }
+
+    public double Dropout { get; private set; }
+
+    /// <summary>Set by <see cref="LoraAdapters.Disabled"/>: the base alone answers (DPO's reference policy).</summary>
+    public bool AdapterEnabled { get; set; } = true;
+
+    public bool HasActiveAdapter => LoraA is not null && AdapterEnabled;
+
+    public void AttachLora(int rank, double alpha, double dropout, bool rsLora)
+    {
+        var (inF, outF) = (Linear.weight!.shape[1], Linear.weight!.shape[0]);
+        var a = nn.Linear(inF, rank, hasBias: false, dtype: ScalarType.Float32);
+        var b = nn.Linear(rank, outF, hasBias: false, dtype: ScalarType.Float32);
+        using (no_grad())
+        {
+            // PEFT's default: A as nn.Linear's Kaiming-uniform init, B zero, so an attached adapter starts as a no-op.
+            nn.init.zeros_(b.weight!);
+        }
+        a.to(Linear.weight!.device);
+        b.to(Linear.weight!.device);
+        Linear.register_module("lora_A", a);
+        Linear.register_module("lora_B", b);
+        (LoraA, LoraB, Dropout) = (a, b, dropout);
+        Scaling = rsLora ? alpha / Math.Sqrt(rank) : alpha / rank;
+    }
+
+    public Tensor Forward(Tensor x)
+    {
+        var y = Linear.forward(x);
+        return HasActiveAdapter ? y + Delta(x) : y;
+    }
+
+    /// <summary>The adapter's contribution B(A(dropout(x))) · scaling, in the dtype of <paramref name="x"/>.</summary>
+    public Tensor Delta(Tensor x)
+    {
+        var h = x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
+        if (Dropout > 0 && is_grad_enabled())
+        {
+            h = nn.functional.dropout(h, Dropout, training: true);
+        }
+        var delta = LoraB!.forward(LoraA!.forward(h)) * Scaling;
+        return delta.dtype == x.dtype ? delta : delta.to(x.dtype);
+    }
+
+    /// <summary>Applies several projections of the same input as one matmul (training's shape), adapters added per part.</summary>
+    public static Tensor[] Fused(Tensor x, params AdaptedLinear[] parts)
+    {
+        var weights = parts.Select(p => p.Linear.weight!).ToArray();
+        var biases = parts[0].Linear.bias is null ? null : cat(parts.Select(p => p.Linear.bias!).ToArray(), 0);
+        var all = nn.functional.linear(x, cat(weights, 0), biases);
+        var outputs = new Tensor[parts.Length];
+        long offset = 0;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var width = weights[i].shape[0];
+            outputs[i] = all.narrow(-1, offset, width);
+            if (parts[i].HasActiveAdapter)
+            {
+                outputs[i] = outputs[i] + parts[i].Delta(x);
+            }
+            offset += width;
+        }
+        return outputs;
+    }
+}
+
+/// <summary>
+/// Grouped-query self-attention with rotary embeddings, computed by scaled_dot_product_attention. Qwen2's q/k/v
+/// biases and Qwen3's per-head q/k norms are switched on by the config.
+/// </summary>
 internal sealed class LlamaAttention : nn.Module
 {
-    private readonly Linear _q, _k, _v, _o;
+    private readonly AdaptedLinear _q, _k, _v, _o;
+    private readonly RmsNorm? _qNorm, _kNorm;
     private readonly int _heads, _kvHeads, _headDim;
 
     public LlamaAttention(LlamaConfig c) : base("LlamaAttention")
@@ -37,15 +127,26 @@ internal sealed class LlamaAttention : nn.Module
         _heads = c.NumAttentionHeads;
         _kvHeads = c.NumKeyValueHeads;
         _headDim = c.HeadDim;
-        _q = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: false);
-        _k = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: false);
-        _v = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: false);
-        _o = nn.Linear(_heads * _headDim, c.HiddenSize, hasBias: false);
-        register_module("q_proj", _q);
-        register_module("k_proj", _k);
-        register_module("v_proj", _v);
-        register_module("o_proj", _o);
+        var q = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: c.AttentionBias);
+        var k = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias);
+        var v = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias);
+        var o = nn.Linear(_heads * _headDim, c.HiddenSize, hasBias: false);
+        register_module("q_proj", q);
+        register_module("k_proj", k);
+        register_module("v_proj", v);
+        register_module("o_proj", o);
+        (_q, _k, _v, _o) = (new(q), new(k), new(v), new(o));
+        if (c.QkNorm)
+        {
+            _qNorm = new RmsNorm(_headDim, c.RmsNormEps);
+            _kNorm = new RmsNorm(_headDim, c.RmsNormEps);
+            register_module("q_norm", _qNorm);
+            register_module("k_norm", _kNorm);
+        }
     }
+
+    public IEnumerable<(string Name, AdaptedLinear Projection)> Projections() =>
+        [("q_proj", _q), ("k_proj", _k), ("v_proj", _v), ("o_proj", _o)];
 
     /// <param name="mask">Boolean [B,1,T,S], true where a query may attend; null means plain causal.</param>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
@@ -55,20 +156,23 @@ internal sealed class LlamaAttention : nn.Module
         if (is_grad_enabled())
         {
             // Training: one wide matmul beats three narrow ones; concatenating the weights is cheap next to it.
-            var qkv = nn.functional.linear(x, cat([_q.weight!, _k.weight!, _v.weight!], 0));
-            var (qWidth, kvWidth) = (_heads * _headDim, _kvHeads * _headDim);
-            q = qkv.narrow(-1, 0, qWidth).reshape(b, t, _heads, _headDim).transpose(1, 2);
-            k = qkv.narrow(-1, qWidth, kvWidth).reshape(b, t, _kvHeads, _headDim).transpose(1, 2);
-            v = qkv.narrow(-1, qWidth + kvWidth, kvWidth).reshape(b, t, _kvHeads, _headDim).transpose(1, 2);
+            var qkv = AdaptedLinear.Fused(x, _q, _k, _v);
+            (q, k, v) = (qkv[0], qkv[1], qkv[2]);
         }
         else
         {
-            q = _q.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
-            k = _k.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
-            v = _v.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+            (q, k, v) = (_q.Forward(x), _k.Forward(x), _v.Forward(x));
         }
-        q = Rotary.Apply(q, cos, sin);
-        k = Rotary.Apply(k, cos, sin);
+        q = q.reshape(b, t, _heads, _headDim);
+        k = k.reshape(b, t, _kvHeads, _headDim);
+        if (_qNorm is not null)
+        {
+            q = _qNorm.Forward(q);
+            k = _kNorm!.Forward(k);
+        }
+        q = Rotary.Apply(q.transpose(1, 2), cos, sin);
+        k = Rotary.Apply(k.transpose(1, 2), cos, sin);
+        v = v.reshape(b, t, _kvHeads, _headDim).transpose(1, 2);
         if (cache is not null)
         {
             (k, v) = cache.Append(layer, k, v);
@@ -80,34 +184,37 @@ internal sealed class LlamaAttention : nn.Module
             v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
         }
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null);
-        return _o.forward(attended.transpose(1, 2).reshape(b, t, _heads * _headDim));
+        return _o.Forward(attended.transpose(1, 2).reshape(b, t, _heads * _headDim));
     }
 }
 
 internal sealed class LlamaMlp : nn.Module
 {
-    private readonly Linear _gate, _up, _down;
+    private readonly AdaptedLinear _gate, _up, _down;
 
     public LlamaMlp(LlamaConfig c) : base("LlamaMlp")
     {
-        _gate = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
-        _up = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
-        _down = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: false);
-        register_module("gate_proj", _gate);
-        register_module("up_proj", _up);
-        register_module("down_proj", _down);
+        var gate = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
+        var up = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
+        var down = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: false);
+        register_module("gate_proj", gate);
+        register_module("up_proj", up);
+        register_module("down_proj", down);
+        (_gate, _up, _down) = (new(gate), new(up), new(down));
     }
+
+    public IEnumerable<(string Name, AdaptedLinear Projection)> Projections() =>
+        [("gate_proj", _gate), ("up_proj", _up), ("down_proj", _down)];
 
     public Tensor Forward(Tensor x)
     {
         if (!is_grad_enabled())
         {
-            return _down.forward(nn.functional.silu(_gate.forward(x)) * _up.forward(x));
+            return _down.Forward(nn.functional.silu(_gate.Forward(x)) * _up.Forward(x));
         }
         // Training: gate and up projections as one matmul (see LlamaAttention).
-        var both = nn.functional.linear(x, cat([_gate.weight!, _up.weight!], 0));
-        var width = both.shape[^1] / 2;
-        return _down.forward(nn.functional.silu(both.narrow(-1, 0, width)) * both.narrow(-1, width, width));
+        var both = AdaptedLinear.Fused(x, _gate, _up);
+        return _down.Forward(nn.functional.silu(both[0]) * both[1]);
     }
 }
 
@@ -128,6 +235,10 @@ internal sealed class LlamaDecoderLayer : nn.Module
         register_module("input_layernorm", _inputNorm);
         register_module("post_attention_layernorm", _postNorm);
     }
+
+    public IEnumerable<(string Name, AdaptedLinear Projection)> Projections() =>
+        _attention.Projections().Select(p => ("self_attn." + p.Name, p.Projection))
+            .Concat(_mlp.Projections().Select(p => ("mlp." + p.Name, p.Projection)));
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
     {
@@ -157,12 +268,13 @@ internal sealed class LlamaBody : nn.Module
 /// <summary>Rotary position embeddings in HF's rotate-half layout, computed from explicit positions.</summary>
 internal static class Rotary
 {
-    /// <summary>cos and sin of shape [B,1,T,headDim] for positions [B,T].</summary>
-    public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, Tensor invFreq)
+    /// <summary>cos and sin of shape [B,1,T,headDim] for positions [B,T], in <paramref name="dtype"/> (HF casts them to the model's).</summary>
+    public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, Tensor invFreq, ScalarType dtype)
     {
         var angles = positions.to(ScalarType.Float32).unsqueeze(-1) * invFreq; // [B,T,hd/2]
         var emb = cat([angles, angles], -1).unsqueeze(1);
-        return (emb.cos(), emb.sin());
+        var (cos, sin) = (emb.cos(), emb.sin());
+        return dtype == ScalarType.Float32 ? (cos, sin) : (cos.to(dtype), sin.to(dtype));
     }
 
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
@@ -172,17 +284,61 @@ internal static class Rotary
         var x2 = x.narrow(-1, half, half);
         return x * cos + cat([-x2, x1], -1) * sin;
     }
+
+    /// <summary>
+    /// HF's inverse frequencies for this config at a sequence length (only <c>dynamic</c> scaling depends on it:
+    /// HF recomputes the base from the longest position of each forward call once it passes
+    /// max_position_embeddings). Computed in fp64, returned as fp32 as HF does.
+    /// </summary>
+    public static double[] InverseFrequencies(LlamaConfig c, long sequenceLength)
+    {
+        var d = c.HeadDim;
+        var theta = c.RopeTheta;
+        var s = c.RopeScaling;
+        if (s is { Type: "dynamic" } && sequenceLength > c.MaxPositionEmbeddings)
+        {
+            theta *= Math.Pow(s.Factor * sequenceLength / c.MaxPositionEmbeddings - (s.Factor - 1), d / (d - 2.0));
+        }
+        // HF builds the exponents in fp32 (arange(...).float() / dim) and the powers from them.
+        var inv = Enumerable.Range(0, d / 2).Select(i => 1.0 / Math.Pow(theta, (float)(2 * i) / d)).Select(v => (double)(float)v).ToArray();
+        switch (s?.Type)
+        {
+            case "linear":
+                return inv.Select(v => (double)(float)(v / s.Factor)).ToArray();
+            case "llama3":
+                var lowWavelen = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
+                var highWavelen = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+                return inv.Select(f =>
+                {
+                    var wavelen = 2 * Math.PI / f;
+                    if (wavelen < highWavelen)
+                    {
+                        return f;
+                    }
+                    if (wavelen > lowWavelen)
+                    {
+                        return (double)(float)(f / s.Factor);
+                    }
+                    var smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                    return (double)(float)((1 - smooth) * f / s.Factor + smooth * f);
+                }).ToArray();
+            default:
+                return inv;
+        }
+    }
 }
 
 /// <summary>
-/// A Llama-style decoder with HF parameter names (<c>model.layers.N.self_attn.q_proj.weight</c>, ...), so real
-/// checkpoints map one to one. Tied embeddings reuse <c>model.embed_tokens.weight</c> as the head.
+/// A Llama-family decoder (Llama 1/2/3, Mistral, Qwen2/2.5, Qwen3) with HF parameter names
+/// (<c>model.layers.N.self_attn.q_proj.weight</c>, ...), so real checkpoints map one to one. Tied embeddings reuse
+/// <c>model.embed_tokens.weight</c> as the head. Parameters may be fp32 (the simulator) or bf16/fp16; logits are fp32.
 /// </summary>
 public sealed class LlamaForCausalLM : nn.Module
 {
     private readonly LlamaBody _body;
     private readonly Linear? _head;
     private Tensor? _invFreq;
+    private long _invFreqLength = -1;
 
     public LlamaConfig Config { get; }
 
@@ -203,13 +359,39 @@ public sealed class LlamaForCausalLM : nn.Module
     /// <summary>The device the parameters live on.</summary>
     public Device Device => _body.EmbedTokens.weight!.device;
 
-    // HF Llama init: normal(0, 0.02) for every matrix, ones for norms.
+    /// <summary>The dtype of the base weights (fp32, bf16 or fp16).</summary>
+    public ScalarType DType => _body.EmbedTokens.weight!.dtype;
+
+    /// <summary>
+    /// When set, training forwards recompute each decoder layer in the backward pass instead of keeping its
+    /// activations (HF's gradient checkpointing): memory per layer drops to its input, for one more forward.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>Every projection of every layer, by its HF module path (<c>model.layers.0.self_attn.q_proj</c>).</summary>
+    internal IEnumerable<(string Path, AdaptedLinear Projection)> Projections() =>
+        _body.Layers.SelectMany((layer, i) => layer.Projections().Select(p => ($"model.layers.{i}.{p.Name}", p.Projection)));
+
+    /// <summary>
+    /// The model's own weights under their HF names: what a checkpoint holds. LoRA adapters are not among them
+    /// (see <see cref="LoraAdapters"/>); TorchSharp's <c>state_dict()</c> is not used because it also lists every
+    /// submodule under its C# field name.
+    /// </summary>
+    public IReadOnlyDictionary<string, Parameter> Weights() =>
+        named_parameters().Where(kv => !LoraAdapters.IsAdapterName(kv.name))
+            .ToDictionary(kv => kv.name, kv => kv.parameter, StringComparer.Ordinal);
+
+    // HF Llama init: normal(0, 0.02) for every matrix, ones for norms, zeros for biases.
     private void InitializeWeights()
     {
         using var _ = no_grad();
         foreach (var (name, p) in named_parameters())
         {
-            if (!name.EndsWith("norm.weight", StringComparison.Ordinal))
+            if (name.EndsWith(".bias", StringComparison.Ordinal))
+            {
+                nn.init.zeros_(p);
+            }
+            else if (!name.EndsWith("norm.weight", StringComparison.Ordinal))
             {
                 nn.init.normal_(p, 0, 0.02);
             }
@@ -217,7 +399,7 @@ public sealed class LlamaForCausalLM : nn.Module
     }
 
     /// <summary>
-    /// Logits [B,T,V] for token ids [B,T]. Without <paramref name="attentionMask"/> the batch is causal from
+    /// Logits [B,T,V] (fp32) for token ids [B,T]. Without <paramref name="attentionMask"/> the batch is causal from
     /// position 0 (right padding is harmless then: padded positions come after every real one). With it,
     /// the mask [B,S] covers cached plus new tokens (1 = real, 0 = left padding), positions count real tokens
     /// only, and attention uses one boolean mask (causal AND padding). <paramref name="cache"/> is extended in place.
@@ -227,36 +409,36 @@ public sealed class LlamaForCausalLM : nn.Module
         using var scope = NewDisposeScope();
         var (b, t) = (inputIds.shape[0], inputIds.shape[1]);
         var device = inputIds.device;
-        _invFreq ??= InverseFrequencies(device);
-        if (_invFreq.device != device)
-        {
-            _invFreq.Dispose();
-            _invFreq = InverseFrequencies(device);
-        }
         Tensor positions;
         Tensor? mask = null;
         var past = cache?.Length ?? 0;
+        long columns;
         if (attentionMask is null)
         {
+            columns = past + t;
             positions = arange(past, past + t, ScalarType.Int64, device).unsqueeze(0).expand(b, t);
-            if (past > 0)
+            if (past > 0 || (Config.SlidingWindow is { } w && columns > w))
             {
-                mask = ones(t, past + t, ScalarType.Bool, device).tril(past).view(1, 1, t, past + t);
+                mask = AttentionWindow(t, columns, device).view(1, 1, t, columns);
             }
         }
         else
         {
-            var s = attentionMask.shape[1];
+            columns = attentionMask.shape[1];
             var valid = attentionMask.to(ScalarType.Bool);
-            positions = (valid.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, s - t, t);
-            var causal = ones(t, s, ScalarType.Bool, device).tril(s - t);
-            mask = causal.view(1, 1, t, s).logical_and(valid.view(b, 1, 1, s));
+            positions = (valid.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, columns - t, t);
+            mask = AttentionWindow(t, columns, device).view(1, 1, t, columns).logical_and(valid.view(b, 1, 1, columns));
         }
-        var (cos, sin) = Rotary.Tables(positions, _invFreq);
+        var invFreq = InverseFrequencies(positions, attentionMask is null ? past + t : -1, device);
+        var (cos, sin) = Rotary.Tables(positions, invFreq, DType);
         var h = _body.EmbedTokens.forward(inputIds);
+        var checkpoint = GradientCheckpointing && is_grad_enabled() && cache is null;
         for (var i = 0; i < _body.Layers.Count; i++)
         {
-            h = _body.Layers[i].Forward(h, cos, sin, mask, cache, i);
+            var layer = _body.Layers[i];
+            h = checkpoint
+                ? LayerCheckpoint.Apply(h, x => layer.Forward(x, cos, sin, mask, null, 0))
+                : layer.Forward(h, cos, sin, mask, cache, i);
         }
         if (lastOnly)
         {
@@ -264,26 +446,54 @@ public sealed class LlamaForCausalLM : nn.Module
         }
         h = _body.Norm.Forward(h);
         var logits = _head is null ? nn.functional.linear(h, _body.EmbedTokens.weight!) : _head.forward(h);
+        if (logits.dtype != ScalarType.Float32)
+        {
+            logits = logits.to(ScalarType.Float32);
+        }
         cache?.Commit(t);
         return logits.MoveToOuterDisposeScope();
     }
 
-    private Tensor InverseFrequencies(Device device)
+    // Causal, and within Mistral's sliding window when there is one: query column q sees key column k when
+    // k <= q and q - k < window (HF masks by cache columns; with left padding both shift alike).
+    private Tensor AttentionWindow(long t, long columns, Device device)
     {
-        var hd = Config.HeadDim;
-        var exponents = arange(0, hd, 2, ScalarType.Float64) / hd;
-        var inv = (1.0 / pow(Config.RopeTheta, exponents)).to(ScalarType.Float32).to(device);
-        return inv.DetachFromDisposeScope();
+        var offset = columns - t;
+        var causal = ones(t, columns, ScalarType.Bool, device).tril(offset);
+        return Config.SlidingWindow is { } w && columns > w
+            ? causal.logical_and(ones(t, columns, ScalarType.Bool, device).triu(offset - w + 1))
+            : causal;
     }
 
-    /// <summary>Parameters grouped for AdamW: matrices get weight decay; norms and embeddings do not.</summary>
+    // One table per sequence length for dynamic scaling (HF recomputes it per call from the longest position);
+    // otherwise one table for the model's life. `length` < 0: read it from the positions (a host sync, dynamic only).
+    private Tensor InverseFrequencies(Tensor positions, long length, Device device)
+    {
+        var dynamic = Config.RopeScaling is { Type: "dynamic" };
+        var key = dynamic ? Math.Max(length >= 0 ? length : positions.max().item<long>() + 1, Config.MaxPositionEmbeddings) : 0;
+        if (_invFreq is null || _invFreq.device != device || key != _invFreqLength)
+        {
+            _invFreq?.Dispose();
+            _invFreq = tensor(Rotary.InverseFrequencies(Config, key).Select(v => (float)v).ToArray(), device: device).DetachFromDisposeScope();
+            _invFreqLength = key;
+        }
+        return _invFreq;
+    }
+
+    /// <summary>Parameters grouped for AdamW: matrices get weight decay; norms, biases and embeddings do not. Frozen ones are left out.</summary>
     public (List<Parameter> Decay, List<Parameter> NoDecay) ParameterGroupsForDecay()
     {
         var decay = new List<Parameter>();
         var noDecay = new List<Parameter>();
         foreach (var (name, p) in named_parameters())
         {
-            (name.Contains("norm", StringComparison.Ordinal) || name.Contains("embed_tokens", StringComparison.Ordinal) ? noDecay : decay).Add(p);
+            if (!p.requires_grad)
+            {
+                continue;
+            }
+            var exempt = name.Contains("norm", StringComparison.Ordinal) || name.Contains("embed_tokens", StringComparison.Ordinal)
+                || name.EndsWith(".bias", StringComparison.Ordinal);
+            (exempt ? noDecay : decay).Add(p);
         }
         return (decay, noDecay);
     }

@@ -9,8 +9,8 @@ namespace SparOrleans.Engine.Model;
 
 /// <summary>
 /// A model directory in the HF layout: <c>config.json</c>, <c>model.safetensors</c> (or shards listed by
-/// <c>model.safetensors.index.json</c>, read only), <c>tokenizer.json</c> for BPE models, and
-/// <c>tokenizer_config.json</c> naming the tokenizer kind and chat template.
+/// <c>model.safetensors.index.json</c>), <c>tokenizer.json</c> and <c>tokenizer_config.json</c> (tokenizer and chat
+/// template). Weights are stored by their HF names only, one tensor per parameter, in the model's dtype.
 /// </summary>
 public static class ModelCheckpoint
 {
@@ -20,14 +20,32 @@ public static class ModelCheckpoint
     public const string TokenizerFile = "tokenizer.json";
     public const string TokenizerConfigFile = "tokenizer_config.json";
 
+    // Files of a real model's tokenizer, copied as they are when such a model is saved again.
+    private static readonly string[] TokenizerFiles =
+        [TokenizerFile, TokenizerConfigFile, "special_tokens_map.json", "generation_config.json", "tokenizer.model", "chat_template.jinja", "chat_template.json"];
+
+    /// <summary>The dtypes a model can be loaded in, by the names HF's <c>torch_dtype</c> uses.</summary>
+    public static readonly IReadOnlyList<string> DtypeNames = ["float32", "bfloat16", "float16"];
+
     /// <summary>Writes the model into <paramref name="directory"/> (created if needed), each file via a temp file.</summary>
     public static void Save(LanguageModel model, string directory)
     {
         Directory.CreateDirectory(directory);
-        var tensors = model.Network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
-        Safetensors.Write(Path.Combine(directory, WeightsFile), tensors,
+        var weights = model.Network.Weights().ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value, StringComparer.Ordinal);
+        Safetensors.Write(Path.Combine(directory, WeightsFile), weights,
             new Dictionary<string, string> { ["format"] = "pt", ["spar_version"] = model.Version });
-        WriteText(Path.Combine(directory, ConfigFile), model.Config.ToHfJson());
+        // A sharded checkpoint saved into the same folder before would otherwise be read instead of this file.
+        File.Delete(Path.Combine(directory, IndexFile));
+        WriteText(Path.Combine(directory, ConfigFile), (model.Config with { TorchDtype = DtypeName(model.Network.DType) }).ToHfJson());
+        if (model.SourceDirectory is { } source && IsForeign(source)
+            && Path.GetFullPath(source) != Path.GetFullPath(directory))
+        {
+            foreach (var name in TokenizerFiles.Where(n => File.Exists(Path.Combine(source, n))))
+            {
+                File.Copy(Path.Combine(source, name), Path.Combine(directory, name), overwrite: true);
+            }
+            return;
+        }
         if (model.Tokenizer is HfBpeTokenizer bpe)
         {
             WriteText(Path.Combine(directory, TokenizerFile), bpe.Json);
@@ -41,6 +59,29 @@ public static class ModelCheckpoint
         WriteText(Path.Combine(directory, TokenizerConfigFile), tokConfig.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
+    // A directory whose tokenizer files another tool wrote (no spar_* keys): they are kept verbatim.
+    private static bool IsForeign(string directory)
+    {
+        var path = Path.Combine(directory, TokenizerConfigFile);
+        return File.Exists(path) && !File.ReadAllText(path).Contains("\"spar_chat_template\"", StringComparison.Ordinal);
+    }
+
+    public static string DtypeName(ScalarType type) => type switch
+    {
+        ScalarType.BFloat16 => "bfloat16",
+        ScalarType.Float16 => "float16",
+        _ => "float32",
+    };
+
+    /// <summary>The dtype called <paramref name="name"/> (HF's names, plus bf16/fp16/fp32); a user error otherwise.</summary>
+    public static ScalarType ParseDtype(string name) => name.ToLowerInvariant() switch
+    {
+        "float32" or "fp32" or "f32" => ScalarType.Float32,
+        "bfloat16" or "bf16" => ScalarType.BFloat16,
+        "float16" or "fp16" or "f16" => ScalarType.Float16,
+        _ => throw new UserInputException($"unknown dtype '{name}' (expected float32, bfloat16 or float16)"),
+    };
+
     internal static void WriteText(string path, string text)
     {
         var temp = path + ".tmp";
@@ -49,11 +90,30 @@ public static class ModelCheckpoint
     }
 
     /// <summary>
-    /// Loads a model directory. Every parameter must be present with the right shape: otherwise a
-    /// <see cref="UserInputException"/> names the missing, mismatched and unexpected tensors. HF's
-    /// <c>rotary_emb.inv_freq</c> buffers and a redundant <c>lm_head.weight</c> of a tied model are skipped.
+    /// Loads a model directory with its tokenizer and chat template. <paramref name="dtype"/> null keeps fp32 (the
+    /// engine's default on CPU, whatever the files hold). See <see cref="LoadNetwork"/> for what is refused.
     /// </summary>
-    public static LanguageModel Load(string directory, string device = "cpu", string? version = null)
+    public static LanguageModel Load(string directory, string device = "cpu", string? version = null, ScalarType? dtype = null)
+    {
+        var (template, savedVersion) = LoadTemplate(directory);
+        var network = LoadNetwork(directory, device, dtype, out var fileVersion);
+        return new LanguageModel(network, template,
+            version ?? savedVersion ?? fileVersion ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)))
+        {
+            SourceDirectory = directory,
+        };
+    }
+
+    /// <summary>
+    /// The network alone (no tokenizer needed). Every parameter must be present under its HF name with the right
+    /// shape; otherwise a <see cref="UserInputException"/> names the missing, mis-shaped and unexpected tensors.
+    /// HF's rotary buffers (<c>rotary_emb.inv_freq</c>), a tied model's redundant <c>lm_head.weight</c> and the alias
+    /// names our own earlier checkpoints carried are skipped.
+    /// </summary>
+    public static LlamaForCausalLM LoadNetwork(string directory, string device = "cpu", ScalarType? dtype = null) =>
+        LoadNetwork(directory, device, dtype, out _);
+
+    private static LlamaForCausalLM LoadNetwork(string directory, string device, ScalarType? dtype, out string? savedVersion)
     {
         var configPath = Path.Combine(directory, ConfigFile);
         if (!File.Exists(configPath))
@@ -61,21 +121,26 @@ public static class ModelCheckpoint
             throw new UserInputException($"{directory}: not a model directory ({ConfigFile} not found)");
         }
         var config = LlamaConfig.FromHfJson(File.ReadAllText(configPath), configPath);
-        var (template, savedVersion) = LoadTemplate(directory);
         var files = WeightFiles(directory);
-        Native.TorchRuntime.EnsureNativeLibraryPatched();
-        var network = new LlamaForCausalLM(config);
+        var headers = files.Select(f => (File: f, Entries: Safetensors.ReadHeader(f, out var meta), Meta: meta)).ToList();
+        savedVersion = headers.Select(h => h.Meta.GetValueOrDefault("spar_version")).FirstOrDefault(v => v is not null);
+        var targetDevice = Native.TorchRuntime.ResolveDevice(device);
+        var network = new LlamaForCausalLM(config with { TorchDtype = DtypeName(dtype ?? ScalarType.Float32) });
         try
         {
-            LoadWeights(network, files, directory);
-            network.to(Native.TorchRuntime.ResolveDevice(device));
+            if (dtype is { } d && d != ScalarType.Float32)
+            {
+                network.to(d);
+            }
+            LoadWeights(network, headers, directory, ownAliases: savedVersion is not null);
+            network.to(targetDevice);
         }
         catch
         {
             network.Dispose();
             throw;
         }
-        return new LanguageModel(network, template, version ?? savedVersion ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)));
+        return network;
     }
 
     private static (IChatTemplate Template, string? Version) LoadTemplate(string directory)
@@ -117,32 +182,35 @@ public static class ModelCheckpoint
         {
             throw new UserInputException($"{directory}: neither {WeightsFile} nor {IndexFile} found");
         }
+        List<string> files;
         try
         {
             var map = JsonNode.Parse(File.ReadAllText(index))?["weight_map"] as JsonObject
                 ?? throw new UserInputException($"{index}: missing weight_map");
-            return [.. map.Select(kv => Path.Combine(directory, kv.Value!.GetValue<string>())).Distinct()];
+            files = [.. map.Select(kv => kv.Value!.GetValue<string>()).Distinct().Select(f => Path.Combine(directory, f))];
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new UserInputException($"{index}: not valid JSON ({e.Message})");
+            throw new UserInputException($"{index}: not a valid index ({e.Message})");
         }
+        var absent = files.Where(f => !File.Exists(f)).Select(Path.GetFileName).ToList();
+        return absent.Count == 0 ? files
+            : throw new UserInputException($"{directory}: weight shard {string.Join(", ", absent)} not found (listed in {IndexFile})");
     }
 
-    private static void LoadWeights(LlamaForCausalLM network, List<string> files, string directory)
+    // HF checkpoints may carry buffers that are not parameters: the rotary tables of older Llama exports.
+    private static bool IsHfBuffer(string name) => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal);
+
+    private static void LoadWeights(LlamaForCausalLM network, List<(string File, Dictionary<string, SafetensorsEntry> Entries, Dictionary<string, string> Meta)> headers,
+        string directory, bool ownAliases)
     {
-        var expected = network.state_dict();
+        var expected = network.Weights();
         var found = new Dictionary<string, (string File, long[] Shape)>(StringComparer.Ordinal);
-        foreach (var file in files)
+        foreach (var (file, entries, _) in headers)
         {
-            if (!File.Exists(file))
+            foreach (var (name, entry) in entries)
             {
-                throw new UserInputException($"{directory}: weight shard {Path.GetFileName(file)} not found");
-            }
-            foreach (var (name, entry) in Safetensors.ReadHeader(file, out var dataStart))
-            {
-                if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)
-                    || (name == "lm_head.weight" && network.Config.TieWordEmbeddings))
+                if (IsHfBuffer(name) || (name == "lm_head.weight" && network.Config.TieWordEmbeddings))
                 {
                     continue;
                 }
@@ -150,37 +218,44 @@ public static class ModelCheckpoint
             }
         }
         var missing = expected.Keys.Where(k => !found.ContainsKey(k)).ToList();
-        var unexpected = found.Keys.Where(k => !expected.ContainsKey(k)).ToList();
+        // Our checkpoints written before the save went by HF names also held every tensor under its C# field
+        // names (`_q`, `EmbedTokens`, ...): extra copies of the same weights, safe to pass over.
+        var unexpected = ownAliases ? [] : found.Keys.Where(k => !expected.ContainsKey(k)).ToList();
         var mismatched = expected.Where(kv => found.TryGetValue(kv.Key, out var f) && !f.Shape.SequenceEqual(kv.Value.shape))
             .Select(kv => $"{kv.Key} (checkpoint [{string.Join(",", found[kv.Key].Shape)}], model [{string.Join(",", kv.Value.shape)}])")
             .ToList();
-        if (missing.Count + unexpected.Count + mismatched.Count > 0)
-        {
-            var parts = new List<string>();
-            if (missing.Count > 0)
-            {
-                parts.Add($"missing tensors: {Names(missing)}");
-            }
-            if (mismatched.Count > 0)
-            {
-                parts.Add($"mismatched shapes: {Names(mismatched)}");
-            }
-            if (unexpected.Count > 0)
-            {
-                parts.Add($"unexpected tensors: {Names(unexpected)}");
-            }
-            throw new UserInputException($"{directory}: checkpoint does not fit its config.json; {string.Join("; ", parts)}");
-        }
+        ThrowIfMisfit(directory, "checkpoint does not fit its config.json", missing, mismatched, unexpected);
         using var noGrad = no_grad();
-        foreach (var group in found.GroupBy(kv => kv.Value.File))
+        foreach (var group in found.Where(kv => expected.ContainsKey(kv.Key)).GroupBy(kv => kv.Value.File))
         {
-            var loaded = Safetensors.Read(group.Key, group.Select(kv => kv.Key));
-            foreach (var (name, t) in loaded)
+            foreach (var (name, t) in Safetensors.ReadEach(group.Key, group.Select(kv => kv.Key)))
             {
                 expected[name].copy_(t);
                 t.Dispose();
             }
         }
+    }
+
+    internal static void ThrowIfMisfit(string directory, string what, List<string> missing, List<string> mismatched, List<string> unexpected)
+    {
+        if (missing.Count + unexpected.Count + mismatched.Count == 0)
+        {
+            return;
+        }
+        var parts = new List<string>();
+        if (missing.Count > 0)
+        {
+            parts.Add($"missing tensors: {Names(missing)}");
+        }
+        if (mismatched.Count > 0)
+        {
+            parts.Add($"mismatched shapes: {Names(mismatched)}");
+        }
+        if (unexpected.Count > 0)
+        {
+            parts.Add($"unexpected tensors: {Names(unexpected)}");
+        }
+        throw new UserInputException($"{directory}: {what}; {string.Join("; ", parts)}");
     }
 
     private static string Names(List<string> names) =>

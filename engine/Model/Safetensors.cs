@@ -7,16 +7,54 @@ using static TorchSharp.torch;
 
 namespace SparOrleans.Engine.Model;
 
+/// <summary>One tensor's entry in a safetensors header: dtype, shape and byte range within the data section.</summary>
+public sealed record SafetensorsEntry(string Dtype, long[] Shape, long Begin, long End)
+{
+    public long Count => Shape.Aggregate(1L, (a, b) => a * b);
+}
+
 /// <summary>
 /// The safetensors format: an 8-byte little-endian header length, a JSON header (dtype, shape, byte offsets per
-/// tensor), then raw little-endian data. Reads F32/F16/BF16 (converted to fp32); writes F32.
+/// tensor), then raw little-endian data. Reads F32/F16/BF16; writes each tensor in its own dtype (F32, BF16, F16).
+/// Every offset and size is checked against the file before data is read, so a truncated or corrupt file is a
+/// user error naming the tensor, never a crash.
 /// </summary>
 public static class Safetensors
 {
-    /// <summary>Shapes and dtypes of every tensor in the file, without reading the data.</summary>
-    public static Dictionary<string, (string Dtype, long[] Shape, long Begin, long End)> ReadHeader(string path, out long dataStart)
+    /// <summary>The <c>__metadata__</c> strings and every tensor's entry, without reading the data.</summary>
+    public static Dictionary<string, SafetensorsEntry> ReadHeader(string path, out Dictionary<string, string> metadata)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = OpenRead(path);
+        var entries = ReadHeader(stream, path, out var dataStart, out metadata);
+        var dataLength = stream.Length - dataStart;
+        foreach (var (name, e) in entries)
+        {
+            if (e.Begin < 0 || e.End < e.Begin || e.End > dataLength)
+            {
+                throw new UserInputException($"{path}: tensor {name} lies outside the file's data (bytes {e.Begin}..{e.End} of {dataLength}): truncated or corrupt");
+            }
+            if (e.End - e.Begin != e.Count * ElementSize(e.Dtype, path, name))
+            {
+                throw new UserInputException($"{path}: tensor {name} has {e.End - e.Begin} bytes for shape [{string.Join(",", e.Shape)}] in {e.Dtype}");
+            }
+        }
+        return entries;
+    }
+
+    private static FileStream OpenRead(string path)
+    {
+        try
+        {
+            return File.OpenRead(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"{path}: cannot be read ({e.Message})");
+        }
+    }
+
+    private static Dictionary<string, SafetensorsEntry> ReadHeader(FileStream stream, string path, out long dataStart, out Dictionary<string, string> metadata)
+    {
         Span<byte> lengthBytes = stackalloc byte[8];
         if (stream.Read(lengthBytes) != 8)
         {
@@ -39,68 +77,113 @@ public static class Safetensors
         {
             throw new UserInputException($"{path}: safetensors header is not valid JSON ({e.Message})");
         }
-        var result = new Dictionary<string, (string, long[], long, long)>(StringComparer.Ordinal);
-        foreach (var (name, node) in root)
+        metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var result = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
+        try
         {
-            if (name == "__metadata__" || node is not JsonObject o)
+            foreach (var (name, node) in root)
+            {
+                if (name == "__metadata__")
+                {
+                    foreach (var (k, v) in node as JsonObject ?? [])
+                    {
+                        metadata[k] = v?.GetValue<string>() ?? "";
+                    }
+                    continue;
+                }
+                if (node is not JsonObject o || o["data_offsets"] is not JsonArray { Count: 2 } offsets || o["shape"] is not JsonArray shape)
+                {
+                    throw new UserInputException($"{path}: header entry {name} lacks dtype, shape or data_offsets");
+                }
+                result[name] = new SafetensorsEntry(o["dtype"]?.GetValue<string>() ?? "", shape.Select(s => s!.GetValue<long>()).ToArray(),
+                    offsets[0]!.GetValue<long>(), offsets[1]!.GetValue<long>());
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new UserInputException($"{path}: safetensors header has a value of the wrong type ({e.Message})");
+        }
+        return result;
+    }
+
+    private static int ElementSize(string dtype, string path, string name) => dtype switch
+    {
+        "F32" => 4,
+        "BF16" or "F16" => 2,
+        _ => throw new UserInputException($"{path}: tensor {name} has unsupported dtype {dtype} (F32, F16, BF16 are read)"),
+    };
+
+    /// <summary>
+    /// The named tensors (all when <paramref name="names"/> is null), one at a time as fp32 CPU tensors owned by
+    /// the caller, so a loader holds one tensor's fp32 copy at a time rather than a whole shard's.
+    /// </summary>
+    public static IEnumerable<(string Name, Tensor Tensor)> ReadEach(string path, IEnumerable<string>? names = null)
+    {
+        var header = ReadHeader(path, out _);
+        using var stream = OpenRead(path);
+        var dataStart = 8 + BinaryPrimitives.ReadInt64LittleEndian(ReadPrefix(stream));
+        var wanted = names?.ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, e) in header.OrderBy(kv => kv.Value.Begin))
+        {
+            if (wanted is not null && !wanted.Contains(name))
             {
                 continue;
             }
-            var offsets = o["data_offsets"]!.AsArray();
-            result[name] = (o["dtype"]!.GetValue<string>(), o["shape"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray(),
-                offsets[0]!.GetValue<long>(), offsets[1]!.GetValue<long>());
+            var bytes = new byte[e.End - e.Begin];
+            stream.Position = dataStart + e.Begin;
+            stream.ReadExactly(bytes);
+            yield return (name, tensor(ToFloats(bytes, e.Dtype, e.Count), e.Shape));
         }
-        return result;
+    }
+
+    private static byte[] ReadPrefix(FileStream stream)
+    {
+        var prefix = new byte[8];
+        stream.ReadExactly(prefix);
+        return prefix;
     }
 
     /// <summary>Reads the named tensors (all when <paramref name="names"/> is null) as fp32 CPU tensors.</summary>
-    public static Dictionary<string, Tensor> Read(string path, IEnumerable<string>? names = null)
+    public static Dictionary<string, Tensor> Read(string path, IEnumerable<string>? names = null) =>
+        ReadEach(path, names).ToDictionary(x => x.Name, x => x.Tensor, StringComparer.Ordinal);
+
+    private static float[] ToFloats(byte[] bytes, string dtype, long count)
     {
-        var header = ReadHeader(path, out var dataStart);
-        var wanted = names?.ToHashSet() ?? [.. header.Keys];
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        using var stream = File.OpenRead(path);
-        foreach (var (name, (dtype, shape, begin, end)) in header)
+        var values = new float[count];
+        switch (dtype)
         {
-            if (!wanted.Contains(name))
-            {
-                continue;
-            }
-            var bytes = new byte[end - begin];
-            stream.Position = dataStart + begin;
-            stream.ReadExactly(bytes);
-            var count = shape.Aggregate(1L, (a, b) => a * b);
-            var values = new float[count];
-            switch (dtype)
-            {
-                case "F32":
-                    Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
-                    break;
-                case "BF16":
-                    for (var i = 0; i < count; i++)
-                    {
-                        values[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)) << 16);
-                    }
-                    break;
-                case "F16":
-                    for (var i = 0; i < count; i++)
-                    {
-                        values[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)));
-                    }
-                    break;
-                default:
-                    throw new UserInputException($"{path}: tensor {name} has unsupported dtype {dtype} (F32, F16, BF16 are read)");
-            }
-            if (bytes.Length != count * (dtype == "F32" ? 4 : 2))
-            {
-                throw new UserInputException($"{path}: tensor {name} has {bytes.Length} bytes for shape [{string.Join(",", shape)}]");
-            }
-            result[name] = tensor(values, shape);
+            case "F32":
+                Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+                break;
+            case "BF16":
+                // bf16 is the top half of an fp32: widening is exact.
+                for (var i = 0; i < count; i++)
+                {
+                    values[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)) << 16);
+                }
+                break;
+            default:
+                for (var i = 0; i < count; i++)
+                {
+                    values[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)));
+                }
+                break;
         }
-        return result;
+        return values;
     }
 
-    /// <summary>Writes fp32 tensors (sorted by name) to a temp file, then moves it into place.</summary>
+    /// <summary>The safetensors dtype name of a tensor's dtype; other dtypes are written as F32.</summary>
+    public static string DtypeName(ScalarType type) => type switch
+    {
+        ScalarType.BFloat16 => "BF16",
+        ScalarType.Float16 => "F16",
+        _ => "F32",
+    };
+
+    /// <summary>
+    /// Writes the tensors (sorted by name), each in its own dtype (fp32, bf16 or fp16; anything else as fp32), to a
+    /// temp file, then moves it into place.
+    /// </summary>
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
@@ -118,10 +201,11 @@ public static class Safetensors
         foreach (var name in names)
         {
             var t = tensors[name];
-            var size = t.numel() * 4;
+            var dtype = DtypeName(t.dtype);
+            var size = t.numel() * (dtype == "F32" ? 4 : 2);
             header[name] = new JsonObject
             {
-                ["dtype"] = "F32",
+                ["dtype"] = dtype,
                 ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode)s).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + size),
             };
@@ -143,10 +227,27 @@ public static class Safetensors
             }
             foreach (var name in names)
             {
-                using var cpu = tensors[name].detach().to(ScalarType.Float32).cpu().contiguous();
+                var t = tensors[name];
+                var dtype = DtypeName(t.dtype);
+                // bf16 and fp16 widen to fp32 exactly, so their bits are recovered from the fp32 values.
+                using var cpu = t.detach().to(ScalarType.Float32).cpu().contiguous();
                 var data = cpu.data<float>().ToArray();
-                var bytes = new byte[data.Length * 4];
-                Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
+                var bytes = new byte[data.Length * (dtype == "F32" ? 4 : 2)];
+                for (var i = 0; i < data.Length; i++)
+                {
+                    switch (dtype)
+                    {
+                        case "F32":
+                            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), data[i]);
+                            break;
+                        case "BF16":
+                            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), (ushort)(BitConverter.SingleToUInt32Bits(data[i]) >> 16));
+                            break;
+                        default:
+                            BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * i), (Half)data[i]);
+                            break;
+                    }
+                }
                 stream.Write(bytes);
             }
         }

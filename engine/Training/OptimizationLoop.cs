@@ -26,6 +26,9 @@ internal sealed class OptimizationLoop : IDisposable
     public const string OptimizerFile = "optimizer.bin";
     public const string StateFile = "trainer_state.json";
 
+    /// <summary>Where a LoRA run's adapters go beside the checkpoint, in PEFT's layout.</summary>
+    public const string AdapterDirectory = "adapter";
+
     private readonly LanguageModel _model;
     private readonly TrainingOptions _options;
     private readonly AdamW _optimizer;
@@ -35,6 +38,11 @@ internal sealed class OptimizationLoop : IDisposable
     {
         _model = model;
         _options = options;
+        if (options.Lora is { } lora && LoraAdapters.Options(model.Network) is null)
+        {
+            LoraAdapters.Attach(model.Network, lora);
+        }
+        model.Network.GradientCheckpointing = options.GradientCheckpointing;
         var (decay, noDecay) = model.Network.ParameterGroupsForDecay();
         _parameters = [.. decay, .. noDecay];
         var groups = new List<AdamW.ParamGroup>
@@ -159,6 +167,10 @@ internal sealed class OptimizationLoop : IDisposable
     public void Save(string directory, JsonObject? extra = null)
     {
         ModelCheckpoint.Save(_model, directory);
+        if (LoraAdapters.Options(_model.Network) is not null)
+        {
+            LoraAdapters.Save(_model.Network, Path.Combine(directory, AdapterDirectory), _model.SourceDirectory);
+        }
         var optimizerPath = Path.Combine(directory, OptimizerFile);
         _optimizer.save_state_dict(optimizerPath + ".tmp");
         File.Move(optimizerPath + ".tmp", optimizerPath, overwrite: true);
@@ -177,14 +189,18 @@ internal sealed class OptimizationLoop : IDisposable
         {
             throw new UserInputException($"{directory}: not a training checkpoint ({StateFile} or {OptimizerFile} missing)");
         }
-        using (var saved = ModelCheckpoint.Load(directory, _model.Device.ToString()))
+        using (var saved = ModelCheckpoint.LoadNetwork(directory, _model.Device.ToString(), _model.Network.DType))
         using (no_grad())
         {
-            var source = saved.Network.state_dict();
-            foreach (var (name, t) in _model.Network.state_dict())
+            var source = saved.Weights();
+            foreach (var (name, t) in _model.Network.Weights())
             {
                 t.copy_(source[name]);
             }
+        }
+        if (LoraAdapters.Options(_model.Network) is not null)
+        {
+            LoraAdapters.ReadWeights(_model.Network, Path.Combine(directory, AdapterDirectory));
         }
         _optimizer.load_state_dict(optimizerPath);
         JsonObject state;

@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using SparOrleans.Core.Options;
+using SparOrleans.Engine.Model;
 
 namespace SparOrleans.Engine.Training;
 
@@ -71,6 +73,18 @@ public abstract record TrainingOptions : IValidatedOptions
     /// <summary>Write metrics every this many steps (default 1).</summary>
     public int LogEvery { get; init; } = 1;
 
+    /// <summary>
+    /// Train LoRA adapters instead of the whole model (attached at the trainer's start unless the network has them
+    /// already); null (default) trains every weight. Left out of serialised options when unset, so stored option
+    /// hashes (the simulator's bootstrap cache keys) stay what they were.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public LoraOptions? Lora { get; init; }
+
+    /// <summary>Recompute each layer in the backward pass instead of storing its activations (less memory, one more forward).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool GradientCheckpointing { get; init; }
+
     /// <summary>Optimizer steps a run over <paramref name="count"/> examples takes: epochs of batches, capped by <see cref="MaxSteps"/> when set.</summary>
     public int TotalSteps(int count)
     {
@@ -94,7 +108,8 @@ public abstract record TrainingOptions : IValidatedOptions
         .NonNegative("max_grad_norm", MaxGradNorm)
         .InRange("max_sequence_length", MaxSequenceLength, 2, 1 << 20)
         .Positive("bucket_batches", BucketBatches)
-        .Positive("log_every", LogEvery);
+        .Positive("log_every", LogEvery)
+        .Concat(Lora?.Problems() ?? []);
 }
 
 /// <summary>
@@ -112,7 +127,7 @@ public sealed record SftOptions : TrainingOptions
 /// <summary>
 /// DPO (paper Eq. 2, sigmoid loss) with temperature <see cref="Beta"/> (default 0.1, &gt; 0) and an NLL term on
 /// chosen responses weighted by <see cref="NllWeight"/> (default 0.1, TRL's rpo_alpha; 0 disables).
-/// The reference model is the policy as it was before the first update.
+/// The reference model is the policy as it was before the first update; with LoRA, the base without its adapters.
 /// </summary>
 public sealed record DpoOptions : TrainingOptions
 {

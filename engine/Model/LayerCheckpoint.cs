@@ -1,0 +1,46 @@
+using static TorchSharp.torch;
+
+namespace SparOrleans.Engine.Model;
+
+/// <summary>
+/// Gradient checkpointing for one decoder layer, as PyTorch's reentrant <c>checkpoint</c>: the forward runs without
+/// building a graph and keeps only the layer's input; the backward recomputes the layer with gradients on and
+/// backpropagates through it, which accumulates the layer's parameter gradients and returns the input's. The random
+/// generator is rewound for the recomputation, so LoRA dropout draws the same mask twice.
+/// </summary>
+internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheckpoint>
+{
+    public override string Name => "LayerCheckpoint";
+
+    public static Tensor Apply(Tensor input, Func<Tensor, Tensor> layer) => apply(input, layer);
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var input = (Tensor)vars[0];
+        var layer = (Func<Tensor, Tensor>)vars[1];
+        ctx.save_for_backward([input]);
+        ctx.save_data("layer", layer);
+        ctx.save_data("rng", random.get_rng_state());
+        return layer(input);
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        var input = ctx.get_saved_variables()[0];
+        var layer = (Func<Tensor, Tensor>)ctx.get_data("layer");
+        var current = random.get_rng_state();
+        random.set_rng_state((Tensor)ctx.get_data("rng"));
+        try
+        {
+            using var grad = enable_grad();
+            var detached = input.detach().requires_grad_(true);
+            var output = layer(detached);
+            output.backward([gradOutput]);
+            return [detached.grad!];
+        }
+        finally
+        {
+            random.set_rng_state(current);
+        }
+    }
+}
