@@ -12,7 +12,38 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
 {
     public override string Name => "LayerCheckpoint";
 
-    public static Tensor Apply(Tensor input, Func<Tensor, Tensor> layer) => apply(input, layer);
+    public static Tensor Apply(Tensor input, Func<Tensor, Tensor> layer, SharedInputs shared) => apply(input, layer, shared);
+
+    /// <summary>
+    /// Tensors every layer's recomputation reads (rotary tables, the mask). The forward's dispose scope would free
+    /// them before the backward runs, so they are taken out of it and freed after the last layer's backward.
+    /// </summary>
+    public sealed class SharedInputs
+    {
+        private readonly Tensor?[] _tensors;
+        private int _users;
+
+        public SharedInputs(int users, params Tensor?[] tensors)
+        {
+            _users = users;
+            _tensors = tensors;
+            foreach (var t in tensors)
+            {
+                t?.DetachFromDisposeScope();
+            }
+        }
+
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _users) == 0)
+            {
+                foreach (var t in _tensors)
+                {
+                    t?.Dispose();
+                }
+            }
+        }
+    }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
@@ -20,7 +51,8 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
         var layer = (Func<Tensor, Tensor>)vars[1];
         ctx.save_for_backward([input]);
         ctx.save_data("layer", layer);
-        ctx.save_data("rng", random.get_rng_state());
+        ctx.save_data("shared", vars[2]);
+        ctx.save_data("rng", random.get_rng_state().DetachFromDisposeScope());
         return layer(input);
     }
 
@@ -36,11 +68,13 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
             var detached = input.detach().requires_grad_(true);
             var output = layer(detached);
             output.backward([gradOutput]);
-            return [detached.grad!];
+            // One gradient per argument of apply: only the input has one.
+            return [detached.grad!, null!, null!];
         }
         finally
         {
             random.set_rng_state(current);
+            ((SharedInputs)ctx.get_data("shared")).Release();
         }
     }
 }

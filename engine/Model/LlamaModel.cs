@@ -11,14 +11,17 @@ namespace SparOrleans.Engine.Model;
 /// </summary>
 internal sealed class RmsNorm : nn.Module
 {
-    private readonly Parameter _weight;
+    // Named as registered: Module.to(dtype) replaces a parameter and updates only the field of the same name.
+#pragma warning disable IDE1006
+    private Parameter weight;
+#pragma warning restore IDE1006
     private readonly double _eps;
 
     public RmsNorm(int size, double eps) : base("RmsNorm")
     {
         _eps = eps;
-        _weight = new Parameter(ones(size));
-        register_parameter("weight", _weight);
+        weight = new Parameter(ones(size));
+        register_parameter("weight", weight);
     }
 
     public Tensor Forward(Tensor x)
@@ -28,7 +31,7 @@ internal sealed class RmsNorm : nn.Module
         var h = dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
         var variance = h.pow(2).mean([-1], keepdim: true);
         h = h * rsqrt(variance + _eps);
-        return (_weight * (dtype == ScalarType.Float32 ? h : h.to(dtype))).MoveToOuterDisposeScope();
+        return (weight * (dtype == ScalarType.Float32 ? h : h.to(dtype))).MoveToOuterDisposeScope();
     }
 }
 
@@ -72,17 +75,20 @@ internal sealed class AdaptedLinear(Linear linear)
         Scaling = rsLora ? alpha / Math.Sqrt(rank) : alpha / rank;
     }
 
-    public Tensor Forward(Tensor x)
+    public Tensor Forward(Tensor x, bool training)
     {
         var y = Linear.forward(x);
-        return HasActiveAdapter ? y + Delta(x) : y;
+        return HasActiveAdapter ? y + Delta(x, training) : y;
     }
 
-    /// <summary>The adapter's contribution B(A(dropout(x))) · scaling, in the dtype of <paramref name="x"/>.</summary>
-    public Tensor Delta(Tensor x)
+    /// <summary>
+    /// The adapter's contribution B(A(dropout(x))) · scaling, in the dtype of <paramref name="x"/>. Dropout follows
+    /// the module's training mode, not whether gradients are on: a checkpointed layer runs its forward without them.
+    /// </summary>
+    public Tensor Delta(Tensor x, bool training)
     {
         var h = x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
-        if (Dropout > 0 && is_grad_enabled())
+        if (Dropout > 0 && training)
         {
             h = nn.functional.dropout(h, Dropout, training: true);
         }
@@ -91,7 +97,7 @@ internal sealed class AdaptedLinear(Linear linear)
     }
 
     /// <summary>Applies several projections of the same input as one matmul (training's shape), adapters added per part.</summary>
-    public static Tensor[] Fused(Tensor x, params AdaptedLinear[] parts)
+    public static Tensor[] Fused(Tensor x, bool training, params AdaptedLinear[] parts)
     {
         var weights = parts.Select(p => p.Linear.weight!).ToArray();
         var biases = parts[0].Linear.bias is null ? null : cat(parts.Select(p => p.Linear.bias!).ToArray(), 0);
@@ -104,7 +110,7 @@ internal sealed class AdaptedLinear(Linear linear)
             outputs[i] = all.narrow(-1, offset, width);
             if (parts[i].HasActiveAdapter)
             {
-                outputs[i] = outputs[i] + parts[i].Delta(x);
+                outputs[i] = outputs[i] + parts[i].Delta(x, training);
             }
             offset += width;
         }
@@ -149,19 +155,20 @@ internal sealed class LlamaAttention : nn.Module
         [("q_proj", _q), ("k_proj", _k), ("v_proj", _v), ("o_proj", _o)];
 
     /// <param name="mask">Boolean [B,1,T,S], true where a query may attend; null means plain causal.</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
+    /// <param name="training">Training's shape (fused projections, adapter dropout), decided once per model forward.</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training)
     {
         var (b, t) = (x.shape[0], x.shape[1]);
         Tensor q, k, v;
-        if (is_grad_enabled())
+        if (training)
         {
             // Training: one wide matmul beats three narrow ones; concatenating the weights is cheap next to it.
-            var qkv = AdaptedLinear.Fused(x, _q, _k, _v);
+            var qkv = AdaptedLinear.Fused(x, training, _q, _k, _v);
             (q, k, v) = (qkv[0], qkv[1], qkv[2]);
         }
         else
         {
-            (q, k, v) = (_q.Forward(x), _k.Forward(x), _v.Forward(x));
+            (q, k, v) = (_q.Forward(x, false), _k.Forward(x, false), _v.Forward(x, false));
         }
         q = q.reshape(b, t, _heads, _headDim);
         k = k.reshape(b, t, _kvHeads, _headDim);
@@ -184,7 +191,7 @@ internal sealed class LlamaAttention : nn.Module
             v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
         }
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null);
-        return _o.Forward(attended.transpose(1, 2).reshape(b, t, _heads * _headDim));
+        return _o.Forward(attended.transpose(1, 2).reshape(b, t, _heads * _headDim), training);
     }
 }
 
@@ -206,15 +213,15 @@ internal sealed class LlamaMlp : nn.Module
     public IEnumerable<(string Name, AdaptedLinear Projection)> Projections() =>
         [("gate_proj", _gate), ("up_proj", _up), ("down_proj", _down)];
 
-    public Tensor Forward(Tensor x)
+    public Tensor Forward(Tensor x, bool training)
     {
-        if (!is_grad_enabled())
+        if (!training)
         {
-            return _down.Forward(nn.functional.silu(_gate.Forward(x)) * _up.Forward(x));
+            return _down.Forward(nn.functional.silu(_gate.Forward(x, false)) * _up.Forward(x, false), false);
         }
         // Training: gate and up projections as one matmul (see LlamaAttention).
-        var both = AdaptedLinear.Fused(x, _gate, _up);
-        return _down.Forward(nn.functional.silu(both[0]) * both[1]);
+        var both = AdaptedLinear.Fused(x, true, _gate, _up);
+        return _down.Forward(nn.functional.silu(both[0]) * both[1], true);
     }
 }
 
@@ -240,10 +247,10 @@ internal sealed class LlamaDecoderLayer : nn.Module
         _attention.Projections().Select(p => ("self_attn." + p.Name, p.Projection))
             .Concat(_mlp.Projections().Select(p => ("mlp." + p.Name, p.Projection)));
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training)
     {
-        var h = x + _attention.Forward(_inputNorm.Forward(x), cos, sin, mask, cache, layer);
-        return h + _mlp.Forward(_postNorm.Forward(h));
+        var h = x + _attention.Forward(_inputNorm.Forward(x), cos, sin, mask, cache, layer, training);
+        return h + _mlp.Forward(_postNorm.Forward(h), training);
     }
 }
 
@@ -432,13 +439,23 @@ public sealed class LlamaForCausalLM : nn.Module
         var invFreq = InverseFrequencies(positions, attentionMask is null ? past + t : -1, device);
         var (cos, sin) = Rotary.Tables(positions, invFreq, DType);
         var h = _body.EmbedTokens.forward(inputIds);
-        var checkpoint = GradientCheckpointing && is_grad_enabled() && cache is null;
+        // Training's shape only when gradients flow and the module is in train mode; a checkpointed layer's forward
+        // runs without gradients, so the decision is taken here, once, for its forward and its recomputation alike.
+        var training = this.training && is_grad_enabled();
+        var checkpoint = GradientCheckpointing && training && cache is null;
+        if (checkpoint && !h.requires_grad)
+        {
+            // With a frozen embedding (LoRA) nothing entering the first checkpoint needs a gradient, and the
+            // recomputed layers would be cut from the graph: HF's enable_input_require_grads, for the same reason.
+            h = h.detach().requires_grad_(true);
+        }
+        var shared = checkpoint ? new LayerCheckpoint.SharedInputs(_body.Layers.Count, cos, sin, mask) : null;
         for (var i = 0; i < _body.Layers.Count; i++)
         {
             var layer = _body.Layers[i];
             h = checkpoint
-                ? LayerCheckpoint.Apply(h, x => layer.Forward(x, cos, sin, mask, null, 0))
-                : layer.Forward(h, cos, sin, mask, cache, i);
+                ? LayerCheckpoint.Apply(h, x => layer.Forward(x, cos, sin, mask, null, 0, true), shared!)
+                : layer.Forward(h, cos, sin, mask, cache, i, training);
         }
         if (lastOnly)
         {

@@ -42,7 +42,7 @@ public class CheckpointTests
         using var model = LanguageModel.CreateByteLevel(32, 2, 2, seed: 5);
         using var untied = new LanguageModel(new LlamaForCausalLM(model.Config with { TieWordEmbeddings = false }), model.Template);
         var dir = TestSupport.TempDir();
-        var tensors = untied.Network.state_dict();
+        var tensors = untied.Network.Weights().ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value);
         var names = tensors.Keys.OrderBy(n => n).ToList();
         var first = names.Take(names.Count / 2).ToDictionary(n => n, n => tensors[n]);
         var second = names.Skip(names.Count / 2).ToDictionary(n => n, n => tensors[n]);
