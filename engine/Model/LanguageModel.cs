@@ -66,8 +66,8 @@ public sealed class LanguageModel : IDisposable
     /// <summary>An independent deep copy (same weights, own tensors), e.g. the next version to train.</summary>
     public LanguageModel Clone(string? version = null)
     {
-        var copy = new LlamaForCausalLM(Config);
-        copy.to(Network.DType).to(Device);
+        var copy = new LlamaForCausalLM(Config, Network.DType, initialize: false);
+        copy.to(Device);
         using (no_grad())
         {
             var source = Network.Weights();

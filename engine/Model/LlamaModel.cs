@@ -17,10 +17,10 @@ internal sealed class RmsNorm : nn.Module
 #pragma warning restore IDE1006
     private readonly double _eps;
 
-    public RmsNorm(int size, double eps) : base("RmsNorm")
+    public RmsNorm(int size, double eps, ScalarType dtype) : base("RmsNorm")
     {
         _eps = eps;
-        weight = new Parameter(ones(size));
+        weight = new Parameter(ones(size, dtype));
         register_parameter("weight", weight);
     }
 
@@ -128,15 +128,15 @@ internal sealed class LlamaAttention : nn.Module
     private readonly RmsNorm? _qNorm, _kNorm;
     private readonly int _heads, _kvHeads, _headDim;
 
-    public LlamaAttention(LlamaConfig c) : base("LlamaAttention")
+    public LlamaAttention(LlamaConfig c, ScalarType dtype) : base("LlamaAttention")
     {
         _heads = c.NumAttentionHeads;
         _kvHeads = c.NumKeyValueHeads;
         _headDim = c.HeadDim;
-        var q = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: c.AttentionBias);
-        var k = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias);
-        var v = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias);
-        var o = nn.Linear(_heads * _headDim, c.HiddenSize, hasBias: false);
+        var q = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: c.AttentionBias, dtype: dtype);
+        var k = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias, dtype: dtype);
+        var v = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias, dtype: dtype);
+        var o = nn.Linear(_heads * _headDim, c.HiddenSize, hasBias: false, dtype: dtype);
         register_module("q_proj", q);
         register_module("k_proj", k);
         register_module("v_proj", v);
@@ -144,8 +144,8 @@ internal sealed class LlamaAttention : nn.Module
         (_q, _k, _v, _o) = (new(q), new(k), new(v), new(o));
         if (c.QkNorm)
         {
-            _qNorm = new RmsNorm(_headDim, c.RmsNormEps);
-            _kNorm = new RmsNorm(_headDim, c.RmsNormEps);
+            _qNorm = new RmsNorm(_headDim, c.RmsNormEps, dtype);
+            _kNorm = new RmsNorm(_headDim, c.RmsNormEps, dtype);
             register_module("q_norm", _qNorm);
             register_module("k_norm", _kNorm);
         }
@@ -199,11 +199,11 @@ internal sealed class LlamaMlp : nn.Module
 {
     private readonly AdaptedLinear _gate, _up, _down;
 
-    public LlamaMlp(LlamaConfig c) : base("LlamaMlp")
+    public LlamaMlp(LlamaConfig c, ScalarType dtype) : base("LlamaMlp")
     {
-        var gate = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
-        var up = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
-        var down = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: false);
+        var gate = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false, dtype: dtype);
+        var up = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false, dtype: dtype);
+        var down = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: false, dtype: dtype);
         register_module("gate_proj", gate);
         register_module("up_proj", up);
         register_module("down_proj", down);
@@ -231,12 +231,12 @@ internal sealed class LlamaDecoderLayer : nn.Module
     private readonly LlamaMlp _mlp;
     private readonly RmsNorm _inputNorm, _postNorm;
 
-    public LlamaDecoderLayer(LlamaConfig c) : base("LlamaDecoderLayer")
+    public LlamaDecoderLayer(LlamaConfig c, ScalarType dtype) : base("LlamaDecoderLayer")
     {
-        _attention = new LlamaAttention(c);
-        _mlp = new LlamaMlp(c);
-        _inputNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        _postNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+        _attention = new LlamaAttention(c, dtype);
+        _mlp = new LlamaMlp(c, dtype);
+        _inputNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype);
+        _postNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype);
         register_module("self_attn", _attention);
         register_module("mlp", _mlp);
         register_module("input_layernorm", _inputNorm);
@@ -261,11 +261,11 @@ internal sealed class LlamaBody : nn.Module
     public readonly ModuleList<LlamaDecoderLayer> Layers;
     public readonly RmsNorm Norm;
 
-    public LlamaBody(LlamaConfig c) : base("LlamaModel")
+    public LlamaBody(LlamaConfig c, ScalarType dtype) : base("LlamaModel")
     {
-        EmbedTokens = nn.Embedding(c.VocabSize, c.HiddenSize);
-        Layers = nn.ModuleList(Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new LlamaDecoderLayer(c)).ToArray());
-        Norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+        EmbedTokens = nn.Embedding(c.VocabSize, c.HiddenSize, dtype: dtype);
+        Layers = nn.ModuleList(Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new LlamaDecoderLayer(c, dtype)).ToArray());
+        Norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype);
         register_module("embed_tokens", EmbedTokens);
         register_module("layers", Layers);
         register_module("norm", Norm);
@@ -349,18 +349,23 @@ public sealed class LlamaForCausalLM : nn.Module
 
     public LlamaConfig Config { get; }
 
-    public LlamaForCausalLM(LlamaConfig config) : base("LlamaForCausalLM")
+    /// <param name="dtype">The parameters' dtype (fp32 by default); built in it directly, so a bf16 model never exists in fp32.</param>
+    /// <param name="initialize">False when weights are about to be loaded: HF's initialisation would be overwritten.</param>
+    public LlamaForCausalLM(LlamaConfig config, ScalarType dtype = ScalarType.Float32, bool initialize = true) : base("LlamaForCausalLM")
     {
         Native.TorchRuntime.EnsureNativeLibraryPatched();
         Config = config.Validated();
-        _body = new LlamaBody(config);
+        _body = new LlamaBody(config, dtype);
         register_module("model", _body);
         if (!config.TieWordEmbeddings)
         {
-            _head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+            _head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, dtype: dtype);
             register_module("lm_head", _head);
         }
-        InitializeWeights();
+        if (initialize)
+        {
+            InitializeWeights();
+        }
     }
 
     /// <summary>The device the parameters live on.</summary>

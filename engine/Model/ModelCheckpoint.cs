@@ -125,13 +125,10 @@ public static class ModelCheckpoint
         var headers = files.Select(f => (File: f, Entries: Safetensors.ReadHeader(f, out var meta), Meta: meta)).ToList();
         savedVersion = headers.Select(h => h.Meta.GetValueOrDefault("spar_version")).FirstOrDefault(v => v is not null);
         var targetDevice = Native.TorchRuntime.ResolveDevice(device);
-        var network = new LlamaForCausalLM(config with { TorchDtype = DtypeName(dtype ?? ScalarType.Float32) });
+        var type = dtype ?? ScalarType.Float32;
+        var network = new LlamaForCausalLM(config with { TorchDtype = DtypeName(type) }, type, initialize: false);
         try
         {
-            if (dtype is { } d && d != ScalarType.Float32)
-            {
-                network.to(d);
-            }
             LoadWeights(network, headers, directory, ownAliases: savedVersion is not null);
             network.to(targetDevice);
         }
