@@ -21,6 +21,7 @@ public static class SparCli
             SearchCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
             GenerateCommand.Create(stdout, stderr),
+            MergeCommand.Create(stdout, stderr),
             SiloCommand.Create(stdout, stderr),
             ExperimentCommand.Create(stdout, stderr),
         ];

@@ -31,6 +31,8 @@ public static class GenerateCommand
         var seed = new Option<long>("--seed") { Description = "Sampling seed (default 0): the same seed gives the same reply", DefaultValueFactory = _ => 0 };
         var raw = new Option<bool>("--raw") { Description = "Tokenize --prompt as is: no chat template, no added tokens" };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda", DefaultValueFactory = _ => "cpu" };
+        var dtype = new Option<string>("--dtype") { Description = "Weights and compute: float32 (default), bfloat16 or float16", DefaultValueFactory = _ => "float32" };
+        var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "A PEFT LoRA adapter directory (adapter_config.json, adapter_model.safetensors) applied on top of --model" };
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("generate", """
             One reply from a model directory, through the model's chat template and the engine's generator.
@@ -40,9 +42,10 @@ public static class GenerateCommand
               spar generate --model DIR --system "Answer briefly." --prompt "Name a bird." --temperature 0.7 --seed 3
               spar generate --model DIR --messages chat.json --format json
               spar generate --model DIR --prompt "Once upon a time" --raw --max-new-tokens 32
+              spar generate --model DIR --adapter DIR/adapter --dtype bfloat16 --prompt "Name a bird."
             """)
         {
-            model, prompt, messages, system, maxNewTokens, temperature, topP, seed, raw, device, format,
+            model, prompt, messages, system, maxNewTokens, temperature, topP, seed, raw, device, dtype, adapter, format,
         };
         command.SetAction((parse, ct) =>
         {
@@ -97,7 +100,17 @@ public static class GenerateCommand
                 throw new UserInputException($"no model directory {modelDir.FullName}.");
             }
 
-            using var lm = ModelCheckpoint.Load(modelDir.FullName, deviceName);
+            var type = ModelCheckpoint.ParseDtype(parse.GetValue(dtype)!);
+            var adapterDir = parse.GetValue(adapter);
+            if (adapterDir is not null && !Directory.Exists(adapterDir.FullName))
+            {
+                throw new UserInputException($"no adapter directory {adapterDir.FullName}.");
+            }
+            using var lm = ModelCheckpoint.Load(modelDir.FullName, deviceName, dtype: type);
+            if (adapterDir is not null)
+            {
+                LoraAdapters.Load(lm.Network, adapterDir.FullName);
+            }
             int[] promptIds = chat is null ? [.. lm.Tokenizer.Encode(promptText!)] : lm.Template.Encode(chat).Tokens;
             var positions = lm.Config.MaxPositionEmbeddings;
             if (promptIds.Length >= positions)
