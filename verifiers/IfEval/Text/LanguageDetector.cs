@@ -1,208 +1,303 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using SparOrleans.Verifiers.IfEval.Text.LangDetect;
 
 namespace SparOrleans.Verifiers.IfEval.Text;
 
+/// <summary>A language and its probability, as langdetect's <c>Language</c>.</summary>
+public readonly record struct LanguageProbability(string Lang, double Prob);
+
 /// <summary>
-/// Compact stand-in for <c>langdetect.detect</c>: Unicode-script rules pick the script, then stop-word and
-/// characteristic-letter scores pick the language among those sharing it. Returns ISO 639-1 codes as langdetect does
-/// (<c>zh-cn</c> for Chinese), or null where langdetect raises "No features in text" (no letters at all), which
-/// IFEval counts as a pass. Deterministic, unlike langdetect; it disagrees with langdetect mostly on short or
-/// mixed-language texts (see verifiers/README.md). Thread-safe.
+/// <c>langdetect.detect</c> (langdetect 1.0.9, Shuyo's language-detection) ported exactly: same 55 profiles, text
+/// cleaning, normalisation, n-gram extraction, and CPython's Mersenne Twister for the 7 sampled trials, so with the
+/// same seed it returns the same language and bit-identical probabilities. langdetect's default seed is None
+/// (different draws per call); IFEval scores are reproducible only with a fixed seed, and this port uses
+/// <see cref="DefaultSeed"/> = 0 (<c>DetectorFactory.seed = 0</c>). Returns null where langdetect raises
+/// "No features in text", which IFEval counts as a pass. Thread-safe: the profiles are immutable and each call has
+/// its own generator.
 /// </summary>
 public static partial class LanguageDetector
 {
-    private enum Script { Other, Latin, Cyrillic, Arabic, Devanagari, Bengali, Gurmukhi, Gujarati, Tamil, Telugu, Kannada, Malayalam, Thai, Hangul, Kana, Han, Hebrew, Greek }
+    /// <summary>The seed the golden data and the IFEval scores use: <c>DetectorFactory.seed = 0</c>.</summary>
+    public const int DefaultSeed = 0;
 
-    [GeneratedRegex(@"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}|[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")]
-    private static partial Regex UrlOrMailRegex();
+    /// <summary>langdetect's answer when no language passes <see cref="ProbThreshold"/>.</summary>
+    public const string Unknown = "unknown";
 
-    [GeneratedRegex(@"[\p{L}\p{M}]+")]
-    private static partial Regex WordRegex();
+    private const double AlphaDefault = 0.5;
+    private const double AlphaWidth = 0.05;
+    private const int IterationLimit = 1000;
+    private const double ProbThreshold = 0.1;
+    private const double ConvThreshold = 0.99999;
+    private const int BaseFreq = 10000;
+    private const int NTrial = 7;
+    private const int MaxTextLength = 10000;
 
-    private static readonly Regex UrlOrMail = UrlOrMailRegex();
-    private static readonly Regex Word = WordRegex();
+    [GeneratedRegex(@"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}", RegexOptions.CultureInvariant)]
+    private static partial Regex UrlRegex();
 
-    private sealed record Profile(string Code, HashSet<string> StopWords, string Letters);
+    [GeneratedRegex(@"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}", RegexOptions.CultureInvariant)]
+    private static partial Regex MailRegex();
 
-    private static Profile P(string code, string stopWords, string letters = "") =>
-        new(code, new HashSet<string>(stopWords.Split(' ', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal), letters);
-
-    // Order breaks ties: the first profile wins an equal score.
-    private static readonly Profile[] Latin =
-    [
-        P("en", "the and of to is in that it for you with on are this be as was have not but they at by from or an will can your we my me he she his her what which there their has would all if about so do our"),
-        P("de", "der die das und ist nicht ein eine zu den von mit sich des auf für im dem auch es an als wir ich sie er du werden wird oder aber noch nach bei einen einem sind wie dass war hat kann zum zur über aus uns", "äöüß"),
-        P("fr", "le la les de des et est un une du en que qui dans pour pas sur au avec ce il elle nous vous je sont mais ou par plus se son sa ses aux cette être été très ne leur", "éèêàçùûëïîôœ"),
-        P("es", "el la los las de del y que en un una es por con para no se su al lo como más pero sus le ya o este esta sí porque muy también son está hay ser yo tu", "ñáíóú¿¡"),
-        P("it", "il lo la i gli le di e che è un una per in con non del della dei delle al alla sono si come anche più ma questo questa nel nella ha da io noi voi loro mi", "àèéìòù"),
-        P("pt", "o a os as de do da dos das e que é um uma em no na nos nas para com não por se mais como mas ao ele ela seu sua são você muito também isso este esta foi pelo pela", "ãõçáâêôíú"),
-        P("nl", "de het een en van is dat op te in zijn met voor niet die er aan ook als maar bij om ik je wij hij zij wordt naar dit heeft kan worden"),
-        P("fi", "ja on ei se että hän oli ovat ole mutta kun tai niin myös joka mitä tämä sen kuin olla minä sinä me te he jos vain kanssa mukaan voi sekä siitä tässä nyt", "äö"),
-        P("sw", "na ya wa kwa ni za katika la kama cha hii yake kuwa pia lakini hiyo wake vya ili sana huu mimi wewe sisi wao hata au kwamba baada kutoka zaidi yetu wako kila hapa hakuna ndani vizuri"),
-        P("vi", "và của là có không được các một những trong cho với để người này đã khi đến từ như cũng nhưng thì rất về ra làm bạn tôi chúng đó sẽ năm nhiều", "ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđơưăâêô"),
-        P("id", "yang dan di ke dari ini itu untuk dengan tidak ada dalam akan pada juga saya kami anda atau oleh karena bisa sudah mereka"),
-        P("pl", "i w nie na się z że do to jest jak o co ale po od za są tak jego jej przez dla czy być który która może", "ąęłńśźżóć"),
-        P("tr", "ve bir bu da de için ile çok ne daha gibi olarak ama var değil ben sen biz o en mi ki her kadar sonra olan", "ğşıçöü"),
-        P("sv", "och i att det som en på är av för med till den har de inte om ett var jag men så vi du han hon från kan vid sig eller", "åäö"),
-        P("da", "og i at det er en til på som de med af for ikke der var jeg har men et om vi du han hun sig kan fra eller skal", "åæø"),
-        P("no", "og i å det er en til på som de med av for ikke der var jeg har men et om vi du han hun seg kan fra eller skal", "åæø"),
-        P("ro", "și în de la cu nu pe că o un este sunt din pentru mai ce care se sau dar ca al ale lui acest această", "șțăîâşţ"),
-        P("cs", "a je se na v že to s z do o k ale jako pro jsou tak by byl jsem jeho její také nebo které který", "ěščřžýůú"),
-    ];
-
-    private static readonly Profile[] Devanagari =
-    [
-        P("hi", "है हैं के की का में और को से पर यह था थे थी भी लिए एक नहीं हो कि तो जो ने करने किया गया रहा आप हम मैं"),
-        P("mr", "आहे आणि या व हे ही ते की एक नाही आहेत होते म्हणून केले करण्यासाठी मध्ये त्या त्यांच्या साठी तुम्ही आम्ही मी पण असे झाले", "ळ"),
-        P("ne", "छ हो र को का मा ले लाई पनि गर्न गरेको भएको थियो छन् हुन्छ यो त्यो तर एक हामी तपाईं म भने गर्छ छैन"),
-    ];
-
-    private static readonly Profile[] Arabic =
-    [
-        P("ar", "في من على إلى أن عن مع هذا هذه التي الذي كان ما لا هو هي و أو قد كل بين ذلك", "ةيكأإى"),
-        P("fa", "و در به از که این را با است برای آن یک تا می شود هم بر یا نیز ها خود اند شده", "پچژگیک"),
-        P("ur", "کے کی ہے میں اور کا کو سے نے یہ ہیں پر کہ ایک بھی تھا لیے ہو جو وہ", "ٹڈڑںےہھ"),
-    ];
-
-    private static readonly Profile[] Cyrillic =
-    [
-        P("ru", "и в не на что с по это как он к но из у за то же от для так его бы мы вы они есть был чтобы или", "ыэё"),
-        P("bg", "и в на да се не за от че с е са по това как но ще към който която които тя той те или беше съм си", "ъ"),
-        P("uk", "і в на не що з до як це та за від у але для ми він вона вони є був також її його", "іїєґ"),
-        P("mk", "и во на да се не за од дека со е се по тоа како но ќе кон кој која кои таа тој тие или", "јќѓѕљњ"),
-    ];
-
-    /// <summary>The language of <paramref name="text"/> (ISO 639-1, lower case), or null when it has no letters.</summary>
-    public static string? Detect(string text)
+    /// <summary>
+    /// <c>detect(text)</c>: the most probable language (langdetect's codes: <c>zh-cn</c>, <c>zh-tw</c>...), 
+    /// <see cref="Unknown"/> when none is above 0.1, or null when the text has no n-gram langdetect knows.
+    /// </summary>
+    public static string? Detect(string text, int seed = DefaultSeed)
     {
-        // As langdetect, URLs and e-mail addresses carry no language; most texts have neither.
-        var cleaned = text.Contains("://", StringComparison.Ordinal) || text.Contains('@') ? UrlOrMail.Replace(text, " ") : text;
-        Span<int> counts = stackalloc int[Enum.GetValues<Script>().Length];
-        foreach (var r in cleaned.EnumerateRunes())
-        {
-            if (Rune.IsLetter(r))
-            {
-                counts[(int)ScriptOf(r.Value)]++;
-            }
-        }
-        int nonLatin = 0;
-        for (int i = 0; i < counts.Length; i++)
-        {
-            nonLatin += i == (int)Script.Latin ? 0 : counts[i];
-        }
-        // As langdetect: Latin letters are noise in a text that is mostly in another script.
-        if (counts[(int)Script.Latin] * 2 < nonLatin)
-        {
-            counts[(int)Script.Latin] = 0;
-        }
-        var best = Script.Other;
-        int bestCount = 0;
-        for (int i = 1; i < counts.Length; i++)
-        {
-            if (counts[i] > bestCount)
-            {
-                best = (Script)i;
-                bestCount = counts[i];
-            }
-        }
-        if (bestCount == 0)
+        var probs = GetProbabilities(text, seed);
+        return probs is null ? null : probs.Count > 0 ? probs[0].Lang : Unknown;
+    }
+
+    /// <summary><c>detect_langs(text)</c>: languages above 0.1, most probable first; null for "No features in text".</summary>
+    public static IReadOnlyList<LanguageProbability>? GetProbabilities(string text, int seed = DefaultSeed)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfNegative(seed);
+        var profiles = LangDetectProfiles.Instance;
+        var cps = Append(text, profiles);
+        cps = CleaningText(cps);
+        var ngrams = ExtractNgrams(cps, profiles);
+        if (ngrams.Count == 0)
         {
             return null;
         }
-        // Japanese text mixes kana and Han; kana alone identifies it.
-        if (best == Script.Han && counts[(int)Script.Kana] > 0)
+
+        int langCount = profiles.Langs.Length;
+        var langprob = new double[langCount];
+        var prob = new double[langCount];
+        var table = profiles.Probs;
+        var random = new PythonRandom((uint)seed);
+        for (int t = 0; t < NTrial; t++)
         {
-            best = Script.Kana;
+            Array.Fill(prob, 1.0 / langCount);
+            double alpha = AlphaDefault + random.Gauss(0.0, 1.0) * AlphaWidth;
+            double weight = alpha / BaseFreq;
+            for (int i = 0; ; i++)
+            {
+                int row = ngrams[random.Below(ngrams.Count)] * langCount;
+                for (int l = 0; l < langCount; l++)
+                {
+                    prob[l] *= weight + table[row + l];
+                }
+                if (i % 5 == 0 && (NormalizeProb(prob) > ConvThreshold || i >= IterationLimit))
+                {
+                    break;
+                }
+            }
+            for (int l = 0; l < langCount; l++)
+            {
+                langprob[l] += prob[l] / NTrial;
+            }
         }
-        return best switch
+
+        var result = new List<LanguageProbability>();
+        for (int l = 0; l < langCount; l++)
         {
-            Script.Latin => Score(cleaned, Latin),
-            Script.Cyrillic => Score(cleaned, Cyrillic),
-            Script.Arabic => Score(cleaned, Arabic),
-            Script.Devanagari => Score(cleaned, Devanagari),
-            Script.Bengali => "bn",
-            Script.Gurmukhi => "pa",
-            Script.Gujarati => "gu",
-            Script.Tamil => "ta",
-            Script.Telugu => "te",
-            Script.Kannada => "kn",
-            Script.Malayalam => "ml",
-            Script.Thai => "th",
-            Script.Hangul => "ko",
-            Script.Kana => "ja",
-            Script.Han => "zh-cn",
-            Script.Hebrew => "he",
-            Script.Greek => "el",
-            _ => null,
-        };
+            if (langprob[l] > ProbThreshold)
+            {
+                result.Add(new LanguageProbability(profiles.Langs[l], langprob[l]));
+            }
+        }
+        // Python's list.sort(reverse=True) is stable: equal probabilities keep the profile order.
+        return [.. result.OrderByDescending(x => x.Prob)];
     }
 
-    private static string Score(string text, Profile[] profiles)
+    private static double NormalizeProb(double[] prob)
     {
-        Span<double> scores = stackalloc double[profiles.Length];
-        var lower = text.ToLowerInvariant();
-        // Latin one-letter words ("a", "o", "e", "i") are stop words in too many languages to tell them apart.
-        int minLength = ReferenceEquals(profiles, Latin) ? 2 : 1;
-        for (var m = Word.Match(lower); m.Success; m = m.NextMatch())
+        // Python 3.11's sum() of floats: plain left-to-right addition (3.12 compensates; see verifiers/README.md).
+        double sum = 0.0;
+        foreach (var p in prob)
         {
-            if (m.Length < minLength)
+            sum += p;
+        }
+        double max = 0.0;
+        for (int i = 0; i < prob.Length; i++)
+        {
+            double p = prob[i] / sum;
+            if (max < p)
+            {
+                max = p;
+            }
+            prob[i] = p;
+        }
+        return max;
+    }
+
+    /// <summary>Detector.append: drop URLs and e-mail addresses, fold Vietnamese combining marks, cut to 10,000 code
+    /// points, squeeze runs of spaces.</summary>
+    private static List<int> Append(string text, LangDetectProfiles profiles)
+    {
+        if (text.Contains("http", StringComparison.Ordinal))
+        {
+            text = UrlRegex().Replace(text, " ");
+        }
+        if (text.Contains('@'))
+        {
+            text = MailRegex().Replace(text, " ");
+        }
+        text = NormalizeVi(text, profiles);
+        var cps = LangDetectProfiles.CodePoints(text);
+        var result = new List<int>(Math.Min(cps.Count, MaxTextLength));
+        int pre = 0;
+        for (int i = 0; i < Math.Min(cps.Count, MaxTextLength); i++)
+        {
+            int ch = cps[i];
+            if (ch != ' ' || pre != ' ')
+            {
+                result.Add(ch);
+            }
+            pre = ch;
+        }
+        return result;
+    }
+
+    /// <summary>NGram.normalize_vi: a letter followed by one of five combining marks becomes the precomposed letter.</summary>
+    private static string NormalizeVi(string text, LangDetectProfiles profiles)
+    {
+        StringBuilder? sb = null;
+        int copied = 0;
+        for (int i = 0; i + 1 < text.Length; i++)
+        {
+            int dmark = profiles.DmarkClass.IndexOf(text[i + 1], StringComparison.Ordinal);
+            if (dmark < 0)
             {
                 continue;
             }
-            for (int i = 0; i < profiles.Length; i++)
-            {
-                if (profiles[i].StopWords.Contains(m.Value))
-                {
-                    scores[i] += 1;
-                }
-            }
-        }
-        foreach (var c in lower)
-        {
-            if (c < 0x80)
+            int alphabet = profiles.ToNormalizeVi.IndexOf(text[i], StringComparison.Ordinal);
+            if (alphabet < 0)
             {
                 continue;
             }
-            for (int i = 0; i < profiles.Length; i++)
+            sb ??= new StringBuilder(text.Length);
+            sb.Append(text, copied, i - copied).Append(profiles.NormalizedVi[dmark][alphabet]);
+            copied = i + 2;
+            i++;
+        }
+        return sb is null ? text : sb.Append(text, copied, text.Length - copied).ToString();
+    }
+
+    /// <summary>Detector.cleaning_text: in a text mostly in another script, ASCII letters (A..z) are noise.</summary>
+    private static List<int> CleaningText(List<int> text)
+    {
+        int latin = 0, nonLatin = 0;
+        foreach (var ch in text)
+        {
+            if (ch is >= 'A' and <= 'z')
             {
-                if (profiles[i].Letters.Contains(c))
+                latin++;
+            }
+            else if (ch >= 0x300 && ch is not (>= 0x1E00 and <= 0x1EFF))
+            {
+                nonLatin++;
+            }
+        }
+        if (latin * 2 >= nonLatin)
+        {
+            return text;
+        }
+        return text.Where(ch => ch is < 'A' or > 'z').ToList();
+    }
+
+    /// <summary>Detector._extract_ngrams with NGram.add_char: the rows of every known 1–3-gram, in text order.</summary>
+    private static List<int> ExtractNgrams(List<int> text, LangDetectProfiles profiles)
+    {
+        var result = new List<int>();
+        var rows = profiles.GramRows;
+        // NGram.grams: at most 3 code points, starting as " ".
+        Span<int> grams = stackalloc int[3];
+        int len = 1;
+        grams[0] = ' ';
+        bool capitalWord = false;
+        foreach (var raw in text)
+        {
+            int ch = Normalize(raw, profiles);
+            int last = grams[len - 1];
+            if (last == ' ')
+            {
+                grams[0] = ' ';
+                len = 1;
+                capitalWord = false;
+                if (ch == ' ')
                 {
-                    scores[i] += 0.5;
+                    continue;
+                }
+            }
+            else if (len >= 3)
+            {
+                grams[0] = grams[1];
+                grams[1] = grams[2];
+                len = 2;
+            }
+            grams[len++] = ch;
+            if (IsUpper(ch))
+            {
+                if (IsUpper(last))
+                {
+                    capitalWord = true;
+                }
+            }
+            else
+            {
+                capitalWord = false;
+            }
+
+            if (capitalWord)
+            {
+                continue;
+            }
+            for (int n = 1; n <= 3 && n <= len; n++)
+            {
+                if (n == 1 && ch == ' ')
+                {
+                    continue;
+                }
+                long key = 0;
+                for (int k = len - n; k < len; k++)
+                {
+                    key = LangDetectProfiles.Key(key, grams[k]);
+                }
+                if (rows.TryGetValue(key, out int row))
+                {
+                    result.Add(row);
                 }
             }
         }
-        int best = 0;
-        for (int i = 1; i < profiles.Length; i++)
-        {
-            if (scores[i] > scores[best])
-            {
-                best = i;
-            }
-        }
-        return profiles[best].Code;
+        return result;
     }
 
-    private static Script ScriptOf(int cp) => cp switch
+    private static bool IsUpper(int cp) => Rune.IsValid(cp) && PyText.IsUpperRune(new Rune(cp));
+
+    /// <summary>NGram.normalize for one code point (only these Unicode blocks are touched).</summary>
+    private static int Normalize(int ch, LangDetectProfiles profiles)
     {
-        < 0x0250 => cp is >= 'A' and <= 'Z' or >= 'a' and <= 'z' or >= 0xC0 ? Script.Latin : Script.Other,
-        >= 0x1E00 and <= 0x1EFF => Script.Latin,
-        >= 0x0370 and <= 0x03FF => Script.Greek,
-        >= 0x0400 and <= 0x052F => Script.Cyrillic,
-        >= 0x0590 and <= 0x05FF => Script.Hebrew,
-        >= 0x0600 and <= 0x06FF or >= 0x0750 and <= 0x077F or >= 0xFB50 and <= 0xFDFF or >= 0xFE70 and <= 0xFEFF => Script.Arabic,
-        >= 0x0900 and <= 0x097F => Script.Devanagari,
-        >= 0x0980 and <= 0x09FF => Script.Bengali,
-        >= 0x0A00 and <= 0x0A7F => Script.Gurmukhi,
-        >= 0x0A80 and <= 0x0AFF => Script.Gujarati,
-        >= 0x0B80 and <= 0x0BFF => Script.Tamil,
-        >= 0x0C00 and <= 0x0C7F => Script.Telugu,
-        >= 0x0C80 and <= 0x0CFF => Script.Kannada,
-        >= 0x0D00 and <= 0x0D7F => Script.Malayalam,
-        >= 0x0E00 and <= 0x0E7F => Script.Thai,
-        >= 0x1100 and <= 0x11FF or >= 0x3130 and <= 0x318F or >= 0xAC00 and <= 0xD7AF => Script.Hangul,
-        >= 0x3040 and <= 0x30FF or >= 0x31F0 and <= 0x31FF or >= 0xFF66 and <= 0xFF9F => Script.Kana,
-        >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2FFFF => Script.Han,
-        _ => Script.Other,
-    };
+        switch (ch)
+        {
+            case <= 0x7F:
+                return ch is < 'A' or (> 'Z' and < 'a') or > 'z' ? ' ' : ch;
+            case <= 0xFF:
+                return profiles.Latin1Exclude.Contains((char)ch, StringComparison.Ordinal) ? ' ' : ch;
+            case >= 0x180 and <= 0x24F:
+                // Romanian comma-below letters are folded into the cedilla forms the profiles were built with.
+                return ch switch { 0x219 => 0x15F, 0x21B => 0x163, _ => ch };
+            case >= 0x600 and <= 0x6FF:
+                return ch == 0x6CC ? 0x64A : ch;
+            case >= 0x1E00 and <= 0x1EFF:
+                return ch >= 0x1EA0 ? 0x1EC3 : ch;
+            case >= 0x2000 and <= 0x206F:
+                return ' ';
+            case >= 0x3040 and <= 0x309F:
+                return 0x3042;
+            case >= 0x30A0 and <= 0x30FF:
+                return 0x30A2;
+            case >= 0x3100 and <= 0x312F or >= 0x31A0 and <= 0x31BF:
+                return 0x3105;
+            case >= 0x4E00 and <= 0x9FFF:
+                return profiles.CjkRepresentative(ch);
+            case >= 0xAC00 and <= 0xD7AF:
+                return 0xAC00;
+            default:
+                return ch;
+        }
+    }
 }

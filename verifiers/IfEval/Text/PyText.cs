@@ -135,7 +135,7 @@ public static class PyText
 
     // Python uses the Unicode Uppercase/Lowercase properties, which add "Other_Uppercase/Other_Lowercase" code points
     // (circled letters, small roman numerals, modifier letters) to the Lu/Ll categories.
-    private static bool IsUpperRune(Rune r)
+    internal static bool IsUpperRune(Rune r)
     {
         if (Rune.IsUpper(r))
         {
