@@ -24,7 +24,10 @@ factory = detector_factory._factory
 
 here = os.path.dirname(os.path.abspath(__file__))
 input_path = sys.argv[1] if len(sys.argv) > 1 else '/work/shared/data/ifeval/input_data.jsonl'
-prompts = [json.loads(line)['prompt'] for line in open(input_path, encoding='utf-8') if line.strip()]
+examples = [json.loads(line) for line in open(input_path, encoding='utf-8') if line.strip()]
+prompts = [e['prompt'] for e in examples]
+LANGUAGE_CHECKS = {'language:response_language', 'change_case:english_capital', 'change_case:english_lowercase'}
+language_prompts = [e['prompt'] for e in examples if LANGUAGE_CHECKS & set(e['instruction_id_list'])]
 rng = random.Random(20261206)
 
 # One or two sentences per language IFEval's kwargs name, plus neighbours langdetect confuses them with.
@@ -130,6 +133,16 @@ def detect(text):
     return (probs[0].lang if probs else 'unknown'), [[p.lang, repr(p.prob)] for p in probs]
 
 
+def loose_variants(response):
+    # IFEval's test_instruction_following_loose: first/last line removed, asterisks removed.
+    r = response.split('\n')
+    first = '\n'.join(r[1:]).strip()
+    last = '\n'.join(r[:-1]).strip()
+    both = '\n'.join(r[1:-1]).strip()
+    return [response, response.replace('*', ''), first, last, both,
+            first.replace('*', ''), last.replace('*', ''), both.replace('*', '')]
+
+
 def words_of(text):
     return [w for w in text.split() if w]
 
@@ -142,6 +155,11 @@ for p in prompts:
     add(p)
     add(p.upper())
     add(p.lower())
+for p in language_prompts:
+    # What the loose score asks langdetect about when the response is the prompt (as is, upper-, lower-cased).
+    for response in (p, p.upper(), p.lower()):
+        for v in loose_variants(response):
+            add(v)
 for p in prompts:
     # Sentences and one-line fragments of the prompts, as short answers look.
     for s in p.replace('?', '.').replace('!', '.').split('.'):
