@@ -2,7 +2,8 @@ using SparOrleans.Verifiers.IfEval.Text;
 
 namespace SparOrleans.Verifiers.Tests;
 
-/// <summary>The detector on one short sentence per language that IFEval's <c>language</c> kwargs use, plus English.</summary>
+/// <summary>One short sentence per language that IFEval's <c>language</c> kwargs use, plus English; langdetect 1.0.9
+/// (seed 0) gives the same answers.</summary>
 public class LanguageDetectorTests
 {
     [Theory]
