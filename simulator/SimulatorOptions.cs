@@ -280,6 +280,22 @@ public sealed record SimulatorOptions : IValidatedOptions
         RefineEvalCases = 2,
     };
 
+    /// <summary>The names <see cref="Preset"/> knows: <c>default</c>, <c>quick</c>, <c>tiny</c>.</summary>
+    public static IReadOnlyList<string> PresetNames { get; } = ["default", "quick", "tiny"];
+
+    /// <summary>
+    /// The preset of that name (<see cref="Default"/>, <see cref="Quick"/> or <see cref="Tiny"/>): the one mapping from a
+    /// preset name to options that <c>spar run</c>, the experiments, the run grain's workshop and the benches share.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown name.</exception>
+    public static SimulatorOptions Preset(string name) => name switch
+    {
+        "default" => Default,
+        "quick" => Quick,
+        "tiny" => Tiny,
+        _ => throw new ArgumentException($"unknown simulator preset '{name}' (known: {string.Join(", ", PresetNames)})", nameof(name)),
+    };
+
     /// <summary>Torch threads to use: <see cref="Threads"/>, or every core when it is 0.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 

@@ -9,9 +9,9 @@ using SparOrleans.Core.Errors;
 using SparOrleans.Core.Search;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Core.Options;
-using SparOrleans.Grains.Training;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 using SparOrleans.Storage;
 
 namespace SparOrleans.Client.Commands;
@@ -26,7 +26,7 @@ public static class RunCommands
     {
         var quick = new Option<bool>("--quick") { Description = "A small configuration for a first look at the machinery (minutes, not scores); same as --preset quick" };
         var preset = new Option<string>("--preset") { Description = "default (the full simulator), quick (a first look) or tiny (a smoke test of the machinery)", DefaultValueFactory = _ => "default" };
-        preset.AcceptOnlyFromAmong("default", "quick", "tiny");
+        preset.AcceptOnlyFromAmong([.. SimulatorOptions.PresetNames]);
         var iterations = new Option<int?>("--iterations") { Description = "SPaR iterations after the bootstrap (default 3)" };
         var prompts = new Option<int?>("--prompts") { Description = "Training prompts per iteration (default: the preset's)" };
         var samples = new Option<int?>("--samples") { Description = "Actor samples per prompt, K (default: the preset's; 4 in default)" };
@@ -74,12 +74,7 @@ public static class RunCommands
         command.SetAction(async (parse, ct) =>
         {
             var presetName = parse.GetValue(quick) ? "quick" : parse.GetValue(preset)!;
-            var options = presetName switch
-            {
-                "quick" => SimulatorOptions.Quick,
-                "tiny" => SimulatorOptions.Tiny,
-                _ => SimulatorOptions.Default,
-            } with { Seed = parse.GetValue(seed) };
+            var options = SimulatorOptions.Preset(presetName) with { Seed = parse.GetValue(seed) };
             if (parse.GetValue(optionsFile) is { } file)
             {
                 options = SimulatorOptionsFile.Overlay(options, file.FullName);

@@ -5,10 +5,10 @@ using System.Text.Json;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Options;
 using SparOrleans.Core.Simulation;
-using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 
 namespace SparOrleans.Client.Experiments;
 
@@ -72,16 +72,16 @@ public sealed record LoopExperimentOptions(
         .Require(Preset is "default" or "tiny", $"{nameof(Preset)} must be default or tiny (got {Preset})");
 
     /// <summary>The simulator options of one variant's run at one seed.</summary>
-    public SimulatorOptions Simulator(LoopVariant variant, int seed) =>
-        (Preset == "tiny"
-            ? SimulatorOptions.Tiny
-            : SimulatorOptions.Default with { JudgeEvalCases = 40, JudgeEvalActorCases = 0 })
-        with
+    public SimulatorOptions Simulator(LoopVariant variant, int seed)
+    {
+        var preset = SimulatorOptions.Preset(Preset);
+        return (Preset == "tiny" ? preset : preset with { JudgeEvalCases = 40, JudgeEvalActorCases = 0 }) with
         {
             Seed = seed,
             BootstrapSeed = ModelSeed,
             IterationPrompts = variant.OneRound ? Prompts * Iterations : Prompts,
         };
+    }
 
     /// <summary>The run of one variant at one seed; its id names the variant, the seed and a hash of everything else.</summary>
     public RunSpec Spec(LoopVariant variant, int seed, Func<string, string> outputDirectory)

@@ -12,6 +12,7 @@ using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 using SparOrleans.World.Composition;
 
 namespace SparOrleans.Client.Experiments;

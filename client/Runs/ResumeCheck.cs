@@ -1,8 +1,8 @@
 using SparOrleans.Core.Errors;
 using SparOrleans.Engine.Model;
 using SparOrleans.Grains.Runs;
-using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Runs;
+using SparOrleans.Simulator.Runs;
 
 namespace SparOrleans.Client.Runs;
 

@@ -8,6 +8,7 @@ using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Runs;
 using SparOrleans.Interfaces.Prompts;
+using SparOrleans.Simulator.Runs;
 
 namespace SparOrleans.Client.Runs;
 
@@ -147,7 +148,7 @@ public static class RunExport
 
     private static JudgmentRow Row(PromptSpec spec, string source, int index, int? parentId, int? depth, string response, Vote vote) => new(
         spec.PromptId, spec.Instruction, source, index, parentId, depth, response, vote.Yes, vote.No, vote.Invalid, vote.Rounds, vote.Value,
-        vote.Majority switch { Verdict.Yes => "yes", Verdict.No => "no", _ => null }, vote.Samples, Truth(spec, response));
+        vote.Majority switch { Verdict.Yes => "yes", Verdict.No => "no", _ => null }, vote.Samples, Truth.Follows(spec, response));
 
     private static TreeExport Tree(StoredPrompt prompt)
     {
@@ -171,19 +172,9 @@ public static class RunExport
                 n.Vote?.Invalid,
                 n.Value,
                 n.Judgment,
-                n.Response is { } r && prompt.State.Prompt is { } spec ? Truth(spec, r) : null)).ToList());
+                n.Response is { } r && prompt.State.Prompt is { } spec ? Truth.Follows(spec, r) : null)).ToList());
     }
 
-    /// <summary>The verifiers' verdict; null when a constraint has no verifier here (an unknown instruction id).</summary>
-    private static bool? Truth(PromptSpec spec, string response)
-    {
-        try
-        {
-            return IterationDatasets.Verifies(spec, response);
-        }
-        catch (UserInputException)
-        {
-            return null;
-        }
-    }
+    /// <summary>The verifiers' verdict on a node; null when a constraint has no verifier here (an unknown instruction id).</summary>
+    private static readonly WorldResponseVerifier Truth = new();
 }

@@ -1,10 +1,8 @@
-using System.Text.Json.Nodes;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Negatives;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
-using SparOrleans.World.Constraints;
 
 namespace SparOrleans.Grains.Runs;
 
@@ -36,10 +34,6 @@ public static class IterationDatasets
 
     public static RftBalanceOptions RftBalance(RunSpec spec) =>
         RftBalanceOptions.ScaledTo(Math.Max(50, spec.PromptsPerIteration * 4), seed: spec.Seed);
-
-    /// <summary>Whether <paramref name="response"/> follows every constraint of <paramref name="prompt"/> (the world's verifiers).</summary>
-    public static bool Verifies(PromptSpec prompt, string response) =>
-        prompt.InstructionIds.Select((id, i) => WorldInstructions.Get(id).IsFollowed(response, (JsonObject)JsonNode.Parse(prompt.KwargsJson[i])!)).All(ok => ok);
 
     private static IEnumerable<PromptOutcome> InPromptOrder(IEnumerable<PromptOutcome> outcomes) =>
         outcomes.OrderBy(o => o.PromptId, StringComparer.Ordinal);

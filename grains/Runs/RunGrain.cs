@@ -7,11 +7,9 @@ using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Placement;
-using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
-using SparOrleans.World.Composition;
 
 namespace SparOrleans.Grains.Runs;
 
@@ -28,6 +26,9 @@ public sealed class RunGrain(
     [PersistentState("state", SparStorage.Name)] IPersistentState<RunGrain.RunState> state,
     IGrainFactory grains,
     IHostApplicationLifetime lifetime,
+    IPromptSource promptSource,
+    IResponseVerifier verifier,
+    IMethodSettings methodSettings,
     ILogger<RunGrain> logger) : Grain, IRunGrain
 {
     private Task? _driving;
@@ -230,7 +231,7 @@ public sealed class RunGrain(
         var t = state.State.Iteration;
         var clock = Stopwatch.StartNew();
         var phases = new Dictionary<string, double>();
-        var prompts = IterationPrompts(spec, t);
+        var prompts = promptSource.Prompts(spec, t);
         if (state.State.PromptIds.Count < t)
         {
             state.State.PromptIds.Add([.. prompts.Select(p => p.PromptId)]);
@@ -281,12 +282,11 @@ public sealed class RunGrain(
         var evaluation = await TimedAsync(phases, "evaluation", () => WithTrainerProgress(trainer, trainer.EvaluateAsync(spec, plan.Actor(t), plan.Refiner(t))));
 
         var trees = outcomes.Where(o => o.HadNegative).ToList();
-        var verified = trees.Count(o => o.Pair is { } pair && IterationDatasets.Verifies(byId[o.PromptId], pair.Chosen));
         state.State.Reports.Add(new IterationReport(
             t,
             evaluation.Actor,
             evaluation.Refiner,
-            trees.Count == 0 ? null : (double)verified / trees.Count,
+            VerifiedShare(trees, byId),
             trees.Count == 0 ? null : trees.Average(o => o.Expansions),
             pairs.Count,
             rft.Count,
@@ -301,19 +301,23 @@ public sealed class RunGrain(
         await SaveAsync();
     }
 
-    /// <summary>The iteration's prompts: fresh training-split prompts of the world, the same on every replay.</summary>
-    public static IReadOnlyList<PromptSpec> IterationPrompts(RunSpec spec, int iteration) =>
-        new PromptComposer().Sample(spec.PromptsPerIteration, spec.Seed * 7919 + iteration, WorldSplit.Train)
-            .Select((p, i) => new PromptSpec(
-                $"t{iteration}-p{i:D4}",
-                p.Text,
-                p.InstructionIds,
-                p.Kwargs().Select(k => k.ToJsonString()).ToList()))
-            .ToList();
+    /// <summary>
+    /// The share of trees whose winner follows its prompt by the verifier (a tree without a pair counts as not
+    /// verified); null without trees, or when the verifier cannot tell for some winner.
+    /// </summary>
+    private double? VerifiedShare(IReadOnlyList<PromptOutcome> trees, IReadOnlyDictionary<string, PromptSpec> byId)
+    {
+        if (trees.Count == 0)
+        {
+            return null;
+        }
+        var verdicts = trees.Select(o => o.Pair is { } pair ? verifier.Follows(byId[o.PromptId], pair.Chosen) : false).ToList();
+        return verdicts.Any(v => v is null) ? null : (double)verdicts.Count(v => v == true) / trees.Count;
+    }
 
     private IterationContext Context(RunSpec spec, RunLayout plan, int t)
     {
-        var options = RunOptions.Of(spec);
+        var settings = methodSettings.Of(spec);
         return new IterationContext(
             Id,
             t,
@@ -322,13 +326,13 @@ public sealed class RunGrain(
             spec.Seed,
             "compact",
             spec.SamplesPerPrompt,
-            RunOptions.Sampling(options),
-            options.InitialVoting,
+            settings.Sampling,
+            settings.InitialVoting,
             Enum.Parse<SearchPolicyKind>(spec.Policy, ignoreCase: true),
-            options.TreeSearch,
-            options.TreeVoting,
+            settings.TreeSearch,
+            settings.TreeVoting,
             spec.Pairs,
-            options.RftVotes);
+            settings.RftVotes);
     }
 
     private async Task FanOutAsync<T>(IReadOnlyList<T> items, Func<T, Task> call)

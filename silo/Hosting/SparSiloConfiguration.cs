@@ -6,7 +6,9 @@ using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Grains.Training;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 using SparOrleans.Interfaces;
+using SparOrleans.Interfaces.Runs;
 using SparOrleans.Storage.Checkpoints;
 using SparOrleans.Storage.Hosting;
 
@@ -28,6 +30,10 @@ public static class SparSiloConfiguration
         {
             builder.AddMemoryGrainStorage(SparStorage.Name);
         }
+        // The run's outside world: the simulated one (a test or another host may register its own first).
+        builder.Services.TryAddSingleton<IPromptSource, WorldPromptSource>();
+        builder.Services.TryAddSingleton<IResponseVerifier, WorldResponseVerifier>();
+        builder.Services.TryAddSingleton<IMethodSettings, SimulatorMethodSettings>();
         if (options.IsGpu)
         {
             builder.Services.AddSingleton(options.Models);

@@ -2,9 +2,9 @@ using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Engine.Model;
 using SparOrleans.Grains.Runs;
-using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 using SparOrleans.Storage;
 using SparOrleans.Storage.Blobs;
 

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using SparOrleans.Grains.Generation;
-using SparOrleans.Grains.Training;
 using SparOrleans.Integration.Tests.Prompts;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 
 namespace SparOrleans.Client.Tests;
 

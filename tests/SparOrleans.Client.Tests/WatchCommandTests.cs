@@ -4,12 +4,12 @@ using SparOrleans.Client.Cli;
 using SparOrleans.Client.Watch;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Generation;
-using SparOrleans.Grains.Training;
 using SparOrleans.Integration.Tests.Prompts;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 
 using static SparOrleans.Client.Tests.SparInvocation;
 

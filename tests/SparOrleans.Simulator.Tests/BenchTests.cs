@@ -27,12 +27,7 @@ public class BenchTests
     public async Task Bench_Configured_WritesReport()
     {
         var name = Environment.GetEnvironmentVariable("SPAR_BENCH")!;
-        var options = name switch
-        {
-            "quick" => SimulatorOptions.Quick,
-            "tiny" => SimulatorOptions.Tiny,
-            _ => SimulatorOptions.Default,
-        };
+        var options = SimulatorOptions.Preset(name);
         if (Environment.GetEnvironmentVariable("SPAR_BENCH_REFINER_INIT") == "fresh")
         {
             options = options with { RefinerInit = RefinerInit.Fresh };
@@ -68,7 +63,7 @@ public class BenchTests
     [Trait("Category", "BenchActor")]
     public async Task BenchActor_ExistingModel_WritesScore()
     {
-        var options = Environment.GetEnvironmentVariable("SPAR_BENCH") == "quick" ? SimulatorOptions.Quick : SimulatorOptions.Default;
+        var options = SimulatorOptions.Preset(Environment.GetEnvironmentVariable("SPAR_BENCH")!);
         var actorDir = Environment.GetEnvironmentVariable("SPAR_BENCH_ACTOR") ?? throw new InvalidOperationException("set SPAR_BENCH_ACTOR");
         var outDir = Environment.GetEnvironmentVariable("SPAR_BENCH_OUT") ?? TestPaths.TempDir();
         await using var runner = ModelRunner.Load(actorDir, options);

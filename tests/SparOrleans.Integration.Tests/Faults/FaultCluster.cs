@@ -3,12 +3,12 @@ using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
-using SparOrleans.Grains.Training;
 using SparOrleans.Integration.Tests.Placement;
 using SparOrleans.Interfaces;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 using SparOrleans.Storage;
 
 namespace SparOrleans.Integration.Tests.Faults;

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using SparOrleans.Core.Datasets;
-using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Runs;
+using SparOrleans.Simulator.Runs;
 
 namespace SparOrleans.Integration.Tests.Faults;
 

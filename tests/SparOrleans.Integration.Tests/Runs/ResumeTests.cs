@@ -1,8 +1,8 @@
 using SparOrleans.Grains.Runs;
-using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 
 namespace SparOrleans.Integration.Tests.Runs;
 
@@ -50,6 +50,6 @@ public sealed class ResumeTests : IDisposable
         Assert.True(last.Status == RunStatusKind.Completed, $"run ended {last.Status}: {last.Error}");
         Assert.Equal([0, 1], last.Iterations.Select(r => r.Iteration));
         Assert.Equal(keysBefore, await resumed.GetPromptKeysAsync(1));
-        Assert.Equal(RunGrain.IterationPrompts(spec, 1).Count, last.Iterations[1].Prompts);
+        Assert.Equal(new WorldPromptSource().Prompts(spec, 1).Count, last.Iterations[1].Prompts);
     }
 }

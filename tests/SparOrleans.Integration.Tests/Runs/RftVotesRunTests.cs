@@ -2,10 +2,10 @@ using System.Text.Json;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Judging;
-using SparOrleans.Grains.Training;
 using SparOrleans.Integration.Tests.Faults;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
+using SparOrleans.Simulator.Runs;
 
 namespace SparOrleans.Integration.Tests.Runs;
 

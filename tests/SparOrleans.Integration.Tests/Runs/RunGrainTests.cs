@@ -2,12 +2,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
-using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
+using SparOrleans.Simulator.Runs;
 
 namespace SparOrleans.Integration.Tests.Runs;
 

@@ -1,16 +1,14 @@
 using System.Diagnostics;
-using System.Text.Json;
 using SparOrleans.Core.Datasets;
-using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
-using SparOrleans.Simulator;
 using SimulatorEvaluation = SparOrleans.Simulator.Evaluation;
-using EvaluationReport = SparOrleans.Interfaces.Runs.EvaluationReport;
+using RunEvaluationReport = SparOrleans.Interfaces.Runs.EvaluationReport;
 
-namespace SparOrleans.Grains.Training;
+namespace SparOrleans.Simulator.Runs;
 
 /// <summary>
-/// The simulator's bootstrap, training and evaluation steps, behind the trainer grain. With a
+/// The simulator's bootstrap, training and evaluation steps: the <see cref="IModelWorkshop"/> a GPU-role silo
+/// registers for runs in the simulated world (the trainer grain calls it). With a
 /// <see cref="BootstrapCache"/>, M_0 and R_0 are trained once per set of bootstrap options and copied afterwards.
 /// </summary>
 public sealed class SimulatorWorkshop(BootstrapCache? cache = null) : IModelWorkshop
@@ -51,11 +49,11 @@ public sealed class SimulatorWorkshop(BootstrapCache? cache = null) : IModelWork
 
     private static StepReport Report(TrainingStepResult result) => new(result.Seconds, result.Steps, result.LastMetrics, result.Message);
 
-    public async Task<EvaluationReport> EvaluateAsync(RunSpec spec, string actorDirectory, string refinerDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
+    public async Task<RunEvaluationReport> EvaluateAsync(RunSpec spec, string actorDirectory, string refinerDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var (actor, judge) = await SimulatorEvaluation.EvaluateLoopAsync(actorDirectory, refinerDirectory, RunOptions.Of(spec), Adapt(progress), cancellationToken);
-        return new EvaluationReport(
+        return new RunEvaluationReport(
             new ActorScores(actor.PromptStrict, actor.InstructionStrict, actor.PromptLoose, actor.InstructionLoose),
             new JudgeScores(judge.Accuracy, judge.F1),
             clock.Elapsed.TotalSeconds);
@@ -71,27 +69,4 @@ public sealed class SimulatorWorkshop(BootstrapCache? cache = null) : IModelWork
     {
         public void Report(StepProgress value) => report(value);
     }
-}
-
-/// <summary>A run's simulator options: the JSON in its spec (the client writes the preset with its overrides).</summary>
-public static class RunOptions
-{
-    public static SimulatorOptions Of(RunSpec spec) =>
-        string.IsNullOrWhiteSpace(spec.SimulatorOptionsJson) || spec.SimulatorOptionsJson == "{}"
-            ? (spec.Preset == "quick" ? SimulatorOptions.Quick : SimulatorOptions.Default) with { Seed = spec.Seed }
-            : JsonSerializer.Deserialize<SimulatorOptions>(spec.SimulatorOptionsJson)
-              ?? throw new ArgumentException($"Run {spec.RunId} has empty simulator options.");
-
-    public static string ToJson(SimulatorOptions options) => JsonSerializer.Serialize(options);
-
-    /// <summary>How each role samples under <paramref name="options"/> (the loop's and the experiments' generations alike).</summary>
-    public static SamplingOptions Sampling(SimulatorOptions options) => new()
-    {
-        ActorTemperature = options.ActorTemperature,
-        JudgeTemperature = options.RefinerTemperature,
-        RefineTemperature = options.RefinerTemperature,
-        ActorMaxTokens = options.ActorMaxNewTokens,
-        JudgeMaxTokens = options.JudgeMaxNewTokens,
-        RefineMaxTokens = options.RefineMaxNewTokens,
-    };
 }

@@ -1,11 +1,10 @@
 using SparOrleans.Core.Datasets;
-using SparOrleans.Interfaces.Runs;
 
-namespace SparOrleans.Grains.Training;
+namespace SparOrleans.Interfaces.Runs;
 
 /// <summary>
 /// The model work of a GPU-role silo (the engine computes; grains only orchestrate): bootstrap, DPO, RFT and
-/// evaluation on checkpoint directories. Registered in the silo's services.
+/// evaluation on checkpoint directories. Registered in a GPU-role silo's services; the simulator's is one implementation.
 /// </summary>
 public interface IModelWorkshop
 {
