@@ -35,6 +35,21 @@ public static class IterationDatasets
     public static RftBalanceOptions RftBalance(RunSpec spec) =>
         RftBalanceOptions.ScaledTo(Math.Max(50, spec.PromptsPerIteration * 4), seed: spec.Seed);
 
+    /// <summary>
+    /// The share of <paramref name="trees"/> whose winner follows its prompt by <paramref name="verifier"/> (a tree
+    /// without a pair counts as not verified): the "refine ok" figure. Null without trees, or when the verifier cannot
+    /// tell for some winner.
+    /// </summary>
+    public static double? VerifiedWinnerShare(IReadOnlyList<PromptOutcome> trees, IReadOnlyDictionary<string, PromptSpec> prompts, IResponseVerifier verifier)
+    {
+        if (trees.Count == 0)
+        {
+            return null;
+        }
+        var verdicts = trees.Select(o => o.Pair is { } pair ? verifier.Follows(prompts[o.PromptId], pair.Chosen) : false).ToList();
+        return verdicts.Any(v => v is null) ? null : (double)verdicts.Count(v => v == true) / trees.Count;
+    }
+
     private static IEnumerable<PromptOutcome> InPromptOrder(IEnumerable<PromptOutcome> outcomes) =>
         outcomes.OrderBy(o => o.PromptId, StringComparer.Ordinal);
 }

@@ -286,7 +286,7 @@ public sealed class RunGrain(
             t,
             evaluation.Actor,
             evaluation.Refiner,
-            VerifiedShare(trees, byId),
+            IterationDatasets.VerifiedWinnerShare(trees, byId, verifier),
             trees.Count == 0 ? null : trees.Average(o => o.Expansions),
             pairs.Count,
             rft.Count,
@@ -299,20 +299,6 @@ public sealed class RunGrain(
         state.State.Iteration = t + 1;
         state.State.Phase = t + 1 > spec.Iterations ? RunPhase.Done : RunPhase.Sampling;
         await SaveAsync();
-    }
-
-    /// <summary>
-    /// The share of trees whose winner follows its prompt by the verifier (a tree without a pair counts as not
-    /// verified); null without trees, or when the verifier cannot tell for some winner.
-    /// </summary>
-    private double? VerifiedShare(IReadOnlyList<PromptOutcome> trees, IReadOnlyDictionary<string, PromptSpec> byId)
-    {
-        if (trees.Count == 0)
-        {
-            return null;
-        }
-        var verdicts = trees.Select(o => o.Pair is { } pair ? verifier.Follows(byId[o.PromptId], pair.Chosen) : false).ToList();
-        return verdicts.Any(v => v is null) ? null : (double)verdicts.Count(v => v == true) / trees.Count;
     }
 
     private IterationContext Context(RunSpec spec, RunLayout plan, int t)

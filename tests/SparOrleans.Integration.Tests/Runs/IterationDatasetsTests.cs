@@ -1,0 +1,49 @@
+using SparOrleans.Core.Datasets;
+using SparOrleans.Grains.Runs;
+using SparOrleans.Interfaces.Prompts;
+using SparOrleans.Interfaces.Runs;
+
+namespace SparOrleans.Integration.Tests.Runs;
+
+public sealed class IterationDatasetsTests
+{
+    private static readonly Dictionary<string, PromptSpec> Prompts = new[] { "a", "b", "c" }
+        .ToDictionary(id => id, id => new PromptSpec(id, $"Prompt {id}.", [], []));
+
+    private static PromptOutcome Tree(string id, string? winner) =>
+        new(id, HadNegative: true, FoundWinner: winner is not null, Expansions: 2, WinnerDepth: winner is null ? null : 1,
+            winner is null ? null : new DpoPair($"Prompt {id}.", winner, "bad"), [], []);
+
+    [Fact]
+    public void VerifiedWinnerShare_KnownVerdicts_CountsFollowingWinnersOverAllTrees()
+    {
+        var trees = new[] { Tree("a", "good"), Tree("b", "bad"), Tree("c", null) };
+
+        Assert.Equal(1.0 / 3, IterationDatasets.VerifiedWinnerShare(trees, Prompts, new TextVerifier()));
+    }
+
+    [Fact]
+    public void VerifiedWinnerShare_UnknownVerdict_IsNull()
+    {
+        var trees = new[] { Tree("a", "good"), Tree("b", "unknown") };
+
+        Assert.Null(IterationDatasets.VerifiedWinnerShare(trees, Prompts, new TextVerifier()));
+    }
+
+    [Fact]
+    public void VerifiedWinnerShare_NoTrees_IsNull()
+    {
+        Assert.Null(IterationDatasets.VerifiedWinnerShare([], Prompts, new TextVerifier()));
+    }
+
+    /// <summary>"good" follows, "unknown" cannot be told, anything else does not follow.</summary>
+    private sealed class TextVerifier : IResponseVerifier
+    {
+        public bool? Follows(PromptSpec prompt, string response) => response switch
+        {
+            "good" => true,
+            "unknown" => null,
+            _ => false,
+        };
+    }
+}
