@@ -158,7 +158,7 @@ internal abstract class Normalizer
 
     private sealed class FormNormalizer(NormalizationForm form) : Normalizer
     {
-        public override string Apply(string text) => text.Normalize(form);
+        public override string Apply(string text) => UnicodeNormalizer.Normalize(text, form);
     }
 
     private sealed class FuncNormalizer(Func<string, string> f) : Normalizer
