@@ -68,6 +68,24 @@ public static class TokenizerFiles
         return ChatTemplates.Create(name, tokenizer, options);
     }
 
+    /// <summary>
+    /// The tokenizer_config.json keys from which <see cref="Load"/> rebuilds <paramref name="template"/> as it is:
+    /// <c>spar_tokenizer</c>, <c>spar_chat_template</c>, and for a tokenizer.json tokenizer its bos/eos/pad tokens and
+    /// clean-up flag under HF's names (without them a reloaded Qwen would take its eos from well-known names).
+    /// </summary>
+    public static JsonObject ConfigKeys(IChatTemplate template)
+    {
+        var keys = new JsonObject { ["spar_tokenizer"] = template.Tokenizer.Kind, ["spar_chat_template"] = template.Name };
+        if (template.Tokenizer is HfBpeTokenizer bpe)
+        {
+            keys["bos_token"] = bpe.TokenContent(bpe.BosId);
+            keys["eos_token"] = bpe.TokenContent(bpe.EosId);
+            keys["pad_token"] = bpe.TokenContent(bpe.PadId);
+            keys["clean_up_tokenization_spaces"] = bpe.CleanUpTokenizationSpaces;
+        }
+        return keys;
+    }
+
     private static string? ChatTemplateText(JsonNode? node, string source)
     {
         switch (node)

@@ -120,6 +120,21 @@ public class TokenizerFilesTests
     }
 
     [Fact]
+    public void ConfigKeys_QwenLikeConfig_ReloadWithTheSameSpecialIds()
+    {
+        var tokenizerJson = ByteLevelJson().ToJsonString();
+        var config = new JsonObject { ["eos_token"] = "<|im_end|>", ["pad_token"] = "</s>", ["clean_up_tokenization_spaces"] = true,
+            ["chat_template"] = "<|im_start|><|im_end|>" + ChatMLTemplate.QwenSystem }.ToJsonString();
+        var template = TokenizerFiles.Parse(tokenizerJson, config, "qwen-like");
+        var reloaded = TokenizerFiles.Parse(tokenizerJson, TokenizerFiles.ConfigKeys(template).ToJsonString(), "saved");
+        Assert.Equal("qwen2.5", reloaded.Name);
+        Assert.Equal((template.Tokenizer.BosId, template.Tokenizer.EosId, template.Tokenizer.PadId), (reloaded.Tokenizer.BosId, reloaded.Tokenizer.EosId, reloaded.Tokenizer.PadId));
+        Assert.Equal(template.Tokenizer.SpecialId("<|im_end|>"), reloaded.Tokenizer.EosId);
+        Assert.True(((HfBpeTokenizer)reloaded.Tokenizer).CleanUpTokenizationSpaces);
+        Assert.Equal(template.Encode([new ChatMessage(ChatMessage.User, "hello")], "hi").Tokens, reloaded.Encode([new ChatMessage(ChatMessage.User, "hello")], "hi").Tokens);
+    }
+
+    [Fact]
     public void Encode_SingleWordAddedToken_MatchedOnlyAsAWholeWord()
     {
         // HF (tokenizers' AddedVocabulary) skips a single_word match touching a word character; transformers.js
