@@ -137,8 +137,8 @@ public class TokenizerFilesTests
     [Fact]
     public void Encode_SingleWordAddedToken_MatchedOnlyAsAWholeWord()
     {
-        // HF (tokenizers' AddedVocabulary) skips a single_word match touching a word character; transformers.js
-        // 4.3.2 ignores the flag, so this is checked here rather than against it.
+        // HF (tokenizers' AddedVocabulary) skips a single_word match touching a word character; @huggingface/tokenizers
+        // 0.2.0 (transformers.js 4.x) ignores the flag, so this is checked here rather than against it.
         var tokenizer = HfBpeTokenizer.Parse(ByteLevelJson().ToJsonString(), "t");
         var word = tokenizer.SpecialId("word");
         Assert.Contains(word, tokenizer.Encode("a word b"));

