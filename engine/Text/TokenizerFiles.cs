@@ -18,37 +18,26 @@ public static class TokenizerFiles
     /// <summary>The template (with its tokenizer) of the model in <paramref name="modelDirectory"/>.</summary>
     public static IChatTemplate Load(string modelDirectory, ChatTemplateOptions? options = null)
     {
-        var tokenizerPath = Path.Combine(modelDirectory, TokenizerFile);
-        var configPath = Path.Combine(modelDirectory, TokenizerConfigFile);
-        var tokenizerJson = File.Exists(tokenizerPath) ? File.ReadAllText(tokenizerPath) : null;
-        var configJson = File.Exists(configPath) ? File.ReadAllText(configPath) : null;
+        var (tokenizerJson, configJson) = ReadFiles(modelDirectory);
         return Parse(tokenizerJson, configJson, modelDirectory, options);
+    }
+
+    /// <summary>
+    /// The tokenizer alone (bos/eos/pad and clean-up from tokenizer_config.json), for a model whose files name no chat
+    /// template (a base model): pair it with <see cref="ChatTemplates.Create"/> by name.
+    /// </summary>
+    public static ITokenizer LoadTokenizer(string modelDirectory)
+    {
+        var (tokenizerJson, configJson) = ReadFiles(modelDirectory);
+        return ParseTokenizer(tokenizerJson, ParseConfig(configJson, modelDirectory), modelDirectory).Tokenizer;
     }
 
     /// <summary>As <see cref="Load"/>, from the two files' texts (null: absent); <paramref name="source"/> names them in errors.</summary>
     public static IChatTemplate Parse(string? tokenizerJson, string? tokenizerConfigJson, string source, ChatTemplateOptions? options = null)
     {
+        var config = ParseConfig(tokenizerConfigJson, source);
         var configName = Path.Combine(source, TokenizerConfigFile);
-        JsonObject? config = null;
-        if (tokenizerConfigJson is not null)
-        {
-            try
-            {
-                config = JsonNode.Parse(tokenizerConfigJson) as JsonObject ?? throw new UserInputException($"{configName}: expected a JSON object");
-            }
-            catch (JsonException e)
-            {
-                throw new UserInputException($"{configName}: not valid JSON ({e.Message})");
-            }
-        }
-        var kind = Text(config?["spar_tokenizer"]) ?? (tokenizerJson is not null ? "hf-bpe" : "byte");
-        ITokenizer tokenizer = kind switch
-        {
-            "byte" => ByteTokenizer.Instance,
-            "hf-bpe" => WithConfig(HfBpeTokenizer.Parse(tokenizerJson ?? throw new UserInputException($"{source}: {TokenizerFile} not found"),
-                Path.Combine(source, TokenizerFile)), config, configName),
-            _ => throw new UserInputException($"{configName}: unknown spar_tokenizer '{kind}'"),
-        };
+        var (tokenizer, kind) = ParseTokenizer(tokenizerJson, config, source);
         var name = Text(config?["spar_chat_template"]);
         if (name is null)
         {
@@ -62,10 +51,49 @@ public static class TokenizerFiles
             }
             else
             {
-                throw new UserInputException($"{configName}: no chat_template (nor spar_chat_template), so the model's chat format is unknown");
+                throw new UserInputException($"{configName}: no chat_template (nor spar_chat_template), so the model's chat format is unknown " +
+                    $"(a base model: load its tokenizer alone and name a template, one of {string.Join(", ", ChatTemplates.Names)})");
             }
         }
         return ChatTemplates.Create(name, tokenizer, options);
+    }
+
+    private static (string? Tokenizer, string? Config) ReadFiles(string modelDirectory)
+    {
+        var tokenizerPath = Path.Combine(modelDirectory, TokenizerFile);
+        var configPath = Path.Combine(modelDirectory, TokenizerConfigFile);
+        return (File.Exists(tokenizerPath) ? File.ReadAllText(tokenizerPath) : null, File.Exists(configPath) ? File.ReadAllText(configPath) : null);
+    }
+
+    private static JsonObject? ParseConfig(string? json, string source)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+        var configName = Path.Combine(source, TokenizerConfigFile);
+        try
+        {
+            return JsonNode.Parse(json) as JsonObject ?? throw new UserInputException($"{configName}: expected a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"{configName}: not valid JSON ({e.Message})");
+        }
+    }
+
+    private static (ITokenizer Tokenizer, string Kind) ParseTokenizer(string? tokenizerJson, JsonObject? config, string source)
+    {
+        var configName = Path.Combine(source, TokenizerConfigFile);
+        var kind = Text(config?["spar_tokenizer"]) ?? (tokenizerJson is not null ? "hf-bpe" : "byte");
+        ITokenizer tokenizer = kind switch
+        {
+            "byte" => ByteTokenizer.Instance,
+            "hf-bpe" => WithConfig(HfBpeTokenizer.Parse(tokenizerJson ?? throw new UserInputException($"{source}: {TokenizerFile} not found"),
+                Path.Combine(source, TokenizerFile)), config, configName),
+            _ => throw new UserInputException($"{configName}: unknown spar_tokenizer '{kind}'"),
+        };
+        return (tokenizer, kind);
     }
 
     /// <summary>

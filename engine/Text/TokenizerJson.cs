@@ -652,7 +652,8 @@ internal sealed class BpeModel
         var ids = TokenizeUncached(word);
         lock (_cacheLock)
         {
-            if (_cache.Count < 100_000)
+            // Long "words" (whole SentencePiece segments) rarely repeat; caching them would only hold memory.
+            if (_cache.Count < 100_000 && word.Length <= 256)
             {
                 _cache[word] = ids;
             }
@@ -704,25 +705,64 @@ internal sealed class BpeModel
                 lastWasUnk = true;
             }
         }
-        while (symbols.Count > 1)
+        return [.. Merge(symbols)];
+    }
+
+    // Lowest-rank pair first, leftmost among equals, as HF's Word::merge_all: a queue of candidate pairs over a linked
+    // list of symbols keeps it O(n log n). SentencePiece-style files have no pre-tokenizer, so a "word" is a whole
+    // text between added tokens, and rescanning every pair per merge took 5 s for 20,000 characters.
+    private List<int> Merge(List<int> symbols)
+    {
+        var n = symbols.Count;
+        if (n < 2)
         {
-            var bestRank = int.MaxValue;
-            var bestAt = -1;
-            var bestId = 0;
-            for (var i = 0; i + 1 < symbols.Count; i++)
-            {
-                if (_merges.TryGetValue((symbols[i], symbols[i + 1]), out var m) && m.Rank < bestRank)
-                {
-                    (bestRank, bestAt, bestId) = (m.Rank, i, m.Id);
-                }
-            }
-            if (bestAt < 0)
-            {
-                break;
-            }
-            symbols[bestAt] = bestId;
-            symbols.RemoveAt(bestAt + 1);
+            return symbols;
         }
-        return [.. symbols];
+        var ids = symbols.ToArray();
+        var next = new int[n];
+        var prev = new int[n];
+        var alive = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            (next[i], prev[i], alive[i]) = (i + 1 < n ? i + 1 : -1, i - 1, true);
+        }
+        var queue = new PriorityQueue<int, (int Rank, int Pos)>();
+        for (var i = 0; i + 1 < n; i++)
+        {
+            if (_merges.TryGetValue((ids[i], ids[i + 1]), out var m))
+            {
+                queue.Enqueue(i, (m.Rank, i));
+            }
+        }
+        while (queue.TryDequeue(out var pos, out var key))
+        {
+            var right = next[pos];
+            // A queued pair is stale once either side has merged into something else.
+            if (!alive[pos] || right < 0 || !_merges.TryGetValue((ids[pos], ids[right]), out var m) || m.Rank != key.Rank)
+            {
+                continue;
+            }
+            ids[pos] = m.Id;
+            alive[right] = false;
+            next[pos] = next[right];
+            if (next[pos] >= 0)
+            {
+                prev[next[pos]] = pos;
+            }
+            if (prev[pos] >= 0 && _merges.TryGetValue((ids[prev[pos]], ids[pos]), out var left))
+            {
+                queue.Enqueue(prev[pos], (left.Rank, prev[pos]));
+            }
+            if (next[pos] >= 0 && _merges.TryGetValue((ids[pos], ids[next[pos]]), out var after))
+            {
+                queue.Enqueue(pos, (after.Rank, pos));
+            }
+        }
+        var result = new List<int>();
+        for (var i = 0; i >= 0; i = next[i])
+        {
+            result.Add(ids[i]);
+        }
+        return result;
     }
 }

@@ -263,9 +263,6 @@ public sealed class HfBpeTokenizer : ITokenizer
     public int SpecialId(string token) =>
         _added.TryGetValue(token, out var id) || _model.TryGetId(token, out id) ? id : throw new UserInputException($"tokenizer has no special token {token}");
 
-    /// <summary>Whether <paramref name="id"/> is an added token marked special (skipped by <see cref="Decode(IEnumerable{int})"/>).</summary>
-    public bool IsSpecial(int id) => _addedById.TryGetValue(id, out var t) && t.Special;
-
     /// <summary>The text of one token: an added token's content or the vocabulary entry (byte-level characters and all).</summary>
     public string TokenContent(int id) =>
         _addedById.TryGetValue(id, out var t) ? t.Content : _model.IdToToken.TryGetValue(id, out var s) ? s : throw new UserInputException($"tokenizer has no token {id}");
