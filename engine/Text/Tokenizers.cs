@@ -100,7 +100,8 @@ public sealed class HfBpeTokenizer : ITokenizer
             _addedById[t.Id] = t;
         }
         _rawMatcher = new AddedTokenMatcher(added.Where(t => !t.Normalized));
-        _normalizedMatcher = new AddedTokenMatcher(added.Where(t => t.Normalized));
+        // A normalized token is looked for in normalized text, so its content is normalized the same way (as HF does).
+        _normalizedMatcher = new AddedTokenMatcher(added.Where(t => t.Normalized).Select(t => normalizer is null ? t : t with { Content = normalizer.Apply(t.Content) }));
         _normalizer = normalizer;
         _preTokenizer = preTokenizer;
         _model = model;

@@ -299,6 +299,51 @@ public class TokenizerReferenceTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void EncodeAndDecode_MetaspaceVariantOfLlama2File_EqualHuggingFaceJs()
+    {
+        // Older SentencePiece-style files (Mistral v0.1's) express Llama-2's Prepend + Replace normalizer as a Metaspace
+        // pre-tokenizer and decoder instead; none of the packaged files does, so Llama-2's is rewritten that way. With
+        // "split": false: @huggingface/tokenizers 0.2.0 ignores the flag (never splits), HF's default splits before each "▁".
+        RequireInstalled();
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder("llama2"), "tokenizer.json")))!.AsObject();
+        JsonObject Metaspace() => new() { ["type"] = "Metaspace", ["replacement"] = "\u2581", ["add_prefix_space"] = true, ["prepend_scheme"] = "first", ["split"] = false };
+        json["normalizer"] = null;
+        json["pre_tokenizer"] = Metaspace();
+        json["decoder"] = new JsonObject
+        {
+            ["type"] = "Sequence",
+            ["decoders"] = new JsonArray(Metaspace(), new JsonObject { ["type"] = "ByteFallback" }, new JsonObject { ["type"] = "Fuse" }),
+        };
+        var folder = Path.Combine(Path.GetTempPath(), $"metaspace-{Guid.NewGuid():N}", "models");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "tokenizer.json"), json.ToJsonString());
+            File.Copy(Path.Combine(Folder("llama2"), "tokenizer_config.json"), Path.Combine(folder, "tokenizer_config.json"));
+            var texts = Texts.Value;
+            var reference = RunNode(new JsonObject { ["folder"] = folder, ["texts"] = new JsonArray([.. texts.Select(t => (JsonNode)t)]) }, "Metaspace variant");
+            var tokenizer = HfBpeTokenizer.Parse(json.ToJsonString(), "metaspace");
+            var failures = new List<string>();
+            for (var i = 0; i < texts.Count; i++)
+            {
+                var expected = reference["encodings"]![i]!.AsArray().Select(n => n!.GetValue<int>()).ToArray();
+                var ids = tokenizer.Encode(texts[i]).ToArray();
+                var (skip, keep) = (reference["decodes"]![i]!["skip"]!.GetValue<string>(), reference["decodes"]![i]!["keep"]!.GetValue<string>());
+                if (!expected.SequenceEqual(ids) || skip != tokenizer.Decode(expected, true) || keep != tokenizer.Decode(expected, false))
+                {
+                    failures.Add($"{Show(texts[i])}: expected [{string.Join(",", expected)}] {Show(keep)} got [{string.Join(",", ids)}] {Show(tokenizer.Decode(expected, false))}");
+                }
+            }
+            output.WriteLine($"Metaspace variant of Llama-2: {texts.Count - failures.Count}/{texts.Count} texts equal");
+            Assert.True(failures.Count == 0, $"{failures.Count} differences:\n{string.Join("\n", failures.Take(10))}");
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
+        }
+    }
+
     private static bool Matches(string ours, string reference, string? target) =>
         target is null ? ours == reference : reference.StartsWith(ours, StringComparison.Ordinal) && AllowedTail(reference[ours.Length..]);
 
