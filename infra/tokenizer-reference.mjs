@@ -6,7 +6,8 @@
 //   {"folder": "<dir with tokenizer.json + tokenizer_config.json>",
 //    "texts": ["..."], "conversations": [{"messages": [{"role", "content"}], "add_generation_prompt": bool,
 //                                         "chat_template": optional override, "options": {template variables}}]}
-// and prints {"encodings": [[ids]], "decodes": [{"skip": str, "keep": str}], "chats": [{"text": str, "ids": [ids]}]}.
+// and prints {"encodings": [[ids]], "decodes": [{"skip": str, "keep": str}],
+//            "chats": [{"text": str, "ids": [ids]} or {"error": str} where the template raised]}.
 // Encodings use add_special_tokens=false; decodes are of those ids; chats are apply_chat_template renderings
 // (tokenize=false) and their tokens.
 import { Tokenizer } from "@huggingface/tokenizers";
@@ -51,14 +52,21 @@ for (const c of request.conversations ?? []) {
   const source = c.chat_template ?? configTemplate;
   if (!source) throw new Error(`${request.folder}: no chat_template`);
   if (!compiled.has(source)) compiled.set(source, new Template(source));
-  const text = compiled.get(source).render({
-    messages: c.messages,
-    add_generation_prompt: c.add_generation_prompt ?? true,
-    tools: null,
-    documents: null,
-    ...specialTokens,
-    ...(c.options ?? {}),
-  });
+  let text;
+  try {
+    text = compiled.get(source).render({
+      messages: c.messages,
+      add_generation_prompt: c.add_generation_prompt ?? true,
+      tools: null,
+      documents: null,
+      ...specialTokens,
+      ...(c.options ?? {}),
+    });
+  } catch (e) {
+    // A template's raise_exception (e.g. a role it does not support) is an answer too.
+    chats.push({ error: String(e.message ?? e) });
+    continue;
+  }
   chats.push({ text, ids: encode(text) });
 }
 

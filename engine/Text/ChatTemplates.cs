@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Formats;
@@ -13,7 +14,7 @@ public sealed record EncodedChat(int[] Tokens, bool[] TargetMask, int PromptLeng
 /// <summary>Renders chats into tokens for one model family.</summary>
 public interface IChatTemplate
 {
-    /// <summary>"compact", "llama3", "llama3.1", "qwen2.5", "qwen3", "smollm2", "mistral", "llama2" or "zephyr"; saved with checkpoints.</summary>
+    /// <summary>One of <see cref="ChatTemplates.Names"/> ("compact", "llama3", "qwen3", ...); saved with checkpoints.</summary>
     string Name { get; }
 
     ITokenizer Tokenizer { get; }
@@ -210,13 +211,25 @@ public sealed class Llama3ChatTemplate(ITokenizer tokenizer, ChatTemplateOptions
 
 /// <summary>
 /// Llama-3.1/3.2/3.3 (no tools): a system block always comes first, "Cutting Knowledge Date: December 2023\nToday Date:
-/// {date}\n\n" then the (trimmed) system message; the messages follow as in Llama-3.
+/// {date}\n\n" then the (trimmed) system message; the messages follow as in Llama-3. 3.1's and 3.3's templates default
+/// the date to "26 Jul 2024", 3.2's to today.
 /// </summary>
-public sealed class Llama31ChatTemplate(ITokenizer tokenizer, ChatTemplateOptions? options = null) : RenderedChatTemplate(tokenizer, options)
+public sealed class Llama31ChatTemplate : RenderedChatTemplate
 {
     public const string DefaultDate = "26 Jul 2024";
 
-    public override string Name => "llama3.1";
+    /// <param name="todayByDefault">Llama-3.2's template: without a date it renders today's (HF's <c>strftime_now("%d %b %Y")</c>);
+    /// Llama-3.1's renders <see cref="DefaultDate"/>.</param>
+    public Llama31ChatTemplate(ITokenizer tokenizer, ChatTemplateOptions? options = null, bool todayByDefault = false) : base(tokenizer, options)
+    {
+        Name = todayByDefault ? "llama3.2" : "llama3.1";
+        Date = Options.DateString ?? (todayByDefault ? DateTime.Now.ToString("dd MMM yyyy", CultureInfo.InvariantCulture) : DefaultDate);
+    }
+
+    public override string Name { get; }
+
+    /// <summary>The "Today Date" rendered.</summary>
+    public string Date { get; }
 
     public override IReadOnlyList<int> StopTokenIds => Ids("<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", EosToken);
 
@@ -230,7 +243,7 @@ public sealed class Llama31ChatTemplate(ITokenizer tokenizer, ChatTemplateOption
             all.RemoveAt(0);
         }
         var text = new StringBuilder(BosToken).Append("<|start_header_id|>system<|end_header_id|>\n\n")
-            .Append("Cutting Knowledge Date: December 2023\n").Append("Today Date: ").Append(Options.DateString ?? DefaultDate).Append("\n\n")
+            .Append("Cutting Knowledge Date: December 2023\n").Append("Today Date: ").Append(Date).Append("\n\n")
             .Append(system).Append("<|eot_id|>");
         foreach (var m in all)
         {
@@ -392,6 +405,33 @@ public sealed class MistralChatTemplate(ITokenizer tokenizer, ChatTemplateOption
 }
 
 /// <summary>
+/// Mistral v0.1/v0.2 and Mixtral's <c>[INST]</c> template: <c>&lt;s&gt;[INST] user [/INST]assistant&lt;/s&gt;</c>, contents as
+/// given; it has no system role (refused, as the template raises).
+/// </summary>
+public sealed class MistralV1ChatTemplate(ITokenizer tokenizer, ChatTemplateOptions? options = null) : RenderedChatTemplate(tokenizer, options)
+{
+    public override string Name => "mistral.v1";
+
+    public override IReadOnlyList<int> StopTokenIds => Ids(EosToken);
+
+    public override string Render(IReadOnlyList<ChatMessage> messages, string? target)
+    {
+        var all = WithTarget(messages, target).ToList();
+        if (all.FirstOrDefault(m => m.Role is not (ChatMessage.User or ChatMessage.Assistant)) is { } other)
+        {
+            throw new UserInputException($"chat template {Name}: only user and assistant roles are supported, not '{other.Role}'");
+        }
+        ChatTemplates.RequireAlternation(all, Name);
+        var text = new StringBuilder(BosToken);
+        foreach (var m in all)
+        {
+            text.Append(m.Role == ChatMessage.User ? "[INST] " + m.Content + " [/INST]" : m.Content + EosToken);
+        }
+        return text.ToString();
+    }
+}
+
+/// <summary>
 /// Llama-2 chat: <c>&lt;s&gt;[INST] &lt;&lt;SYS&gt;&gt;\nsystem\n&lt;&lt;/SYS&gt;&gt;\n\nuser [/INST] assistant &lt;/s&gt;</c>, each user turn opening with
 /// BOS; contents stripped.
 /// </summary>
@@ -446,7 +486,7 @@ public sealed class ZephyrChatTemplate(ITokenizer tokenizer, ChatTemplateOptions
 public static class ChatTemplates
 {
     /// <summary>The names <see cref="Create"/> knows.</summary>
-    public static readonly IReadOnlyList<string> Names = ["compact", "llama3", "llama3.1", "qwen2.5", "qwen3", "smollm2", "mistral", "llama2", "zephyr"];
+    public static readonly IReadOnlyList<string> Names = ["compact", "llama3", "llama3.1", "llama3.2", "qwen2.5", "qwen3", "smollm2", "mistral", "mistral.v1", "llama2", "zephyr"];
 
     /// <summary>The template called <paramref name="name"/> over <paramref name="tokenizer"/>.</summary>
     public static IChatTemplate Create(string name, ITokenizer tokenizer, ChatTemplateOptions? options = null) => name switch
@@ -454,10 +494,12 @@ public static class ChatTemplates
         "compact" => new CompactChatTemplate(tokenizer),
         "llama3" => new Llama3ChatTemplate(tokenizer, options),
         "llama3.1" => new Llama31ChatTemplate(tokenizer, options),
+        "llama3.2" => new Llama31ChatTemplate(tokenizer, options, todayByDefault: true),
         "qwen2.5" => new ChatMLTemplate(tokenizer, "qwen2.5", ChatMLTemplate.QwenSystem, options),
         "smollm2" => new ChatMLTemplate(tokenizer, "smollm2", ChatMLTemplate.SmolLMSystem, options),
         "qwen3" => new Qwen3ChatTemplate(tokenizer, options),
         "mistral" => new MistralChatTemplate(tokenizer, options),
+        "mistral.v1" => new MistralV1ChatTemplate(tokenizer, options),
         "llama2" => new Llama2ChatTemplate(tokenizer, options),
         "zephyr" => new ZephyrChatTemplate(tokenizer, options),
         _ => throw new UserInputException($"unknown chat template '{name}' (expected one of {string.Join(", ", Names)})"),
@@ -474,7 +516,7 @@ public static class ChatTemplates
         {
             if (Has("Cutting Knowledge Date"))
             {
-                return "llama3.1";
+                return Has("strftime_now") ? "llama3.2" : "llama3.1";
             }
             if (!Has("date_string") && !Has("tools"))
             {
@@ -503,6 +545,10 @@ public static class ChatTemplates
         else if (Has("[INST] ") && Has("[/INST]") && Has("\"\\n\\n\"") && !Has("[SYSTEM_PROMPT]"))
         {
             return "mistral";
+        }
+        else if (Has("'[INST] ' + message['content'] + ' [/INST]'") && Has("message['content'] + eos_token"))
+        {
+            return "mistral.v1";
         }
         else if (Has("<|user|>") && Has("<|assistant|>") && Has("eos_token"))
         {

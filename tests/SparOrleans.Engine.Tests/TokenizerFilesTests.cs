@@ -151,6 +151,17 @@ public class TokenizerFilesTests
     }
 
     [Fact]
+    public void Llama32_NoDate_RendersTodayLikeHfStrftimeNow_Llama31TheFixedDate()
+    {
+        var tokenizer = HfBpeTokenizer.Parse(ByteLevelJson().ToJsonString(), "t");
+        var today = DateTime.Now.ToString("dd MMM yyyy", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"Today Date: {today}\n\n", ((RenderedChatTemplate)ChatTemplates.Create("llama3.2", tokenizer)).Render([new ChatMessage(ChatMessage.User, "hi")], null));
+        Assert.Contains("Today Date: 26 Jul 2024\n\n", ((RenderedChatTemplate)ChatTemplates.Create("llama3.1", tokenizer)).Render([new ChatMessage(ChatMessage.User, "hi")], null));
+        var dated = (RenderedChatTemplate)ChatTemplates.Create("llama3.2", tokenizer, new ChatTemplateOptions { DateString = "01 Feb 2025" });
+        Assert.Contains("Today Date: 01 Feb 2025\n\n", dated.Render([new ChatMessage(ChatMessage.User, "hi")], null));
+    }
+
+    [Fact]
     public void RenderedTemplate_ByteTokenizer_Refused()
     {
         Assert.Contains("needs a tokenizer.json tokenizer", Assert.Throws<UserInputException>(() => ChatTemplates.Create("qwen3", ByteTokenizer.Instance)).Message);
