@@ -92,8 +92,8 @@ public sealed record ChatTemplateOptions
     public static readonly ChatTemplateOptions Default = new();
 
     /// <summary>
-    /// Llama-3.1+'s <c>date_string</c> ("Today Date: ..."). Null: the template's own default, "26 Jul 2024" (Llama-3.1's
-    /// literal; also what Llama-3.2's template falls back to where no <c>strftime_now</c> is given, as in transformers.js).
+    /// Llama-3.1+'s <c>date_string</c> ("Today Date: ..."). Null: the template's own default as HF renders it, "26 Jul
+    /// 2024" for Llama-3.1/3.3 and today's date for Llama-3.2 (whose template calls HF's <c>strftime_now</c>).
     /// </summary>
     public string? DateString { get; init; }
 
@@ -136,9 +136,10 @@ public abstract class RenderedChatTemplate : IChatTemplate
 
     public EncodedChat Encode(IReadOnlyList<ChatMessage> prompt, string? target = null)
     {
-        var promptTokens = Tokenizer.Encode(Render(prompt, null));
+        var generationPrompt = Render(prompt, null);
         if (target is null)
         {
+            var promptTokens = Tokenizer.Encode(generationPrompt);
             return new EncodedChat([.. promptTokens], new bool[promptTokens.Count], promptTokens.Count);
         }
         // Tokenized whole, as HF renders and tokenizes a training conversation. The prompt is what that rendering has
@@ -148,7 +149,6 @@ public abstract class RenderedChatTemplate : IChatTemplate
         // last user turn only when that turn is last), so the generation prompt alone cannot mark it.
         var full = Render(prompt, target);
         var promptEnd = CommonPrefix(full, Render(prompt, ""));
-        var generationPrompt = Render(prompt, null);
         if (full.StartsWith(generationPrompt, StringComparison.Ordinal))
         {
             promptEnd = Math.Min(promptEnd, generationPrompt.Length);
