@@ -116,9 +116,12 @@ public class CheckpointTests
         {
             added.Add(new JsonObject { ["id"] = next++, ["content"] = special, ["special"] = true });
         }
+        // A byte-level file names its ByteLevel pre-tokenizer and decoder (without them HF tokenizes raw characters).
         return new JsonObject
         {
             ["added_tokens"] = added,
+            ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = true },
+            ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
             ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray(merges.Select(m => (JsonNode)m).ToArray()) },
         }.ToJsonString();
     }
