@@ -57,13 +57,18 @@ public static class BenchCommand
                 + CheckpointBenchmarkOptions.DefaultTokenizerDirectory + ", from `cd infra && npm ci`)",
         };
         var keep = new Option<string?>("--keep") { Description = "Save the model here and keep it (default: a temp directory, deleted)" };
+        var microBatch = new Option<int>("--micro-batch")
+        {
+            Description = "DPO pairs per forward/backward (default 1; the step still covers all 4 pairs)",
+            DefaultValueFactory = _ => 1,
+        };
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("checkpoint",
             "Llama-3.2-1B's exact config with random weights over a real Llama-3 tokenizer: build, save as an HF directory "
             + "in bf16, load in bf16, generate 16 tokens greedily, one LoRA DPO step (r16, all-linear, gradient checkpointing) "
             + "on 4 pairs of 256 tokens; seconds and peak RSS per phase against the memory accounting.")
         {
-            quick, tokenizer, keep, threads, format,
+            quick, tokenizer, keep, microBatch, threads, format,
         };
         command.SetAction((ParseResult pr, CancellationToken ct) =>
         {
@@ -73,6 +78,7 @@ public static class BenchCommand
                 TokenizerDirectory = pr.GetValue(tokenizer),
                 KeepDirectory = pr.GetValue(keep),
                 Threads = pr.GetValue(threads),
+                MicroBatchPairs = pr.GetValue(microBatch),
             };
             var json = pr.GetValue(format) == OutputFormat.Json;
             // TorchSharp prints a warning with Console.WriteLine when gradient checkpointing saves its RNG state; on
@@ -116,13 +122,13 @@ public static class BenchCommand
         stdout.WriteLine(Phase("save bf16", r.Save, string.Create(c, $"   {r.BytesOnDisk:N0} bytes on disk; weights file {r.WeightsFileBytes:N0} = 2 x {a.ParametersCounted:N0} + {r.WeightsHeaderOverheadBytes:N0} header")));
         stdout.WriteLine(Phase("load bf16", r.Load));
         stdout.WriteLine(Phase("generate", r.Generate, string.Create(c, $"   {r.GeneratedTokens} tokens after a {r.PromptTokens}-token prompt, {r.TokensPerS:F2} tokens/s")));
-        stdout.WriteLine(Phase("DPO reference", r.DpoReference, string.Create(c, $"   {r.DpoPairs} pairs x {r.DpoPairTokens} tokens, adapters off")));
+        stdout.WriteLine(Phase("DPO reference", r.DpoReference, string.Create(c, $"   {r.DpoPairs} pairs x {r.DpoPairTokens} tokens, {r.DpoMicroBatchPairs} per forward, adapters off")));
         stdout.WriteLine(Phase("DPO step", r.DpoStep, string.Create(c, $"   {r.DpoSteps} step, loss {r.DpoLoss:F4} (peak shared with the reference pass)")));
         stdout.WriteLine(string.Create(c, $"overall        {r.Seconds,8:F1} s   peak RSS {G(r.PeakRssBytes),10}   load average {r.LoadAverageStart} at start, {r.LoadAverageEnd} at end"));
         stdout.WriteLine(string.Create(c, $"accounting: {a.Parameters:N0} parameters (counted {a.ParametersCounted:N0}), base bf16 {G(a.BaseBytes)}; "
             + $"LoRA {a.AdapterParameters:N0} adapter parameters (counted {a.AdapterParametersCounted:N0}), fp32 {G(a.AdapterBytes)}; "
             + $"AdamW state {G(a.AdamWStateBytes)}; gradients {G(a.GradientBytes)}; activations (estimate) {G(a.ActivationBytes)}"));
-        stdout.WriteLine(string.Create(c, $"measured vs accounting: DPO peak RSS {G(r.DpoStep.PeakRssBytes)} vs {G(a.TrainingTotalBytes)} accounted "
+        stdout.WriteLine(string.Create(c, $"measured vs accounting: DPO peak RSS {G(r.DpoStep.PeakRssBytes)} vs {G(a.TrainingTotalBytes)} accounted for {r.DpoMicroBatchPairs} pair(s) in flight "
             + $"({G(r.DpoStep.PeakRssBytes - a.TrainingTotalBytes)} runtime/allocator beyond it); build peak {G(r.Build.PeakRssBytes)} vs fp32 init {G(a.Fp32BuildBytes)} + bf16 copy {G(a.BaseBytes)}"));
         if (r.KeptDirectory is { } kept)
         {
