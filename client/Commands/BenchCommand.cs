@@ -127,7 +127,7 @@ public static class BenchCommand
         stdout.WriteLine(string.Create(c, $"overall        {r.Seconds,8:F1} s   peak RSS {G(r.PeakRssBytes),10}   load average {r.LoadAverageStart} at start, {r.LoadAverageEnd} at end"));
         stdout.WriteLine(string.Create(c, $"accounting: {a.Parameters:N0} parameters (counted {a.ParametersCounted:N0}), base bf16 {G(a.BaseBytes)}; "
             + $"LoRA {a.AdapterParameters:N0} adapter parameters (counted {a.AdapterParametersCounted:N0}), fp32 {G(a.AdapterBytes)}; "
-            + $"AdamW state {G(a.AdamWStateBytes)}; gradients {G(a.GradientBytes)}; activations (estimate) {G(a.ActivationBytes)}"));
+            + $"AdamW state {G(a.OptimizerStateBytes)}; gradients {G(a.GradientBytes)}; activations (estimate) {G(a.ActivationBytes)}"));
         stdout.WriteLine(string.Create(c, $"measured vs accounting: DPO peak RSS {G(r.DpoStep.PeakRssBytes)} vs {G(a.TrainingTotalBytes)} accounted for {r.DpoMicroBatchPairs} pair(s) in flight "
             + $"({G(r.DpoStep.PeakRssBytes - a.TrainingTotalBytes)} runtime/allocator beyond it); build peak {G(r.Build.PeakRssBytes)} vs fp32 init {G(a.Fp32BuildBytes)} + bf16 copy {G(a.BaseBytes)}"));
         if (r.KeptDirectory is { } kept)

@@ -74,7 +74,7 @@ public sealed record CheckpointAccounting(
     long AdapterParameters,
     long AdapterParametersCounted,
     long AdapterBytes,
-    long AdamWStateBytes,
+    long OptimizerStateBytes,
     long GradientBytes,
     long ActivationBytes,
     long TrainingTotalBytes,

@@ -64,7 +64,7 @@ public class BenchCommandTests
             Assert.Equal(2 * perLayer, a.GetProperty("adapter_parameters").GetInt64());
             Assert.Equal(2 * perLayer, a.GetProperty("adapter_parameters_counted").GetInt64());
             Assert.Equal(4 * 2 * perLayer, a.GetProperty("adapter_bytes").GetInt64());
-            Assert.Equal(2 * 4 * 2 * perLayer, a.GetProperty("adam_w_state_bytes").GetInt64());
+            Assert.Equal(2 * 4 * 2 * perLayer, a.GetProperty("optimizer_state_bytes").GetInt64());
             Assert.Equal(4 * 2 * perLayer, a.GetProperty("gradient_bytes").GetInt64());
 
             Assert.Equal(16, r.GetProperty("generated_tokens").GetInt32());
