@@ -1,6 +1,6 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SparOrleans.Client.Cli;
+using SparOrleans.Tests.Shared;
 
 namespace SparOrleans.Client.Tests;
 
@@ -100,36 +100,5 @@ public class BenchCommandTests
         Assert.Single(stderr.ToString().Trim().Split('\n'));
     }
 
-    // A byte-level BPE tokenizer.json with Llama-3's special tokens: enough for the template and the quick bench.
-    private static string TinyTokenizerJson()
-    {
-        var bytes = new List<int>();
-        for (var b = '!'; b <= '~'; b++) bytes.Add(b);
-        for (var b = 0xA1; b <= 0xAC; b++) bytes.Add(b);
-        for (var b = 0xAE; b <= 0xFF; b++) bytes.Add(b);
-        var chars = bytes.Select(b => (char)b).ToList();
-        var extra = 0;
-        for (var b = 0; b < 256; b++)
-        {
-            if (!bytes.Contains(b))
-            {
-                chars.Add((char)(256 + extra++));
-            }
-        }
-        var vocab = new JsonObject();
-        for (var i = 0; i < chars.Count; i++) vocab[chars[i].ToString()] = i;
-        string[] merges = ["h e", "t h", "Ġ t", "e r", "o r"];
-        var next = chars.Count;
-        foreach (var m in merges) vocab[m.Replace(" ", "")] = next++;
-        var added = new JsonArray();
-        foreach (var special in new[] { "<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>" })
-        {
-            added.Add(new JsonObject { ["id"] = next++, ["content"] = special, ["special"] = true });
-        }
-        return new JsonObject
-        {
-            ["added_tokens"] = added,
-            ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray(merges.Select(m => (JsonNode)m).ToArray()) },
-        }.ToJsonString();
-    }
+    private static string TinyTokenizerJson() => TinyTokenizer.Json("h e", "t h", "Ġ t", "e r", "o r");
 }

@@ -9,11 +9,13 @@ namespace SparOrleans.Simulator.Tests;
 /// <summary>
 /// Cached bootstraps and checkpoints hold token ids, so the simulator's vocabulary and its encodings must not move when
 /// the tokenizer's implementation does. The digest was taken with the Microsoft.ML.Tokenizers implementation this
-/// one replaced (4,188 texts: held-out and training teacher texts).
+/// one replaced (4,188 texts: held-out and training teacher texts). It was taken again, with that implementation, when
+/// IFEval's language checks became langdetect's (the world's case constraints use them, so a few teacher texts moved):
+/// both implementations give this digest on today's world.
 /// </summary>
 public class SubwordIdsStabilityTests
 {
-    private const string Digest = "4159859CA37CC15AC16F8FB82F0164A8F022659BE32F4AA2E49AFCCFFF20526E";
+    private const string Digest = "24C808064B70908841F45095B78C25051EA82454877BDD393590F3CD044C98C0";
 
     [Fact]
     public void Train_DefaultCorpus_VocabularyAndIdsEqualTheRecordedOnes()
