@@ -65,9 +65,13 @@ public sealed class OpenAiGenerationClient : IDisposable
         _ => false,
     });
 
-    private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(OpenAiClientOptions options) =>
-        new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+    private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(OpenAiClientOptions options)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        // Polly refuses a retry strategy of 0 attempts; no retries means no strategy.
+        if (options.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
@@ -82,7 +86,9 @@ public sealed class OpenAiGenerationClient : IDisposable
                     args.Outcome.Result?.Dispose();
                     return ValueTask.CompletedTask;
                 },
-            })
+            });
+        }
+        return builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
                 FailureRatio = options.BreakerFailureRatio,
@@ -93,6 +99,7 @@ public sealed class OpenAiGenerationClient : IDisposable
             })
             .AddTimeout(options.AttemptTimeout)
             .Build();
+    }
 
     /// <summary>The wait a <c>Retry-After</c> header asks for (seconds or an HTTP date), at most <paramref name="cap"/>.</summary>
     public static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeSpan cap)
