@@ -129,9 +129,10 @@ public sealed class OpenAiGenerationClient : IDisposable
     /// <summary>
     /// vLLM's dynamic LoRA route (the server needs <c>--enable-lora</c>): afterwards requests naming
     /// <paramref name="name"/> are answered by the adapter in <paramref name="path"/>, a directory on the server.
+    /// <paramref name="baseModel"/> is <c>spar serve</c>'s own field for a server holding several bases; vLLM has one.
     /// </summary>
-    public Task LoadLoraAdapterAsync(string name, string path, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Post, "load_lora_adapter", JsonSerializer.Serialize(new WireLoadLora(name, path), OpenAiJson.Options), cancellationToken);
+    public Task LoadLoraAdapterAsync(string name, string path, string? baseModel = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "load_lora_adapter", JsonSerializer.Serialize(new WireLoadLora(name, path) { BaseModelName = baseModel }, OpenAiJson.Options), cancellationToken);
 
     public Task UnloadLoraAdapterAsync(string name, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, "unload_lora_adapter", JsonSerializer.Serialize(new { lora_name = name }), cancellationToken);

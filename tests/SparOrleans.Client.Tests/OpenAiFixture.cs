@@ -15,11 +15,18 @@ public sealed class OpenAiFixture : IAsyncLifetime
 {
     public const string ModelName = "tiny";
 
+    /// <summary>The tiny model with the adapter merged in: a fresh model's greedy output is empty, this one's is not.</summary>
+    public const string MixedName = "mixed";
+
     public string Root { get; } = Directory.CreateTempSubdirectory("spar-openai-").FullName;
 
     public string ModelDir => Path.Combine(Root, "model");
 
     public string AdapterDir => Path.Combine(Root, "adapter");
+
+    public string MixedDir => Path.Combine(Root, "mixed");
+
+    public LanguageModel Mixed { get; private set; } = null!;
 
     public LanguageModel Model { get; private set; } = null!;
 
@@ -44,9 +51,12 @@ public sealed class OpenAiFixture : IAsyncLifetime
                 }
             }
             LoraAdapters.Save(model.Network, AdapterDir);
+            LoraAdapters.Merge(model.Network);
+            ModelCheckpoint.Save(model, MixedDir);
         }
         Model = ModelCheckpoint.Load(ModelDir, version: ModelName);
-        Server = await OpenAiServer.StartAsync(new Dictionary<string, LanguageModel> { [ModelName] = Model },
+        Mixed = ModelCheckpoint.Load(MixedDir, version: MixedName);
+        Server = await OpenAiServer.StartAsync(new Dictionary<string, LanguageModel> { [ModelName] = Model, [MixedName] = Mixed },
             new OpenAiServerOptions { Port = 0, Threads = 1 }, log: TextWriter.Null);
     }
 
@@ -54,6 +64,7 @@ public sealed class OpenAiFixture : IAsyncLifetime
     {
         await Server.DisposeAsync();
         Model.Dispose();
+        Mixed.Dispose();
         Directory.Delete(Root, recursive: true);
     }
 
