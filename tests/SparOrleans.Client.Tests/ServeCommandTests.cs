@@ -181,4 +181,38 @@ public sealed class ServeCommandTests(TinyCheckpoint checkpoint) : IClassFixture
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("no --model named 'other'", error);
     }
+
+    [Fact]
+    public async Task Serve_DirectoryWithoutAModel_OneErrorLineExit2()
+    {
+        var empty = Directory.CreateTempSubdirectory("spar-serve-empty-").FullName;
+        try
+        {
+            var (code, _, error) = await Spar("serve", "--model", $"tiny={empty}", "--port", "0");
+
+            Assert.Equal(ExitCodes.UserError, code);
+            Assert.Equal($"error: {empty}: not a model directory (config.json not found)", error.Trim());
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
+    [Fact]
+    public void ParseModels_SeveralAndAdapters_NamesToFullPaths_DuplicatesRefused()
+    {
+        var dir = checkpoint.ModelDir;
+
+        var models = ServeCommand.ParseModels([$"a={dir}", $"b = {dir}"]);
+        var adapters = ServeCommand.ParseAdapters([$"t=a:{dir}"], models);
+        var twice = Assert.Throws<Core.Errors.UserInputException>(() => ServeCommand.ParseModels([$"a={dir}", $"a={dir}"]));
+        var taken = Assert.Throws<Core.Errors.UserInputException>(() => ServeCommand.ParseAdapters([$"b=a:{dir}"], models));
+
+        Assert.Equal(["a", "b"], models.Keys);
+        Assert.All(models.Values, v => Assert.Equal(Path.GetFullPath(dir), v));
+        Assert.Equal(("t", "a", Path.GetFullPath(dir)), Assert.Single(adapters));
+        Assert.Contains("given twice", twice.Message);
+        Assert.Contains("already taken", taken.Message);
+    }
 }
