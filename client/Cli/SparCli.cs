@@ -23,6 +23,7 @@ public static class SparCli
             GenerateCommand.Create(stdout, stderr),
             MergeCommand.Create(stdout, stderr),
             ServeCommand.Create(stdout, stderr),
+            TrainCommand.Create(stdout, stderr),
             SiloCommand.Create(stdout, stderr),
             ExperimentCommand.Create(stdout, stderr),
         ];

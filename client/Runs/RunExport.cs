@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SparOrleans.Client.Cli;
+using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Export;
 using SparOrleans.Core.Formats;
@@ -34,8 +35,13 @@ public enum ExportStyle
     LlamaFactory,
 }
 
-/// <summary>What an export wrote: the file, how many rows (trees for <see cref="ExportKind.Trees"/>), and from where.</summary>
-public sealed record ExportResult(string File, int Count, string RunId, int Iteration, ExportKind What, ExportStyle Style);
+/// <summary>
+/// What an export wrote: the file, how many rows (trees for <see cref="ExportKind.Trees"/>), from where, in which
+/// role format, and for LLaMA-Factory the dataset_info.json and the dataset name it registered the file under.
+/// </summary>
+public sealed record ExportResult(
+    string File, int Count, string RunId, int Iteration, ExportKind What, ExportStyle Style, string? RoleFormat = null,
+    string? DatasetInfo = null, string? DatasetName = null);
 
 /// <summary>
 /// Writes one iteration of a stored run as training data or inspection files, from the state directory alone (no
@@ -48,9 +54,24 @@ public static class RunExport
     private static readonly JsonSerializerOptions Json = new(CliOutput.Json) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
     /// <param name="iteration">1-based; null = the last iteration that finished.</param>
+    /// <param name="roleFormat">
+    /// The role format DPO prompts and RFT examples are written in; null = the run's own
+    /// (<see cref="IterationDatasets.Format"/>). Judgments and trees hold the models' own texts and take none.
+    /// </param>
     public static async Task<ExportResult> ExportAsync(
-        RunStore store, string runId, int? iteration, ExportKind what, ExportStyle style, string path, CancellationToken cancellationToken)
+        RunStore store, string runId, int? iteration, ExportKind what, ExportStyle style, string path, CancellationToken cancellationToken,
+        IRoleFormat? roleFormat = null)
     {
+        if (roleFormat is not null && what is ExportKind.Judgments or ExportKind.Trees)
+        {
+            throw new UserInputException(
+                $"--role-format applies to dpo and rft only: {what.ToString().ToLowerInvariant()} hold the models' own texts, not prompts rendered in a format.");
+        }
+        var format = roleFormat ?? IterationDatasets.Format;
+        // Checked before anything is written, so a bad dataset_info.json or file name leaves no data file behind.
+        var registration = style == ExportStyle.LlamaFactory && what is ExportKind.Dpo or ExportKind.Rft
+            ? LlamaFactoryJsonl.PrepareRegistration(path, Path.GetFileNameWithoutExtension(path), ranking: what == ExportKind.Dpo)
+            : null;
         var run = await store.GetAsync(runId, cancellationToken);
         var spec = run.Spec ?? throw new UserInputException($"Run '{runId}' has no stored spec: it never started.");
         var t = iteration ?? (run.LastFinishedIteration > 0
@@ -63,7 +84,7 @@ public static class RunExport
         switch (what)
         {
             case ExportKind.Dpo:
-                var pairs = IterationDatasets.DpoPairs(Outcomes(runId, t, prompts));
+                var pairs = IterationDatasets.DpoPairs(Outcomes(runId, t, prompts)).Select(p => ChatPreference.From(p, format)).ToList();
                 if (style == ExportStyle.Trl)
                 {
                     TrlJsonl.WriteDpo(path, pairs);
@@ -75,7 +96,7 @@ public static class RunExport
                 count = pairs.Count;
                 break;
             case ExportKind.Rft:
-                var examples = IterationDatasets.RftExamples(spec, Outcomes(runId, t, prompts));
+                var examples = InFormat(IterationDatasets.RftExamples(spec, Outcomes(runId, t, prompts)), prompts, format);
                 if (style == ExportStyle.Trl)
                 {
                     TrlJsonl.WriteSft(path, examples.Select(e => e.Messages));
@@ -97,7 +118,33 @@ public static class RunExport
                 count = trees.Count;
                 break;
         }
-        return new ExportResult(Path.GetFullPath(path), count, runId, t, what, style);
+        registration?.Write();
+        return new ExportResult(
+            Path.GetFullPath(path), count, runId, t, what, style, what is ExportKind.Dpo or ExportKind.Rft ? format.Name : null,
+            registration?.InfoPath, registration?.Name);
+    }
+
+    /// <summary>The RFT set the run trained on, each example re-rendered in <paramref name="format"/>.</summary>
+    private static IReadOnlyList<SftExample> InFormat(IReadOnlyList<SftExample> examples, IReadOnlyList<StoredPrompt> prompts, IRoleFormat format)
+    {
+        if (format.Name == IterationDatasets.Format.Name)
+        {
+            return examples;
+        }
+        if (IterationDatasets.Format.Name != RoleFormats.Compact.Name)
+        {
+            throw new InvalidOperationException("RFT examples can be re-rendered only from the compact format.");
+        }
+        // The builder keeps the outcome's own example objects, so each selected example finds its prompt by reference.
+        var origin = new Dictionary<SftExample, StoredPrompt>(ReferenceEqualityComparer.Instance);
+        foreach (var prompt in prompts)
+        {
+            foreach (var candidate in prompt.State.Outcome!.RftCandidates)
+            {
+                origin[candidate] = prompt;
+            }
+        }
+        return examples.Select(e => RftTranslation.FromCompact(e, origin[e].State.Prompt!.Instruction, origin[e].State.Search, format)).ToList();
     }
 
     /// <summary>One line of the judgments file: a response, its vote, the majority verdict and the verifiers' truth.</summary>

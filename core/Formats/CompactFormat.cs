@@ -38,6 +38,42 @@ public sealed class CompactFormat(bool wholeWordVerdicts = true) : IRoleFormat
 
     public Verdict ParseVerdict(string judgmentText) => _rule.Parse(judgmentText);
 
+    /// <summary>
+    /// What an evidence-first judgment says (the inverse of <see cref="RenderJudgment"/>), so that another format can
+    /// write it out; null when its verdict is invalid. A line without a <c>constraint: evidence ok|NO</c> shape
+    /// names no checkable constraint (a model's garbled line) and is left out.
+    /// </summary>
+    public JudgmentContent? ReadJudgment(string judgmentText)
+    {
+        var verdict = ParseVerdict(judgmentText);
+        if (verdict == Verdict.Invalid)
+        {
+            return null;
+        }
+        var checks = new List<ConstraintCheck>();
+        foreach (var line in judgmentText.Split('\n').Select(l => l.TrimEnd()))
+        {
+            if (line.TrimStart().StartsWith(VerdictAnchor, StringComparison.Ordinal))
+            {
+                break;
+            }
+            var satisfied = line.EndsWith(Held, StringComparison.Ordinal);
+            if (!satisfied && !line.EndsWith(Failed, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var body = line[..^(satisfied ? Held : Failed).Length];
+            var colon = body.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                // An empty evidence leaves "c:" (or "c: "); either way the check is c with no evidence.
+                var evidence = body[(colon + 1)..];
+                checks.Add(new ConstraintCheck(body[..colon], evidence.StartsWith(' ') ? evidence[1..] : evidence, satisfied));
+            }
+        }
+        return new JudgmentContent(checks, verdict == Verdict.Yes);
+    }
+
     public IReadOnlyList<ChatMessage> RefinePrompt(string instruction, string response, string judgmentText) =>
         [new(ChatMessage.User, $"R|{instruction}|{response}|{PointedJudgment(judgmentText)}")];
 
@@ -56,4 +92,10 @@ public sealed class CompactFormat(bool wholeWordVerdicts = true) : IRoleFormat
         $"{reflection}\n{RefinementMarkers.Start}{refinedResponse}{RefinementMarkers.End}";
 
     public string? ParseRefinement(string refinerOutput) => RefinementMarkers.Extract(refinerOutput);
+
+    /// <summary>The reflection line and the refined response of a refiner output; null when a marker is missing.</summary>
+    public static (string Reflection, string Refined)? ReadRefinement(string refinerOutput) =>
+        RefinementMarkers.Extract(refinerOutput) is { } refined
+            ? (refinerOutput[..refinerOutput.IndexOf(RefinementMarkers.Start, StringComparison.Ordinal)].Trim(), refined)
+            : null;
 }

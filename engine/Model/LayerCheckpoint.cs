@@ -12,6 +12,8 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
 {
     public override string Name => "LayerCheckpoint";
 
+    private sealed record RngState(Tensor State);
+
     public static Tensor Apply(Tensor input, Func<Tensor, Tensor> layer, SharedInputs shared) => apply(input, layer, shared);
 
     /// <summary>
@@ -52,7 +54,8 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
         ctx.save_for_backward([input]);
         ctx.save_data("layer", layer);
         ctx.save_data("shared", vars[2]);
-        ctx.save_data("rng", random.get_rng_state().DetachFromDisposeScope());
+        // Wrapped: TorchSharp warns on stdout when save_data is handed a tensor, which would corrupt --format json.
+        ctx.save_data("rng", new RngState(random.get_rng_state().DetachFromDisposeScope()));
         return layer(input);
     }
 
@@ -60,20 +63,26 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
     {
         var input = ctx.get_saved_variables()[0];
         var layer = (Func<Tensor, Tensor>)ctx.get_data("layer");
+        var saved = (RngState)ctx.get_data("rng");
         var current = random.get_rng_state();
-        random.set_rng_state((Tensor)ctx.get_data("rng"));
+        random.set_rng_state(saved.State);
         try
         {
+            // Its own scope: the recomputed activations are freed as soon as this layer's backward is done, not when
+            // the caller's micro-batch ends (which would keep every layer's, defeating the point).
+            using var scope = NewDisposeScope();
             using var grad = enable_grad();
             var detached = input.detach().requires_grad_(true);
             var output = layer(detached);
             output.backward([gradOutput]);
             // One gradient per argument of apply: only the input has one.
-            return [detached.grad!, null!, null!];
+            return [detached.grad!.MoveToOuterDisposeScope(), null!, null!];
         }
         finally
         {
             random.set_rng_state(current);
+            current.Dispose();
+            saved.State.Dispose();
             ((SharedInputs)ctx.get_data("shared")).Release();
         }
     }

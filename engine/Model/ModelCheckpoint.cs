@@ -21,7 +21,7 @@ public static class ModelCheckpoint
     public const string TokenizerConfigFile = "tokenizer_config.json";
 
     // Files of a real model's tokenizer, copied as they are when such a model is saved again.
-    private static readonly string[] TokenizerFiles =
+    private static readonly string[] TokenizerFileNames =
         [TokenizerFile, TokenizerConfigFile, "special_tokens_map.json", "generation_config.json", "tokenizer.model", "chat_template.jinja", "chat_template.json"];
 
     /// <summary>The dtypes a model can be loaded in, by the names HF's <c>torch_dtype</c> uses.</summary>
@@ -40,7 +40,7 @@ public static class ModelCheckpoint
         if (model.SourceDirectory is { } source && IsForeign(source)
             && Path.GetFullPath(source) != Path.GetFullPath(directory))
         {
-            foreach (var name in TokenizerFiles.Where(n => File.Exists(Path.Combine(source, n))))
+            foreach (var name in TokenizerFileNames.Where(n => File.Exists(Path.Combine(source, n))))
             {
                 File.Copy(Path.Combine(source, name), Path.Combine(directory, name), overwrite: true);
             }
@@ -50,12 +50,8 @@ public static class ModelCheckpoint
         {
             WriteText(Path.Combine(directory, TokenizerFile), bpe.Json);
         }
-        var tokConfig = new JsonObject
-        {
-            ["spar_tokenizer"] = model.Tokenizer.Kind,
-            ["spar_chat_template"] = model.Template.Name,
-            ["spar_model_version"] = model.Version,
-        };
+        var tokConfig = TokenizerFiles.ConfigKeys(model.Template);
+        tokConfig["spar_model_version"] = model.Version;
         WriteText(Path.Combine(directory, TokenizerConfigFile), tokConfig.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -140,31 +136,25 @@ public static class ModelCheckpoint
         return network;
     }
 
+    // The tokenizer and chat template come from the directory's tokenizer files (TokenizerFiles: tokenizer.json and
+    // tokenizer_config.json's chat_template, or our own spar_* keys); the version label is ours alone.
     private static (IChatTemplate Template, string? Version) LoadTemplate(string directory)
     {
-        var tokConfigPath = Path.Combine(directory, TokenizerConfigFile);
-        JsonObject? tokConfig = null;
-        if (File.Exists(tokConfigPath))
+        var template = TokenizerFiles.Load(directory);
+        var configPath = Path.Combine(directory, TokenizerConfigFile);
+        string? version = null;
+        if (File.Exists(configPath))
         {
             try
             {
-                tokConfig = JsonNode.Parse(File.ReadAllText(tokConfigPath)) as JsonObject;
+                version = (JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject)?["spar_model_version"]?.GetValue<string>();
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
-                throw new UserInputException($"{tokConfigPath}: not valid JSON ({e.Message})");
+                throw new UserInputException($"{configPath}: not valid JSON ({e.Message})");
             }
         }
-        var tokenizerJson = Path.Combine(directory, TokenizerFile);
-        var kind = tokConfig?["spar_tokenizer"]?.GetValue<string>() ?? (File.Exists(tokenizerJson) ? "hf-bpe" : "byte");
-        ITokenizer tokenizer = kind switch
-        {
-            "byte" => ByteTokenizer.Instance,
-            "hf-bpe" => HfBpeTokenizer.Load(tokenizerJson),
-            _ => throw new UserInputException($"{tokConfigPath}: unknown spar_tokenizer '{kind}'"),
-        };
-        var templateName = tokConfig?["spar_chat_template"]?.GetValue<string>() ?? (kind == "byte" ? "compact" : "llama3");
-        return (ChatTemplates.Create(templateName, tokenizer), tokConfig?["spar_model_version"]?.GetValue<string>());
+        return (template, version);
     }
 
     private static List<string> WeightFiles(string directory)

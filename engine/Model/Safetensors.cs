@@ -15,7 +15,7 @@ public sealed record SafetensorsEntry(string Dtype, long[] Shape, long Begin, lo
 
 /// <summary>
 /// The safetensors format: an 8-byte little-endian header length, a JSON header (dtype, shape, byte offsets per
-/// tensor), then raw little-endian data. Reads F32/F16/BF16; writes each tensor in its own dtype (F32, BF16, F16).
+/// tensor), then raw little-endian data. Reads and writes F32, F16 and BF16, each tensor in its own dtype.
 /// Every offset and size is checked against the file before data is read, so a truncated or corrupt file is a
 /// user error naming the tensor, never a crash.
 /// </summary>
@@ -114,8 +114,9 @@ public static class Safetensors
     };
 
     /// <summary>
-    /// The named tensors (all when <paramref name="names"/> is null), one at a time as fp32 CPU tensors owned by
-    /// the caller, so a loader holds one tensor's fp32 copy at a time rather than a whole shard's.
+    /// The named tensors (all when <paramref name="names"/> is null), one at a time as CPU tensors in the file's
+    /// dtype, owned by the caller. The bytes go straight from the file into the tensor's memory: a loader holds one
+    /// tensor at a time and no managed copy of it.
     /// </summary>
     public static IEnumerable<(string Name, Tensor Tensor)> ReadEach(string path, IEnumerable<string>? names = null)
     {
@@ -129,12 +130,20 @@ public static class Safetensors
             {
                 continue;
             }
-            var bytes = new byte[e.End - e.Begin];
+            var t = empty(e.Shape, ScalarTypeOf(e.Dtype));
             stream.Position = dataStart + e.Begin;
-            stream.ReadExactly(bytes);
-            yield return (name, tensor(ToFloats(bytes, e.Dtype, e.Count), e.Shape));
+            // safetensors is little-endian, as every platform libtorch runs on here.
+            stream.ReadExactly(t.bytes);
+            yield return (name, t);
         }
     }
+
+    private static ScalarType ScalarTypeOf(string dtype) => dtype switch
+    {
+        "BF16" => ScalarType.BFloat16,
+        "F16" => ScalarType.Float16,
+        _ => ScalarType.Float32,
+    };
 
     private static byte[] ReadPrefix(FileStream stream)
     {
@@ -143,34 +152,9 @@ public static class Safetensors
         return prefix;
     }
 
-    /// <summary>Reads the named tensors (all when <paramref name="names"/> is null) as fp32 CPU tensors.</summary>
+    /// <summary>Reads the named tensors (all when <paramref name="names"/> is null) as CPU tensors in the file's dtypes.</summary>
     public static Dictionary<string, Tensor> Read(string path, IEnumerable<string>? names = null) =>
         ReadEach(path, names).ToDictionary(x => x.Name, x => x.Tensor, StringComparer.Ordinal);
-
-    private static float[] ToFloats(byte[] bytes, string dtype, long count)
-    {
-        var values = new float[count];
-        switch (dtype)
-        {
-            case "F32":
-                Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
-                break;
-            case "BF16":
-                // bf16 is the top half of an fp32: widening is exact.
-                for (var i = 0; i < count; i++)
-                {
-                    values[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)) << 16);
-                }
-                break;
-            default:
-                for (var i = 0; i < count; i++)
-                {
-                    values[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)));
-                }
-                break;
-        }
-        return values;
-    }
 
     /// <summary>The safetensors dtype name of a tensor's dtype; other dtypes are written as F32.</summary>
     public static string DtypeName(ScalarType type) => type switch
@@ -228,27 +212,10 @@ public static class Safetensors
             foreach (var name in names)
             {
                 var t = tensors[name];
-                var dtype = DtypeName(t.dtype);
-                // bf16 and fp16 widen to fp32 exactly, so their bits are recovered from the fp32 values.
-                using var cpu = t.detach().to(ScalarType.Float32).cpu().contiguous();
-                var data = cpu.data<float>().ToArray();
-                var bytes = new byte[data.Length * (dtype == "F32" ? 4 : 2)];
-                for (var i = 0; i < data.Length; i++)
-                {
-                    switch (dtype)
-                    {
-                        case "F32":
-                            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), data[i]);
-                            break;
-                        case "BF16":
-                            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), (ushort)(BitConverter.SingleToUInt32Bits(data[i]) >> 16));
-                            break;
-                        default:
-                            BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * i), (Half)data[i]);
-                            break;
-                    }
-                }
-                stream.Write(bytes);
+                var type = ScalarTypeOf(DtypeName(t.dtype));
+                // The tensor's own bytes, written as they are (one CPU copy at most: no managed array of them).
+                using var cpu = (t.dtype == type ? t.detach() : t.detach().to(type)).cpu().contiguous();
+                stream.Write(cpu.bytes);
             }
         }
         File.Move(temp, path, overwrite: true);

@@ -15,6 +15,9 @@ namespace SparOrleans.Grains.Runs;
 /// </summary>
 public static class IterationDatasets
 {
+    /// <summary>The role format every run talks in (the simulator's models are trained on it), so its data is written in it.</summary>
+    public static IRoleFormat Format => RoleFormats.Compact;
+
     /// <summary>The actor's DPO pairs: one per prompt whose search produced a pair, in prompt-id order.</summary>
     public static IReadOnlyList<DpoPair> DpoPairs(IEnumerable<PromptOutcome> outcomes) =>
         InPromptOrder(outcomes).Where(o => o.Pair is not null).Select(o => o.Pair!).ToList();

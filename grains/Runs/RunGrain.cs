@@ -320,7 +320,7 @@ public sealed class RunGrain(
             new ModelRef(ModelRole.Actor, $"{Id}/actor-{t - 1}", plan.Actor(t - 1)),
             new ModelRef(ModelRole.Refiner, $"{Id}/refiner-{t - 1}", plan.Refiner(t - 1)),
             spec.Seed,
-            "compact",
+            IterationDatasets.Format.Name,
             spec.SamplesPerPrompt,
             RunOptions.Sampling(options),
             options.InitialVoting,

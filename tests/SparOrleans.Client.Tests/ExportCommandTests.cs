@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Runs;
+using SparOrleans.Core.Tests.Export;
 using SparOrleans.Grains.Runs;
 
 using static SparOrleans.Client.Tests.SparInvocation;
@@ -33,14 +34,46 @@ public sealed class ExportCommandTests(StoredRunFixture fixture) : IDisposable
         Assert.Equal(count, lines.Count);
         Assert.All(lines, line =>
         {
-            var prompt = line.GetProperty("prompt").GetString();
-            var chosen = line.GetProperty("chosen").GetString();
-            var rejected = line.GetProperty("rejected").GetString();
-            Assert.False(string.IsNullOrEmpty(prompt));
-            Assert.StartsWith("answer-", chosen);
-            Assert.StartsWith("answer-", rejected);
-            Assert.NotEqual(chosen, rejected);
+            // TRL's conversational preference type: message lists, the prompt as the run's actor asked it.
+            var prompt = Assert.Single(line.GetProperty("prompt").EnumerateArray().ToList());
+            var chosen = Assert.Single(line.GetProperty("chosen").EnumerateArray().ToList());
+            var rejected = Assert.Single(line.GetProperty("rejected").EnumerateArray().ToList());
+            Assert.Equal("user", prompt.GetProperty("role").GetString());
+            Assert.StartsWith("A|", prompt.GetProperty("content").GetString());
+            Assert.Equal(["assistant", "assistant"], new[] { chosen, rejected }.Select(m => m.GetProperty("role").GetString()));
+            Assert.StartsWith("answer-", chosen.GetProperty("content").GetString());
+            Assert.StartsWith("answer-", rejected.GetProperty("content").GetString());
+            Assert.NotEqual(chosen.GetProperty("content").GetString(), rejected.GetProperty("content").GetString());
         });
+        ExportSchemaCheck.AssertPasses("trl-preference", Path.Combine(_out, "dpo.jsonl"));
+    }
+
+    [Fact]
+    public async Task Export_PaperRoleFormat_AsksDpoWithTheInstructionAndRendersTheRftSetWithFigure8()
+    {
+        var (dpoCount, dpo) = await ExportAsync("dpo", "trl", 1, "paper");
+        var (rftCount, rft) = await ExportAsync("rft", "trl", 1, "paper");
+        var (_, compact) = await ExportAsync("rft", "trl", 1, name: "compact-rft");
+
+        Assert.Equal(fixture.CompletedStatus.Iterations[1].DpoPairs, dpoCount);
+        Assert.All(dpo, line => Assert.DoesNotContain("A|", line.GetProperty("prompt")[0].GetProperty("content").GetString()));
+        Assert.Equal(fixture.CompletedStatus.Iterations[1].RftExamples, rftCount);
+        Assert.Equal(compact.Count, rft.Count);
+        Assert.All(rft, line =>
+        {
+            var messages = line.GetProperty("messages").EnumerateArray().ToList();
+            Assert.StartsWith("Please act an expert in evaluating", messages[0].GetProperty("content").GetString());
+            Assert.Contains(messages.Count, new[] { 2, 4 });
+            Assert.True(messages.Count == 2
+                ? messages[1].GetProperty("content").GetString()!.Contains("Final Judgement (if the Output accurately follows the Prompt): ", StringComparison.Ordinal)
+                : messages[3].GetProperty("content").GetString()!.StartsWith("Reflection on how to refine the Output: ", StringComparison.Ordinal));
+        });
+        // The same examples, in the same order: a judgment stays a judgment, a refinement a refinement.
+        Assert.Equal(
+            compact.Select(l => l.GetProperty("messages")[0].GetProperty("content").GetString()![0]),
+            rft.Select(l => l.GetProperty("messages").GetArrayLength() == 2 ? 'J' : 'R'));
+        ExportSchemaCheck.AssertPasses("trl-preference", Path.Combine(_out, "dpo.jsonl"));
+        ExportSchemaCheck.AssertPasses("trl-lm", Path.Combine(_out, "rft.jsonl"));
     }
 
     [Fact]
@@ -57,6 +90,29 @@ public sealed class ExportCommandTests(StoredRunFixture fixture) : IDisposable
             Assert.Equal("assistant", line.GetProperty("chosen").GetProperty("role").GetString());
             Assert.Equal("assistant", line.GetProperty("rejected").GetProperty("role").GetString());
         });
+    }
+
+    [Fact]
+    public async Task Export_LlamaFactory_RegistersBothFilesInDatasetInfoSoTheFolderLoadsAsDatasetDir()
+    {
+        Directory.CreateDirectory(_out);
+        var info = Path.Combine(_out, "dataset_info.json");
+        await File.WriteAllTextAsync(info, "{\"mine\": {\"file_name\": \"mine.json\"}}");
+
+        await ExportAsync("dpo", "llama-factory", 1);
+        var path = Path.Combine(_out, "rft.jsonl");
+        var (code, output, error) = await Spar(
+            "export", StoredRunFixture.Completed, "--iteration", "1", "--what", "rft", "--style", "llama-factory", "--role-format", "paper",
+            "--to", path, "--home", fixture.Home);
+
+        Assert.True(code == ExitCodes.Success, error);
+        Assert.Contains($"registered as dataset 'rft' in {info}", output);
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(info));
+        Assert.Equal(["mine", "dpo", "rft"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.True(doc.RootElement.GetProperty("dpo").GetProperty("ranking").GetBoolean());
+        Assert.False(doc.RootElement.GetProperty("rft").GetProperty("ranking").GetBoolean());
+        ExportSchemaCheck.AssertPasses("llama-factory", _out, "dpo", "--stage", "dpo");
+        ExportSchemaCheck.AssertPasses("llama-factory", _out, "rft", "--stage", "sft");
     }
 
     [Theory]
@@ -76,6 +132,14 @@ public sealed class ExportCommandTests(StoredRunFixture fixture) : IDisposable
             Assert.Equal("assistant", messages[^1].GetProperty("role").GetString());
             Assert.False(string.IsNullOrEmpty(messages[^1].GetProperty("content").GetString()));
         });
+        if (style == "trl")
+        {
+            ExportSchemaCheck.AssertPasses("trl-lm", Path.Combine(_out, "rft.jsonl"));
+        }
+        else
+        {
+            ExportSchemaCheck.AssertPasses("llama-factory", _out, "rft", "--stage", "sft");
+        }
     }
 
     [Fact]
@@ -122,7 +186,7 @@ public sealed class ExportCommandTests(StoredRunFixture fixture) : IDisposable
     {
         var (count, _) = await ExportAsync("trees", "trl", 2);
 
-        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, "trees")));
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, "trees.json")));
         var trees = doc.RootElement.EnumerateArray().ToList();
         Assert.Equal(count, trees.Count);
         Assert.Equal(fixture.CompletedStatus.Iterations[2].Negatives, trees.Count);
@@ -182,6 +246,22 @@ public sealed class ExportCommandTests(StoredRunFixture fixture) : IDisposable
         Assert.False(Directory.Exists(_out) && Directory.EnumerateFileSystemEntries(_out).Any());
     }
 
+    [Theory]
+    [InlineData("judgments", "trl", "paper", "x.jsonl", "--role-format applies to dpo and rft only")]
+    [InlineData("rft", "trl", "fancy", "x.jsonl", "--role-format must be one of paper, compact (got 'fancy')")]
+    [InlineData("dpo", "llama-factory", null, "x.txt", "LLaMA-Factory reads JSON lines only from files ending in .jsonl or .json")]
+    public async Task Export_RoleFormatOrLlamaFactoryFileMisused_ExitsWithUserErrorAndWritesNothing(
+        string what, string style, string? roleFormat, string file, string message)
+    {
+        string[] args = ["export", StoredRunFixture.Completed, "--what", what, "--style", style, "--to", Path.Combine(_out, file), "--home", fixture.Home];
+        var (code, _, error) = await Spar(roleFormat is null ? args : [.. args, "--role-format", roleFormat]);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(message, error);
+        Assert.False(Directory.Exists(_out) && Directory.EnumerateFileSystemEntries(_out).Any());
+    }
+
     [Fact]
     public async Task Export_ToAFolder_ExitsWithUserErrorNamingThePath()
     {
@@ -193,18 +273,25 @@ public sealed class ExportCommandTests(StoredRunFixture fixture) : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_out));
     }
 
-    private async Task<(int Count, List<JsonElement> Lines)> ExportAsync(string what, string style, int iteration)
+    private async Task<(int Count, List<JsonElement> Lines)> ExportAsync(string what, string style, int iteration, string? roleFormat = null, string? name = null)
     {
-        var path = Path.Combine(_out, what);
-        var (code, output, error) = await Spar(
+        var path = Path.Combine(_out, (name ?? what) + (what == "trees" ? ".json" : ".jsonl"));
+        string[] args =
+        [
             "export", StoredRunFixture.Completed, "--iteration", iteration.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--what", what, "--style", style, "--to", path, "--home", fixture.Home, "--format", "json");
+            "--what", what, "--style", style, "--to", path, "--home", fixture.Home, "--format", "json",
+        ];
+        var (code, output, error) = await Spar(roleFormat is null ? args : [.. args, "--role-format", roleFormat]);
         Assert.True(code == ExitCodes.Success, $"exit {code}: {error}");
         using var result = JsonDocument.Parse(output);
         Assert.Equal(Path.GetFullPath(path), result.RootElement.GetProperty("file").GetString());
         Assert.Equal(iteration, result.RootElement.GetProperty("iteration").GetInt32());
         Assert.Equal(what, result.RootElement.GetProperty("what").GetString());
         Assert.Equal(style, result.RootElement.GetProperty("style").GetString());
+        if (what is "dpo" or "rft")
+        {
+            Assert.Equal(roleFormat ?? "compact", result.RootElement.GetProperty("role_format").GetString());
+        }
         var lines = what == "trees"
             ? []
             : File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();

@@ -3,6 +3,7 @@ using SparOrleans.Core.Errors;
 using SparOrleans.Core.Formats;
 using SparOrleans.Engine.Model;
 using SparOrleans.Engine.Text;
+using SparOrleans.Tests.Shared;
 using static TorchSharp.torch;
 
 namespace SparOrleans.Engine.Tests;
@@ -90,38 +91,7 @@ public class CheckpointTests
         Assert.Contains("config.json", e.Message);
     }
 
-    /// <summary>A byte-level BPE tokenizer.json in HF's layout: the 256 byte symbols, a few merges, Llama-3's specials.</summary>
-    private static string TinyTokenizerJson()
-    {
-        var bytes = new List<int>();
-        for (var b = '!'; b <= '~'; b++) bytes.Add(b);
-        for (var b = 0xA1; b <= 0xAC; b++) bytes.Add(b);
-        for (var b = 0xAE; b <= 0xFF; b++) bytes.Add(b);
-        var chars = bytes.Select(b => (char)b).ToList();
-        var extra = 0;
-        for (var b = 0; b < 256; b++)
-        {
-            if (!bytes.Contains(b))
-            {
-                chars.Add((char)(256 + extra++));
-            }
-        }
-        var vocab = new JsonObject();
-        for (var i = 0; i < chars.Count; i++) vocab[chars[i].ToString()] = i;
-        string[] merges = ["h e", "l l", "he ll", "Ġ w", "o r"];
-        var next = chars.Count;
-        foreach (var m in merges) vocab[m.Replace(" ", "")] = next++;
-        var added = new JsonArray();
-        foreach (var special in new[] { "<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>" })
-        {
-            added.Add(new JsonObject { ["id"] = next++, ["content"] = special, ["special"] = true });
-        }
-        return new JsonObject
-        {
-            ["added_tokens"] = added,
-            ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray(merges.Select(m => (JsonNode)m).ToArray()) },
-        }.ToJsonString();
-    }
+    private static string TinyTokenizerJson() => TinyTokenizer.Json("h e", "l l", "he ll", "Ġ w", "o r");
 
     [Fact]
     public void HfBpeTokenizer_TokenizerJson_RoundTripsAndRendersLlama3Template()

@@ -15,6 +15,8 @@ public sealed class JsonlExportTests : IDisposable
         new("Line\nbreaks and \"quotes\" and \u00E9", "é yes", "no\ttab"),
     ];
 
+    private static readonly ChatPreference[] Preferences = [.. Pairs.Select(p => ChatPreference.From(p, new CompactFormat()))];
+
     private static readonly IReadOnlyList<ChatMessage>[] Conversations =
     [
         new PaperFormat().RefinePrompt("Write.", "draft", "Final Judgement: No").Append(new(ChatMessage.Assistant, "Reflection on how to refine the Output: x\nFinal Refined Output: [[start]] y [[end]]")).ToList(),
@@ -24,17 +26,28 @@ public sealed class JsonlExportTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void TrlDpo_WriteThenRead_RoundTripsWithPromptChosenRejectedKeys()
+    public void TrlDpo_WriteThenRead_RoundTripsAsConversationalPreferenceRows()
     {
         var path = Path.Combine(_dir, "dpo.jsonl");
 
-        TrlJsonl.WriteDpo(path, Pairs);
+        TrlJsonl.WriteDpo(path, Preferences);
 
-        Assert.Equal(Pairs, TrlJsonl.ReadDpo(path));
-        var line = File.ReadLines(path).First();
-        Assert.StartsWith("{\"prompt\":\"Write about a fox, \u201Cquoted\u201D.\",\"chosen\":", line);
-        Assert.Contains("\"rejected\":", line);
+        AssertSame(Preferences, TrlJsonl.ReadDpo(path));
+        Assert.Equal(
+            "{\"prompt\":[{\"role\":\"user\",\"content\":\"A|Write about a fox, \u201Cquoted\u201D.\"}]," +
+            "\"chosen\":[{\"role\":\"assistant\",\"content\":\"the fox slept in the forest\"}]," +
+            "\"rejected\":[{\"role\":\"assistant\",\"content\":\"the fox slept, by the river\"}]}",
+            File.ReadLines(path).First());
         Assert.Equal(2, File.ReadAllLines(path).Length);
+    }
+
+    [Fact]
+    public void ChatPreference_PaperFormat_AsksWithTheBareInstruction()
+    {
+        var preference = ChatPreference.From(Pairs[0], new PaperFormat());
+
+        Assert.Equal([new ChatMessage(ChatMessage.User, Pairs[0].Prompt)], preference.Prompt);
+        Assert.Equal([new ChatMessage(ChatMessage.User, "A|" + Pairs[0].Prompt)], ChatPreference.From(Pairs[0], new CompactFormat()).Prompt);
     }
 
     [Fact]
@@ -42,10 +55,10 @@ public sealed class JsonlExportTests : IDisposable
     {
         var path = Path.Combine(_dir, "dpo-lf.jsonl");
 
-        LlamaFactoryJsonl.WriteDpo(path, Pairs);
+        LlamaFactoryJsonl.WriteDpo(path, Preferences);
 
-        Assert.Equal(Pairs, LlamaFactoryJsonl.ReadDpo(path));
-        Assert.StartsWith("{\"messages\":[{\"role\":\"user\",\"content\":", File.ReadLines(path).First());
+        AssertSame(Preferences, LlamaFactoryJsonl.ReadDpo(path));
+        Assert.StartsWith("{\"messages\":[{\"role\":\"user\",\"content\":\"A|", File.ReadLines(path).First());
         Assert.Contains("\"chosen\":{\"role\":\"assistant\",\"content\":\"the fox slept in the forest\"}", File.ReadLines(path).First());
     }
 
@@ -65,8 +78,10 @@ public sealed class JsonlExportTests : IDisposable
     }
 
     [Theory]
-    [InlineData("{\"prompt\":\"p\",\"chosen\":\"c\",\"rejected\":\"r\"}\nnot json", ":2: not a valid JSON object")]
-    [InlineData("\n{\"prompt\":\"p\",\"chosen\":\"c\"}", ":2: needs string fields prompt, chosen and rejected")]
+    [InlineData("{\"prompt\":[{\"role\":\"user\",\"content\":\"p\"}],\"chosen\":[{\"role\":\"assistant\",\"content\":\"c\"}],\"rejected\":[{\"role\":\"assistant\",\"content\":\"r\"}]}\nnot json", ":2: not a valid JSON object")]
+    [InlineData("\n{\"prompt\":[{\"role\":\"user\",\"content\":\"p\"}],\"chosen\":[{\"role\":\"assistant\",\"content\":\"c\"}]}", ":2: chosen and rejected must each be one assistant turn")]
+    [InlineData("{\"prompt\":[{\"role\":\"assistant\",\"content\":\"p\"}],\"chosen\":[{\"role\":\"assistant\",\"content\":\"c\"}],\"rejected\":[{\"role\":\"assistant\",\"content\":\"r\"}]}", ":1: prompt must end with a user turn")]
+    [InlineData("{\"prompt\":\"p\",\"chosen\":\"c\",\"rejected\":\"r\"}", ":1: not a valid JSON object")]
     public void ReadDpo_MalformedLine_NamesFileAndLine(string content, string expected)
     {
         var path = Path.Combine(_dir, "bad.jsonl");
@@ -90,11 +105,58 @@ public sealed class JsonlExportTests : IDisposable
     [Fact]
     public void DatasetInfoEntry_Ranking_DescribesTheShareGptColumns()
     {
-        var entry = System.Text.Json.JsonDocument.Parse(LlamaFactoryJsonl.DatasetInfoEntry("dpo.jsonl", ranking: true)).RootElement;
+        var entry = LlamaFactoryJsonl.DatasetInfoEntry("dpo.jsonl", ranking: true);
 
-        Assert.Equal("sharegpt", entry.GetProperty("formatting").GetString());
-        Assert.True(entry.GetProperty("ranking").GetBoolean());
-        Assert.Equal("rejected", entry.GetProperty("columns").GetProperty("rejected").GetString());
-        Assert.Equal("role", entry.GetProperty("tags").GetProperty("role_tag").GetString());
+        Assert.Equal("dpo.jsonl", entry["file_name"]!.GetValue<string>());
+        Assert.Equal("sharegpt", entry["formatting"]!.GetValue<string>());
+        Assert.True(entry["ranking"]!.GetValue<bool>());
+        Assert.Equal("rejected", entry["columns"]!["rejected"]!.GetValue<string>());
+        Assert.Equal("role", entry["tags"]!["role_tag"]!.GetValue<string>());
+        Assert.Null(LlamaFactoryJsonl.DatasetInfoEntry("rft.jsonl", ranking: false)["columns"]!["chosen"]);
+    }
+
+    [Fact]
+    public void RegisterDataset_ExistingInfo_MergesAndKeepsOtherEntriesAtomically()
+    {
+        var info = Path.Combine(_dir, "dataset_info.json");
+        File.WriteAllText(info, "{\"alpaca_en\": {\"file_name\": \"alpaca_en.json\", \"note\": \"untouched\"}, \"dpo\": {\"file_name\": \"dpo.jsonl\", \"ranking\": false}}");
+
+        var registration = LlamaFactoryJsonl.RegisterDataset(Path.Combine(_dir, "dpo.jsonl"), "dpo", ranking: true);
+
+        Assert.Equal(info, registration.InfoPath);
+        var merged = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(info))!.AsObject();
+        Assert.Equal(["alpaca_en", "dpo"], merged.Select(e => e.Key));
+        Assert.Equal("untouched", merged["alpaca_en"]!["note"]!.GetValue<string>());
+        Assert.True(merged["dpo"]!["ranking"]!.GetValue<bool>());
+        Assert.Equal(["dataset_info.json"], Directory.GetFiles(_dir).Select(Path.GetFileName));
+    }
+
+    [Theory]
+    [InlineData("{\"dpo\": {\"file_name\": \"other.jsonl\"}}", "dpo.jsonl", "already has a dataset 'dpo' for the file 'other.jsonl'")]
+    [InlineData("{not json", "dpo.jsonl", "dataset_info.json: not valid JSON")]
+    [InlineData("[1, 2]", "dpo.jsonl", "dataset_info.json: not a JSON object")]
+    [InlineData(null, "dpo.txt", "LLaMA-Factory reads JSON lines only from files ending in .jsonl or .json")]
+    public void PrepareRegistration_ConflictOrBadInfoOrExtension_IsUserErrorAndWritesNothing(string? existing, string file, string message)
+    {
+        var info = Path.Combine(_dir, "dataset_info.json");
+        if (existing is not null)
+        {
+            File.WriteAllText(info, existing);
+        }
+
+        var e = Assert.Throws<UserInputException>(() => LlamaFactoryJsonl.PrepareRegistration(Path.Combine(_dir, file), "dpo", ranking: true));
+
+        Assert.Contains(message, e.Message);
+        Assert.Equal(existing, File.Exists(info) ? File.ReadAllText(info) : null);
+    }
+
+    private static void AssertSame(IReadOnlyList<ChatPreference> expected, IReadOnlyList<ChatPreference> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Prompt, actual[i].Prompt);
+            Assert.Equal((expected[i].Chosen, expected[i].Rejected), (actual[i].Chosen, actual[i].Rejected));
+        }
     }
 }
