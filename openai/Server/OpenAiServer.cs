@@ -284,21 +284,29 @@ public sealed class OpenAiServer : IAsyncDisposable
     {
         using var body = await ReadJson(context);
         var call = ChatCall.Parse(body.RootElement);
-        int[] prompt;
+        Served served;
+        lock (_gate)
+        {
+            served = _models.TryGetValue(call.Model, out var s) ? s : throw OpenAiException.UnknownModel(call.Model);
+        }
+        // Tokenized outside the lock: a long prompt through a real tokenizer should not hold up other requests.
+        var prompt = served.Model.Template.Encode(call.Messages).Tokens;
+        var positions = served.Model.Config.MaxPositionEmbeddings;
+        var left = positions - prompt.Length;
+        var maxTokens = call.MaxTokens ?? left;
+        if (left < 1 || maxTokens > left)
+        {
+            throw new OpenAiException(400,
+                $"This model's maximum context length is {positions} tokens. However, you requested {prompt.Length + maxTokens} tokens ({prompt.Length} in the messages, {maxTokens} in the completion).",
+                param: call.MaxTokens is null ? "messages" : "max_tokens", code: "context_length_exceeded");
+        }
         Task<GenerationResult>[] running;
         lock (_gate)
         {
-            // Found and submitted under one lock: an adapter unloaded in between could not take its requests along.
-            var served = _models.TryGetValue(call.Model, out var s) ? s : throw OpenAiException.UnknownModel(call.Model);
-            prompt = served.Model.Template.Encode(call.Messages).Tokens;
-            var positions = served.Model.Config.MaxPositionEmbeddings;
-            var left = positions - prompt.Length;
-            var maxTokens = call.MaxTokens ?? left;
-            if (left < 1 || maxTokens > left)
+            // Submitted under the lock that unloading takes: an adapter unloaded since it was found is not used.
+            if (!_models.TryGetValue(call.Model, out var still) || !ReferenceEquals(still, served))
             {
-                throw new OpenAiException(400,
-                    $"This model's maximum context length is {positions} tokens. However, you requested {prompt.Length + maxTokens} tokens ({prompt.Length} in the messages, {maxTokens} in the completion).",
-                    param: call.MaxTokens is null ? "messages" : "max_tokens", code: "context_length_exceeded");
+                throw OpenAiException.UnknownModel(call.Model);
             }
             // Without a seed each call differs, as OpenAI's do; with one, choice i uses seed + i so n > 1 differ too.
             var seed = call.Seed ?? Random.Shared.NextInt64();
