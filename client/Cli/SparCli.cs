@@ -22,6 +22,7 @@ public static class SparCli
             BenchCommand.Create(stdout, stderr),
             GenerateCommand.Create(stdout, stderr),
             MergeCommand.Create(stdout, stderr),
+            ServeCommand.Create(stdout, stderr),
             TrainCommand.Create(stdout, stderr),
             SiloCommand.Create(stdout, stderr),
             ExperimentCommand.Create(stdout, stderr),

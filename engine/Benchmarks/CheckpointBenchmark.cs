@@ -125,7 +125,9 @@ public static class CheckpointBenchmark
         var clock = Stopwatch.StartNew();
         var loadStart = EngineBenchmark.LoadAverage();
         var tokenizerDir = ResolveTokenizer(options.TokenizerDirectory);
-        var tokenizer = HfBpeTokenizer.Load(Path.Combine(tokenizerDir, ModelCheckpoint.TokenizerFile));
+        // The tokenizer and chat template as the real model's files name them (tokenizer_config.json's chat_template).
+        var template = TokenizerFiles.Load(tokenizerDir);
+        var tokenizer = template.Tokenizer;
         var config = Config(options.Quick, tokenizer);
         TorchRuntime.Configure(options.Threads, seed: 0);
         var lora = new LoraOptions(options.LoraRank, options.LoraAlpha) { TargetModules = LoraOptions.AllLinear };
@@ -154,7 +156,7 @@ public static class CheckpointBenchmark
                 // The fp32 tensors are released by their finalizers; collect now so the next phases start from the bf16 model alone.
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
-                using var model = new LanguageModel(network, new Llama3ChatTemplate(tokenizer), "bench") { SourceDirectory = tokenizerDir };
+                using var model = new LanguageModel(network, template, "bench") { SourceDirectory = tokenizerDir };
                 counted = network.Weights().Values.Sum(p => p.numel());
                 build = phase.End();
                 cancellationToken.ThrowIfCancellationRequested();
@@ -173,9 +175,7 @@ public static class CheckpointBenchmark
             using var loaded = ModelCheckpoint.Load(directory, "cpu", "bench", ScalarType.BFloat16);
             var load = loadPhase.End();
 
-            // The prompt is rendered by the template the loader chose for this directory. While the loader does not read
-            // tokenizer_config.json's chat_template (being built in engine/Text), that is Llama3ChatTemplate over the
-            // tokenizer.json: the same tokens Llama-3's Jinja template gives for a system + user turn.
+            // The prompt is rendered by the template the loader recognised in the saved tokenizer_config.json.
             var genPhase = new Phase(log, $"generate {options.NewTokens} tokens (greedy)");
             var request = new GenerationRequest([
                 new ChatMessage(ChatMessage.System, "You are a helpful assistant."),

@@ -42,7 +42,12 @@ public class BenchCommandTests
         try
         {
             File.WriteAllText(Path.Combine(dir, "tokenizer.json"), TinyTokenizerJson());
-            File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"}""");
+            // Llama-3.1's own chat template, so the saved model reloads with the template its files name.
+            var template = File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "SparOrleans.Engine.Tests", "ChatTemplates", "llama3.1.jinja"));
+            File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), new System.Text.Json.Nodes.JsonObject
+            {
+                ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = "<|eot_id|>", ["chat_template"] = template,
+            }.ToJsonString());
             var stdout = new StringWriter();
             var stderr = new StringWriter();
             var code = await SparCli.InvokeAsync(["bench", "checkpoint", "--quick", "--tokenizer", dir, "--threads", "1", "--format", "json"], stdout, stderr);

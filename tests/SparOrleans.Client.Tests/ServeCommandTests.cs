@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using SparOrleans.Client.Cli;
+using SparOrleans.Client.Commands;
+using SparOrleans.Engine.Model;
+using SparOrleans.OpenAi.Client;
+using SparOrleans.OpenAi.Protocol;
+using SparOrleans.Tests.Shared;
+using static SparOrleans.Client.Tests.SparInvocation;
+
+namespace SparOrleans.Client.Tests;
+
+/// <summary><c>spar serve</c> as a user runs it: a real child process on a free port, killed and restarted.</summary>
+public sealed class ServeCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCheckpoint>
+{
+    private static readonly WireChatRequest Request = new("tiny", [new WireMessage("user", "Name a bird.")]) { MaxTokens = 16, Temperature = 1, Seed = 3 };
+
+    /// <summary>The client as built beside the tests, run by the same dotnet host (LD_PRELOAD comes along from ./run-tests).</summary>
+    private static string SparDll
+    {
+        get
+        {
+            var beside = Path.Combine(AppContext.BaseDirectory, "spar.dll");
+            return File.Exists(beside) ? beside : throw new FileNotFoundException($"spar.dll not found in {AppContext.BaseDirectory}");
+        }
+    }
+
+    private sealed class Served(Process process, Uri url, List<string> errors) : IDisposable
+    {
+        public Uri Url { get; } = url;
+
+        public string Errors
+        {
+            get
+            {
+                lock (errors)
+                {
+                    return string.Join('\n', errors);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+            process.Dispose();
+        }
+    }
+
+    /// <summary>Starts <c>spar serve</c> and reads the URL from the line it prints on stderr once listening.</summary>
+    private async Task<Served> StartServe(int port)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { SparDll, "serve", "--model", $"tiny={checkpoint.ModelDir}", "--port", port.ToString() })
+        {
+            start.ArgumentList.Add(a);
+        }
+        var errors = new List<string>();
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+            lock (errors)
+            {
+                errors.Add(e.Data);
+            }
+            var at = e.Data.IndexOf(ServeCommand.ListeningPrefix, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                listening.TrySetResult(new Uri(e.Data[(at + ServeCommand.ListeningPrefix.Length)..].Split(' ')[0]));
+            }
+        };
+        process.OutputDataReceived += (_, _) => { };
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"spar serve exited with {process.ExitCode}: {string.Join('\n', errors)}"));
+        process.Start();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        try
+        {
+            return new Served(process, await listening.Task.WaitAsync(TimeSpan.FromSeconds(60)), errors);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task Serve_RealProcess_AnswersThenRestartsOnTheSamePort_ClientRetryCarriesARequestAcross()
+    {
+        Uri url;
+        string first;
+        using (var served = await StartServe(0))
+        {
+            url = served.Url;
+            Assert.Equal("127.0.0.1", url.Host);
+            Assert.NotEqual(0, url.Port);
+            Assert.EndsWith("/v1", url.AbsolutePath);
+            using var client = new OpenAiGenerationClient(new OpenAiClientOptions { BaseUrl = url, MaxRetries = 0 });
+            var completion = await client.CompleteAsync(Request);
+            first = completion.Choices[0].Message.Content;
+            using var tiny = ModelCheckpoint.Load(checkpoint.ModelDir);
+            // Sampled: a fresh model's greedy reply is empty text, which would prove little.
+            Assert.NotEmpty(first);
+            Assert.Equal(OpenAiFixture.EngineGenerate(tiny, [new("user", "Name a bird.")], 16, temperature: 1, seed: 3).Text, first);
+        }
+
+        // The server is gone: the request retries on refused connections until the new one listens.
+        using var patient = new OpenAiGenerationClient(new OpenAiClientOptions
+        {
+            BaseUrl = url,
+            MaxRetries = 40,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(200),
+            MaxRetryDelay = TimeSpan.FromSeconds(1),
+            BreakerMinimumThroughput = 100,
+        });
+        var clock = Stopwatch.StartNew();
+        var across = patient.CompleteAsync(Request);
+        await Task.Delay(500);
+        Assert.False(across.IsCompleted);
+        using var again = await StartServe(url.Port);
+        var answer = await across.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(url.Port, again.Url.Port);
+        Assert.Equal(first, answer.Choices[0].Message.Content);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"restart and retry took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Serve_PortInUse_OneErrorLineExit2()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (code, _, error) = await Spar("serve", "--model", $"tiny={checkpoint.ModelDir}", "--port", port.ToString());
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Equal($"error: port {port} on 127.0.0.1 is in use; give another --port (0 picks a free one).", error.Trim());
+    }
+
+    [Theory]
+    [InlineData("tiny", "--model 'tiny': expected NAME=DIR")]
+    [InlineData("=DIR", "--model '=DIR': expected NAME=DIR")]
+    [InlineData("tiny=/no/such/dir", "--model tiny=/no/such/dir: no directory /no/such/dir.")]
+    public async Task Serve_BadModelSpec_OneErrorLineExit2(string spec, string message)
+    {
+        var (code, _, error) = await Spar("serve", "--model", spec, "--port", "0");
+
+        Assert.Equal(ExitCodes.UserError, code);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(message, line);
+    }
+
+    [Fact]
+    public async Task Serve_OffLoopbackWithoutKey_Refused()
+    {
+        var (code, _, error) = await Spar("serve", "--model", $"tiny={checkpoint.ModelDir}", "--address", "0.0.0.0", "--port", "0");
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("give --api-key", error);
+    }
+
+    [Fact]
+    public async Task Serve_AdapterOnAnUnknownBase_OneErrorLineExit2()
+    {
+        var (code, _, error) = await Spar("serve", "--model", $"tiny={checkpoint.ModelDir}", "--adapter", $"tuned=other:{checkpoint.ModelDir}", "--port", "0");
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("no --model named 'other'", error);
+    }
+
+    [Fact]
+    public async Task Serve_DirectoryWithoutAModel_OneErrorLineExit2()
+    {
+        var empty = Directory.CreateTempSubdirectory("spar-serve-empty-").FullName;
+        try
+        {
+            var (code, _, error) = await Spar("serve", "--model", $"tiny={empty}", "--port", "0");
+
+            Assert.Equal(ExitCodes.UserError, code);
+            Assert.Equal($"error: {empty}: not a model directory (config.json not found)", error.Trim());
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
+    [Fact]
+    public void ParseModels_SeveralAndAdapters_NamesToFullPaths_DuplicatesRefused()
+    {
+        var dir = checkpoint.ModelDir;
+
+        var models = ServeCommand.ParseModels([$"a={dir}", $"b = {dir}"]);
+        var adapters = ServeCommand.ParseAdapters([$"t=a:{dir}"], models);
+        var twice = Assert.Throws<Core.Errors.UserInputException>(() => ServeCommand.ParseModels([$"a={dir}", $"a={dir}"]));
+        var taken = Assert.Throws<Core.Errors.UserInputException>(() => ServeCommand.ParseAdapters([$"b=a:{dir}"], models));
+
+        Assert.Equal(["a", "b"], models.Keys);
+        Assert.All(models.Values, v => Assert.Equal(Path.GetFullPath(dir), v));
+        Assert.Equal(("t", "a", Path.GetFullPath(dir)), Assert.Single(adapters));
+        Assert.Contains("given twice", twice.Message);
+        Assert.Contains("already taken", taken.Message);
+    }
+}
