@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SparOrleans.Core.Export;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Options;
 using SparOrleans.Engine.Model;
@@ -141,30 +142,10 @@ public static class Bootstrap
         summary.LastMetrics.TryGetValue("loss", out var loss) && double.IsFinite(loss) ? loss : null;
 
     /// <summary>Saves into a sibling temporary directory, then moves it into place: never a half-written model.</summary>
-    internal static void SaveAtomically(LanguageModel model, string directory, Action<string>? alsoWrite = null)
-    {
-        var full = Path.GetFullPath(directory);
-        var temp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp-" + Environment.ProcessId;
-        if (Directory.Exists(temp))
+    internal static void SaveAtomically(LanguageModel model, string directory, Action<string>? alsoWrite = null) =>
+        AtomicDirectory.Write(directory, temp =>
         {
-            Directory.Delete(temp, recursive: true);
-        }
-        ModelCheckpoint.Save(model, temp);
-        alsoWrite?.Invoke(temp);
-        ReplaceDirectory(temp, full);
-    }
-
-    internal static void ReplaceDirectory(string source, string destination)
-    {
-        if (Directory.Exists(destination))
-        {
-            Directory.Delete(destination, recursive: true);
-        }
-        var parent = Path.GetDirectoryName(destination);
-        if (!string.IsNullOrEmpty(parent))
-        {
-            Directory.CreateDirectory(parent);
-        }
-        Directory.Move(source, destination);
-    }
+            ModelCheckpoint.Save(model, temp);
+            alsoWrite?.Invoke(temp);
+        });
 }

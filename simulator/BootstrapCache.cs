@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using SparOrleans.Core.Export;
 
 namespace SparOrleans.Simulator;
 
@@ -60,21 +61,18 @@ public sealed class BootstrapCache(string root, bool refresh = false)
         return result;
     }
 
-    private static void CopyAtomically(string source, string destination, string? skip, Action<string>? alsoWrite = null)
-    {
-        var full = Path.GetFullPath(destination).TrimEnd(Path.DirectorySeparatorChar);
-        var temp = $"{full}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        Directory.CreateDirectory(temp);
-        foreach (var file in Directory.GetFiles(source))
+    private static void CopyAtomically(string source, string destination, string? skip, Action<string>? alsoWrite = null) =>
+        AtomicDirectory.Write(destination, temp =>
         {
-            if (Path.GetFileName(file) != skip)
+            foreach (var file in Directory.GetFiles(source))
             {
-                File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
+                if (Path.GetFileName(file) != skip)
+                {
+                    File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
+                }
             }
-        }
-        alsoWrite?.Invoke(temp);
-        Bootstrap.ReplaceDirectory(temp, full);
-    }
+            alsoWrite?.Invoke(temp);
+        });
 
     private static string Hash(object value) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value))))[..16];

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SparOrleans.Core.Datasets;
+using SparOrleans.Core.Export;
 using SparOrleans.Core.Formats;
 using SparOrleans.Engine.Model;
 using SparOrleans.Engine.Native;
@@ -116,15 +117,12 @@ public static class IterationTraining
                     $"no {what} data: the model was copied unchanged as {name}");
             }
             var full = Path.GetFullPath(newDir);
-            var temp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp-" + Environment.ProcessId;
-            if (Directory.Exists(temp))
+            TrainingSummary summary = null!;
+            AtomicDirectory.Write(full, temp =>
             {
-                Directory.Delete(temp, recursive: true);
-            }
-            Directory.CreateDirectory(temp);
-            var summary = train(model, Path.Combine(temp, MetricsFile));
-            ModelCheckpoint.Save(model, temp);
-            Bootstrap.ReplaceDirectory(temp, full);
+                summary = train(model, Path.Combine(temp, MetricsFile));
+                ModelCheckpoint.Save(model, temp);
+            });
             var metrics = summary.LastMetrics.Where(kv => double.IsFinite(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value);
             return new TrainingStepResult(newDir, count, summary.Steps, metrics, false, Path.Combine(full, MetricsFile),
                 clock.Elapsed.TotalSeconds, $"{what}: {summary.Steps} steps on {count} examples, loss {Bootstrap.Loss(summary):G4}");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Export;
 using SparOrleans.Engine.Model;
 
 namespace SparOrleans.Client.Commands;
@@ -46,14 +47,8 @@ public static class MergeCommand
             using var lm = ModelCheckpoint.Load(modelDir, dtype: type);
             LoraAdapters.Load(lm.Network, adapterDir);
             LoraAdapters.Merge(lm.Network);
-            // Written beside the target and moved in one step: a failure never leaves a half-merged model at --out.
-            var temp = outDir.TrimEnd('/') + ".tmp-" + Environment.ProcessId;
-            ModelCheckpoint.Save(lm, temp);
-            if (Directory.Exists(outDir))
-            {
-                Directory.Delete(outDir, recursive: true);
-            }
-            Directory.Move(temp, outDir);
+            // A failure never leaves a half-merged model at --out.
+            AtomicDirectory.Write(outDir, temp => ModelCheckpoint.Save(lm, temp));
             var options = LoraAdapters.Options(lm.Network)!;
             stderr.WriteLine($"merged r={options.Rank} alpha={options.Alpha} ({string.Join(",", options.TargetModules)}) into {ModelCheckpoint.DtypeName(type)} weights: {outDir}");
             stdout.WriteLine(outDir);

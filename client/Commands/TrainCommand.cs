@@ -2,6 +2,7 @@ using System.CommandLine;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Export;
 using SparOrleans.Core.Options;
 using SparOrleans.Engine.Model;
 using SparOrleans.Engine.Native;
@@ -109,17 +110,17 @@ public static class TrainCommand
             TorchRuntime.Configure(threadCount, options.Seed);
             using var lm = ModelCheckpoint.Load(modelDir, parse.GetValue(device)!, dtype: type);
             var sequences = examples.Select(e => TrainingSequence.FromChat(lm.Template, e.Take(e.Count - 1).ToList(), e[^1].Content)).ToList();
-            var temp = Path.TrimEndingDirectorySeparator(outDir) + ".tmp-" + Environment.ProcessId;
-            Directory.CreateDirectory(temp);
-            try
+            var total = options.TotalSteps(sequences.Count);
+            stderr.WriteLine($"sft: {examples.Count} examples, {total} steps of {options.BatchSize}, " +
+                (lora is null ? "every weight" : $"LoRA r={lora.Rank} alpha={lora.Alpha} on {string.Join(",", lora.TargetModules)}") +
+                $", {ModelCheckpoint.DtypeName(type)}");
+            var every = Math.Max(1, total / 20);
+            TrainingSummary summary = null!;
+            // Nothing appears at --out until training and saving have both finished.
+            AtomicDirectory.Write(outDir, temp =>
             {
                 using var trainer = new SftTrainer(lm, options with { MetricsPath = Path.Combine(temp, "trainer_log.jsonl") });
-                var total = trainer.TotalSteps(sequences.Count);
-                stderr.WriteLine($"sft: {examples.Count} examples, {total} steps of {options.BatchSize}, " +
-                    (lora is null ? "every weight" : $"LoRA r={lora.Rank} alpha={lora.Alpha} on {string.Join(",", lora.TargetModules)}") +
-                    $", {ModelCheckpoint.DtypeName(type)}");
-                var every = Math.Max(1, total / 20);
-                var summary = trainer.Train(sequences, new LineProgress(p =>
+                summary = trainer.Train(sequences, new LineProgress(p =>
                 {
                     if (p.Step % every == 0 || p.Step == p.TotalSteps)
                     {
@@ -138,39 +139,27 @@ public static class TrainCommand
                 {
                     LoraAdapters.Save(lm.Network, temp, modelDir);
                 }
-                if (Directory.Exists(outDir))
-                {
-                    Directory.Delete(outDir, recursive: true);
-                }
-                Directory.Move(temp, outDir);
-                var result = new
-                {
-                    output = outDir,
-                    examples = examples.Count,
-                    steps = summary.Steps,
-                    final_loss = summary.LastMetrics.GetValueOrDefault("loss"),
-                    tokens = summary.TokensSeen,
-                    seconds = Math.Round(summary.Elapsed.TotalSeconds, 1),
-                    lora = lora is not null,
-                    merged = lora is not null && parse.GetValue(merge),
-                };
-                if (parse.GetValue(format) == OutputFormat.Json)
-                {
-                    CliOutput.WriteJson(stdout, result);
-                }
-                else
-                {
-                    stdout.WriteLine($"{outDir}: {summary.Steps} steps, final loss {result.final_loss:F4}, {result.seconds} s");
-                }
-                return Task.FromResult(ExitCodes.Success);
-            }
-            finally
+            });
+            var result = new
             {
-                if (Directory.Exists(temp))
-                {
-                    Directory.Delete(temp, recursive: true);
-                }
+                output = outDir,
+                examples = examples.Count,
+                steps = summary.Steps,
+                final_loss = summary.LastMetrics.GetValueOrDefault("loss"),
+                tokens = summary.TokensSeen,
+                seconds = Math.Round(summary.Elapsed.TotalSeconds, 1),
+                lora = lora is not null,
+                merged = lora is not null && parse.GetValue(merge),
+            };
+            if (parse.GetValue(format) == OutputFormat.Json)
+            {
+                CliOutput.WriteJson(stdout, result);
             }
+            else
+            {
+                stdout.WriteLine($"{outDir}: {summary.Steps} steps, final loss {result.final_loss:F4}, {result.seconds} s");
+            }
+            return Task.FromResult(ExitCodes.Success);
         });
         return command;
     }

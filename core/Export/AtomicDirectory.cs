@@ -1,0 +1,38 @@
+namespace SparOrleans.Core.Export;
+
+/// <summary>
+/// Writes a whole directory or nothing (a model checkpoint, an adapter): <c>fill</c> writes into a sibling temporary
+/// directory, which then replaces <c>path</c>; on an exception the temporary directory is removed and <c>path</c> is
+/// left as it was.
+/// </summary>
+public static class AtomicDirectory
+{
+    public static void Write(string path, Action<string> fill)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        // Unique per call: two writers of the same target (threads, or processes sharing a cache) never share a temp.
+        var temp = $"{full}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(temp);
+        try
+        {
+            fill(temp);
+            if (Directory.Exists(full))
+            {
+                Directory.Delete(full, recursive: true);
+            }
+            var parent = Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(parent))
+            {
+                Directory.CreateDirectory(parent);
+            }
+            Directory.Move(temp, full);
+        }
+        finally
+        {
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+        }
+    }
+}
