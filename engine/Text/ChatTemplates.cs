@@ -186,6 +186,22 @@ public abstract class RenderedChatTemplate : IChatTemplate
 
     protected static IEnumerable<ChatMessage> WithTarget(IReadOnlyList<ChatMessage> messages, string? target) =>
         target is null ? messages : messages.Append(new ChatMessage(ChatMessage.Assistant, target));
+
+    /// <summary>
+    /// The conversation with the target appended, its leading system message (the templates that place the system
+    /// text themselves: Llama-3.1's block, Mistral's and Llama-2's first turn) taken out and returned apart.
+    /// </summary>
+    protected static (string? System, List<ChatMessage> Turns) SplitSystem(IReadOnlyList<ChatMessage> messages, string? target)
+    {
+        var all = WithTarget(messages, target).ToList();
+        if (all.Count == 0 || all[0].Role != ChatMessage.System)
+        {
+            return (null, all);
+        }
+        var system = all[0].Content;
+        all.RemoveAt(0);
+        return (system, all);
+    }
 }
 
 /// <summary>
@@ -235,13 +251,8 @@ public sealed class Llama31ChatTemplate : RenderedChatTemplate
 
     public override string Render(IReadOnlyList<ChatMessage> messages, string? target)
     {
-        var all = WithTarget(messages, target).ToList();
-        var system = "";
-        if (all.Count > 0 && all[0].Role == ChatMessage.System)
-        {
-            system = all[0].Content.Trim();
-            all.RemoveAt(0);
-        }
+        var (given, all) = SplitSystem(messages, target);
+        var system = given?.Trim() ?? "";
         var text = new StringBuilder(BosToken).Append("<|start_header_id|>system<|end_header_id|>\n\n")
             .Append("Cutting Knowledge Date: December 2023\n").Append("Today Date: ").Append(Date).Append("\n\n")
             .Append(system).Append("<|eot_id|>");
@@ -376,13 +387,7 @@ public sealed class MistralChatTemplate(ITokenizer tokenizer, ChatTemplateOption
 
     public override string Render(IReadOnlyList<ChatMessage> messages, string? target)
     {
-        var all = WithTarget(messages, target).ToList();
-        string? system = null;
-        if (all.Count > 0 && all[0].Role == ChatMessage.System)
-        {
-            system = all[0].Content;
-            all.RemoveAt(0);
-        }
+        var (system, all) = SplitSystem(messages, target);
         ChatTemplates.RequireAlternation(all, Name);
         var lastUser = all.FindLastIndex(m => m.Role == ChatMessage.User);
         var text = new StringBuilder(BosToken);
@@ -443,13 +448,7 @@ public sealed class Llama2ChatTemplate(ITokenizer tokenizer, ChatTemplateOptions
 
     public override string Render(IReadOnlyList<ChatMessage> messages, string? target)
     {
-        var all = WithTarget(messages, target).ToList();
-        string? system = null;
-        if (all.Count > 0 && all[0].Role == ChatMessage.System)
-        {
-            system = all[0].Content;
-            all.RemoveAt(0);
-        }
+        var (system, all) = SplitSystem(messages, target);
         ChatTemplates.RequireAlternation(all, Name);
         var text = new StringBuilder();
         for (var i = 0; i < all.Count; i++)
