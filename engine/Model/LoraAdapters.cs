@@ -64,9 +64,8 @@ public static class LoraAdapters
         {
             throw new InvalidOperationException("the network already has LoRA adapters; merge them first");
         }
-        foreach (var (path, projection) in Targets(network, options))
+        foreach (var (_, projection) in Targets(network, options))
         {
-            _ = path;
             projection.AttachLora(options.Rank, options.Alpha, options.Dropout, options.RsLora);
         }
         foreach (var p in network.Weights().Values)

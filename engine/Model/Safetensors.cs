@@ -25,7 +25,14 @@ public static class Safetensors
     public static Dictionary<string, SafetensorsEntry> ReadHeader(string path, out Dictionary<string, string> metadata)
     {
         using var stream = OpenRead(path);
-        var entries = ReadHeader(stream, path, out var dataStart, out metadata);
+        return ReadCheckedHeader(stream, path, out _, out metadata);
+    }
+
+    // The header, with every entry's byte range and size checked against the file before any data is read.
+    private static Dictionary<string, SafetensorsEntry> ReadCheckedHeader(FileStream stream, string path, out long dataStart,
+        out Dictionary<string, string> metadata)
+    {
+        var entries = ReadHeader(stream, path, out dataStart, out metadata);
         var dataLength = stream.Length - dataStart;
         foreach (var (name, e) in entries)
         {
@@ -120,9 +127,8 @@ public static class Safetensors
     /// </summary>
     public static IEnumerable<(string Name, Tensor Tensor)> ReadEach(string path, IEnumerable<string>? names = null)
     {
-        var header = ReadHeader(path, out _);
         using var stream = OpenRead(path);
-        var dataStart = 8 + BinaryPrimitives.ReadInt64LittleEndian(ReadPrefix(stream));
+        var header = ReadCheckedHeader(stream, path, out var dataStart, out _);
         var wanted = names?.ToHashSet(StringComparer.Ordinal);
         foreach (var (name, e) in header.OrderBy(kv => kv.Value.Begin))
         {
@@ -144,13 +150,6 @@ public static class Safetensors
         "F16" => ScalarType.Float16,
         _ => ScalarType.Float32,
     };
-
-    private static byte[] ReadPrefix(FileStream stream)
-    {
-        var prefix = new byte[8];
-        stream.ReadExactly(prefix);
-        return prefix;
-    }
 
     /// <summary>Reads the named tensors (all when <paramref name="names"/> is null) as CPU tensors in the file's dtypes.</summary>
     public static Dictionary<string, Tensor> Read(string path, IEnumerable<string>? names = null) =>
