@@ -80,7 +80,7 @@ public static class Bootstrap
         var prompts = await Task.Run(() => BootstrapData.Prompts(options.RefinerSamplePrompts, WorldSeed.Mix(options.Seed, RefinerPromptSalt),
             WorldSplit.Train, options.Composer, threads, cancellationToken), cancellationToken).ConfigureAwait(false);
         IReadOnlyList<string> samples;
-        await using (var actor = ModelRunner.Load(actorDir, options))
+        await using (var actor = SimulatorModels.Load(actorDir, options))
         {
             samples = await actor.GenerateAllAsync(prompts.Select(p => Format.ActorPrompt(p.Text)).ToList(), options.RefinerSampleTemperature,
                 options.ActorMaxNewTokens, WorldSeed.Mix(options.Seed, RefinerPromptSalt), progress, "refiner-sampling", cancellationToken).ConfigureAwait(false);

@@ -32,7 +32,7 @@ public static class Evaluation
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var (actor, actorCases) = await ActorWithJudgeCasesAsync(actorDir, options, progress, cancellationToken).ConfigureAwait(false);
-        await using var refiner = ModelRunner.Load(refinerDir, options);
+        await using var refiner = SimulatorModels.Load(refinerDir, options);
         var judgment = await EvaluateJudgeAsync(refiner, options, actorCases, progress, cancellationToken).ConfigureAwait(false);
         var refinement = await EvaluateRefinementAsync(refiner, options, progress, cancellationToken).ConfigureAwait(false);
         return new EvaluationReport(actor, judgment, refinement);
@@ -47,9 +47,9 @@ public static class Evaluation
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var (actor, actorCases) = await ActorWithJudgeCasesAsync(actorDir, options, progress, cancellationToken).ConfigureAwait(false);
-        await using var refiner = ModelRunner.Load(refinerDir, options);
+        await using var refiner = SimulatorModels.Load(refinerDir, options);
         var greedy = await JudgeGreedyAsync(refiner, options, actorCases, progress, cancellationToken).ConfigureAwait(false);
-        return (actor, ScoreJudgments(greedy.Cases.Select(c => c.Follows).ToList(), greedy.Verdicts));
+        return (actor, JudgmentScoring.Score(greedy.Cases.Select(c => c.Follows).ToList(), greedy.Verdicts));
     }
 
     /// <summary>The actor's held-out scores and the judge cases drawn from its answers (the actor is unloaded before the refiner loads).</summary>
@@ -57,7 +57,7 @@ public static class Evaluation
         IProgress<StepProgress>? progress, CancellationToken cancellationToken)
     {
         options.Validated();
-        await using var runner = ModelRunner.Load(actorDir, options);
+        await using var runner = SimulatorModels.Load(actorDir, options);
         var (actor, answers) = await EvaluateActorAsync(runner, options, progress, cancellationToken).ConfigureAwait(false);
         return (actor, ActorJudgeCases(HeldOutPrompts(options.HeldOutCount, options.HeldOutSeed), answers, options.JudgeEvalActorCases, options.Seed));
     }
@@ -141,10 +141,10 @@ public static class Evaluation
         var truth = cases.Select(c => c.Follows).ToList();
         var t = cases.Count - actorCases.Count;
         return new RefinerJudgmentScore(
-            ScoreJudgments(truth, greedyVerdicts),
-            ScoreJudgments(truth, voted),
-            ScoreJudgments(truth.Take(t).ToList(), greedyVerdicts.Take(t).ToList()),
-            actorCases.Count == 0 ? null : ScoreJudgments(truth.Skip(t).ToList(), greedyVerdicts.Skip(t).ToList()),
+            JudgmentScoring.Score(truth, greedyVerdicts),
+            JudgmentScoring.Score(truth, voted),
+            JudgmentScoring.Score(truth.Take(t).ToList(), greedyVerdicts.Take(t).ToList()),
+            actorCases.Count == 0 ? null : JudgmentScoring.Score(truth.Skip(t).ToList(), greedyVerdicts.Skip(t).ToList()),
             options.EvalVotes,
             clock.Elapsed.TotalSeconds);
     }
@@ -158,36 +158,6 @@ public static class Evaluation
         var greedy = await refiner.GenerateAllAsync(prompts, 0, options.JudgeMaxNewTokens, options.Seed, progress, "eval-judge", cancellationToken)
             .ConfigureAwait(false);
         return (cases, prompts, greedy.Select(Format.ParseVerdict).ToList());
-    }
-
-    /// <summary>Accuracy and Yes-class F1 of verdicts against the truth; an invalid verdict is always wrong.</summary>
-    public static JudgmentScore ScoreJudgments(IReadOnlyList<bool> follows, IReadOnlyList<Verdict> verdicts)
-    {
-        if (follows.Count != verdicts.Count)
-        {
-            throw new ArgumentException($"{follows.Count} cases but {verdicts.Count} verdicts", nameof(verdicts));
-        }
-        int tp = 0, fp = 0, tn = 0, fn = 0, invalid = 0;
-        for (var i = 0; i < follows.Count; i++)
-        {
-            var v = verdicts[i];
-            invalid += v == Verdict.Invalid ? 1 : 0;
-            if (follows[i])
-            {
-                tp += v == Verdict.Yes ? 1 : 0;
-                fn += v == Verdict.Yes ? 0 : 1;
-            }
-            else
-            {
-                tn += v == Verdict.No ? 1 : 0;
-                fp += v == Verdict.Yes ? 1 : 0;
-            }
-        }
-        static double Ratio(int a, int b) => b == 0 ? 0 : (double)a / b;
-        var precision = Ratio(tp, tp + fp);
-        var recall = Ratio(tp, follows.Count(f => f));
-        var f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
-        return new JudgmentScore(follows.Count, Ratio(tp + tn, follows.Count), f1, precision, recall, Ratio(tn, follows.Count(f => !f)), invalid);
     }
 
     /// <summary>The fixed refinement cases: held-out near misses (one or two broken constraints) and the teacher's judgment.</summary>

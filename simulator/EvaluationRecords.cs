@@ -5,14 +5,6 @@ public sealed record ActorHeldOutScore(double PromptStrict, double InstructionSt
     int Prompts, double Seconds);
 
 /// <summary>
-/// Judging quality against the verifiers. The positive class is "follows" (a Yes verdict): in SPaR a false Yes
-/// is the costly error (it crowns a wrong tree node as the chosen response), so precision and F1 are about Yes.
-/// An invalid verdict (no parseable yes/no, or a tied vote) counts as wrong. <see cref="YesRecall"/> and
-/// <see cref="NoRecall"/> are the accuracies on following and failing responses.
-/// </summary>
-public sealed record JudgmentScore(int Cases, double Accuracy, double F1, double Precision, double YesRecall, double NoRecall, int Invalid);
-
-/// <summary>
 /// The refiner as a judge, greedy and by majority vote, on the fixed teacher cases (held-out answers and near
 /// misses, half each) plus balanced cases from the actor's own held-out answers; the parts are also given alone.
 /// </summary>

@@ -1,3 +1,5 @@
+using SparOrleans.Models.Evaluation;
+using SparOrleans.Models.Generation;
 using System.CommandLine;
 using System.Globalization;
 using SparOrleans.Client.Cli;
@@ -64,7 +66,7 @@ public static class EvalLlmBarCommand
             }
             var json = parse.GetValue(format) == OutputFormat.Json;
             var human = json ? stderr : stdout;
-            await using var runner = ModelRunner.Load(modelDir.FullName, SimulatorOptions.Default);
+            await using var runner = ModelRunner.Load(modelDir.FullName, SimulatorOptions.Default.Device, SimulatorOptions.Default.GenerationBatch, SimulatorOptions.Default.EffectiveThreads);
             var role = ChooseFormat(parse.GetValue(roleFormat)!, runner.Model.Template.Name);
             await human.WriteLineAsync($"judging {pairs.Count} pairs ({2 * pairs.Count} outputs, {k} vote(s) each) in the {role.Name} format");
             var report = await LlmBar.EvaluateAsync(runner, modelDir.FullName, role, pairs, k, cap, parse.GetValue(seed), null, ct);

@@ -56,7 +56,7 @@ public static class EvalSimCommand
                     throw new UserInputException($"no model directory {modelDir.FullName}.");
                 }
                 var options = SimulatorOptions.Default;
-                await using var runner = ModelRunner.Load(modelDir.FullName, options);
+                await using var runner = SimulatorModels.Load(modelDir.FullName, options);
                 var answers = await runner.GenerateAllAsync(prompts.Select(p => RoleFormats.Compact.ActorPrompt(p.Text)).ToList(), 0,
                     SimulatorOptions.ActorCapFor(runner.Model.Tokenizer, options.ActorMaxNewTokens), options.Seed, null, "eval-actor", ct);
                 byPrompt = examples.Select((e, i) => (e.Prompt, answers[i])).ToDictionary(x => x.Prompt, x => x.Item2);

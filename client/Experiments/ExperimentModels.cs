@@ -1,3 +1,4 @@
+using SparOrleans.Models.Generation;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
 using SparOrleans.Engine.Model;

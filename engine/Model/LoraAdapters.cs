@@ -151,6 +151,28 @@ public static class LoraAdapters
     }
 
     /// <summary>
+    /// The base model directory of the adapter in <paramref name="directory"/>, or null when it holds no adapter. An
+    /// adapter whose base is not a local directory (a hub id) is refused: nothing can be downloaded here.
+    /// </summary>
+    public static string? BaseOf(string directory)
+    {
+        var configPath = Path.Combine(directory, ConfigFile);
+        if (!File.Exists(configPath))
+        {
+            return null;
+        }
+        var baseModel = JsonNode.Parse(File.ReadAllText(configPath))?["base_model_name_or_path"]?.GetValue<string>();
+        if (string.IsNullOrEmpty(baseModel))
+        {
+            throw new UserInputException($"{configPath}: no base_model_name_or_path: cannot tell which model the adapter goes on.");
+        }
+        var full = Path.IsPathRooted(baseModel) ? baseModel : Path.GetFullPath(Path.Combine(directory, baseModel));
+        return Directory.Exists(full)
+            ? full
+            : throw new UserInputException($"{configPath}: its base model '{baseModel}' is not a local directory.");
+    }
+
+    /// <summary>
     /// Reads a PEFT LoRA adapter directory into <paramref name="network"/> (attaching adapters first). Features PEFT
     /// has and this engine does not compute (DoRA, per-layer rank patterns, trained biases, extra saved modules,
     /// Conv1D layouts) are refused by name rather than loaded approximately.

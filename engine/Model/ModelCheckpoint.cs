@@ -101,6 +101,30 @@ public static class ModelCheckpoint
     }
 
     /// <summary>
+    /// <see cref="Load"/> for a model directory, or for a PEFT adapter directory (<c>adapter_config.json</c>): its
+    /// <c>base_model_name_or_path</c>, which must be a local directory, loaded with the adapter attached (not merged,
+    /// so it can train on). A run that trains by LoRA keeps each version as such an adapter over M_0.
+    /// </summary>
+    public static LanguageModel LoadModelOrAdapter(string directory, string device = "cpu", string? version = null, ScalarType? dtype = null)
+    {
+        if (LoraAdapters.BaseOf(directory) is not { } baseDirectory)
+        {
+            return Load(directory, device, version, dtype);
+        }
+        var model = Load(baseDirectory, device, version ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), dtype);
+        try
+        {
+            LoraAdapters.Load(model.Network, directory);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// The network alone (no tokenizer needed). Every parameter must be present under its HF name with the right
     /// shape; otherwise a <see cref="UserInputException"/> names the missing, mis-shaped and unexpected tensors.
     /// HF's rotary buffers (<c>rotary_emb.inv_freq</c>), a tied model's redundant <c>lm_head.weight</c> and the alias

@@ -59,7 +59,7 @@ public static class JudgmentExperiment
         var results = new List<RefinerJudging>();
         foreach (var (label, directory) in refiners)
         {
-            await using var refiner = ModelRunner.Load(directory, simulator);
+            await using var refiner = SimulatorModels.Load(directory, simulator);
             log($"{label}: greedy judgments of {cases.Count} cases");
             var greedy = (await refiner.GenerateAllAsync(prompts, 0, simulator.JudgeMaxNewTokens, 0, cancellationToken: cancellationToken).ConfigureAwait(false))
                 .Select(Format.ParseVerdict).ToList();
@@ -69,11 +69,11 @@ public static class JudgmentExperiment
                 log($"{label}: seed {seed}/{options.Seeds}, {options.MaxVotes} samples per case ({clock.Elapsed.TotalSeconds:F0} s)");
                 var samples = await refiner.GenerateAllAsync(prompts.SelectMany(p => Enumerable.Repeat(p, options.MaxVotes)).ToList(),
                     options.Temperature, simulator.JudgeMaxNewTokens, 1_000_003L * seed, cancellationToken: cancellationToken).ConfigureAwait(false);
-                perSeed.Add(options.VoteSizes.Select(k => Evaluation.ScoreJudgments(truth, cases.Select((c, i) =>
+                perSeed.Add(options.VoteSizes.Select(k => JudgmentScoring.Score(truth, cases.Select((c, i) =>
                     MajorityVote.Tally(samples.Skip(i * options.MaxVotes).Take(k).ToList(), Format, new VotingOptions(Samples: k), c.Response).Majority
                     ?? Verdict.Invalid).ToList())).ToList());
             }
-            var greedyScore = Evaluation.ScoreJudgments(truth, greedy);
+            var greedyScore = JudgmentScoring.Score(truth, greedy);
             results.Add(new RefinerJudging(
                 label,
                 Stat([greedyScore]),

@@ -1,3 +1,4 @@
+using SparOrleans.Models.Evaluation;
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Commands;

@@ -66,7 +66,7 @@ public class BenchTests
         var options = SimulatorOptions.Preset(Environment.GetEnvironmentVariable("SPAR_BENCH")!);
         var actorDir = Environment.GetEnvironmentVariable("SPAR_BENCH_ACTOR") ?? throw new InvalidOperationException("set SPAR_BENCH_ACTOR");
         var outDir = Environment.GetEnvironmentVariable("SPAR_BENCH_OUT") ?? TestPaths.TempDir();
-        await using var runner = ModelRunner.Load(actorDir, options);
+        await using var runner = SimulatorModels.Load(actorDir, options);
         var (score, answers) = await Evaluation.EvaluateActorAsync(runner, options);
         var prompts = Evaluation.HeldOutPrompts(options.HeldOutCount, options.HeldOutSeed);
         var samples = prompts.Take(5).Select((p, i) => new { prompt = p.Text, answer = answers[i], follows = p.Follows(answers[i]) });

@@ -280,7 +280,7 @@ public class ScoringTests
     {
         bool[] truth = [true, true, true, true, false, false, false, false];
         Verdict[] verdicts = [Verdict.Yes, Verdict.Yes, Verdict.No, Verdict.Invalid, Verdict.No, Verdict.No, Verdict.No, Verdict.Yes];
-        var s = Evaluation.ScoreJudgments(truth, verdicts);
+        var s = JudgmentScoring.Score(truth, verdicts);
         // tp 2, fn 2 (one invalid), tn 3, fp 1.
         Assert.Equal(5 / 8.0, s.Accuracy, 9);
         Assert.Equal(2 / 3.0, s.Precision, 9);

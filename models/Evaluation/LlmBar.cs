@@ -1,10 +1,11 @@
+using SparOrleans.Models.Generation;
 using System.Text.Json;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Options;
 
-namespace SparOrleans.Simulator;
+namespace SparOrleans.Models.Evaluation;
 
 /// <summary>
 /// One LLMBar pair: <see cref="Input"/> with two outputs, <see cref="Label"/> 1 or 2 naming the output that follows
@@ -139,7 +140,7 @@ public static class LlmBar
         }
         var subsets = items.Select((item, i) => (item, i)).GroupBy(x => x.item.Subset).Select(g =>
         {
-            var s = Evaluation.ScoreJudgments(g.Select(x => x.item.Follows).ToList(), g.Select(x => verdicts[x.i]).ToList());
+            var s = JudgmentScoring.Score(g.Select(x => x.item.Follows).ToList(), g.Select(x => verdicts[x.i]).ToList());
             return new LlmBarScore(g.Key, g.Select(x => x.item.PairIndex).Distinct().Count(), s.Cases, s.Accuracy, s.F1,
                 s.Precision, s.YesRecall, s.NoRecall, s.Invalid, g.Count(x => tooLong?[x.i] == true));
         }).ToList();

@@ -1,6 +1,6 @@
 using SparOrleans.Engine.Training;
 
-namespace SparOrleans.Simulator;
+namespace SparOrleans.Models.Generation;
 
 /// <summary>
 /// Where a simulator step stands, for progress bars: the phase (e.g. <c>actor-sft</c>, <c>refiner-sampling</c>,
@@ -9,7 +9,7 @@ namespace SparOrleans.Simulator;
 public sealed record StepProgress(string Phase, int Done, int Total, double? Loss = null)
 {
     /// <summary>A reporter of engine training progress as simulator progress under <paramref name="phase"/>.</summary>
-    internal static IProgress<TrainingProgress>? Training(IProgress<StepProgress>? progress, string phase) =>
+    public static IProgress<TrainingProgress>? Training(IProgress<StepProgress>? progress, string phase) =>
         progress is null
             ? null
             : new SynchronousProgress<TrainingProgress>(p =>
@@ -17,7 +17,7 @@ public sealed record StepProgress(string Phase, int Done, int Total, double? Los
 }
 
 /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread (no synchronisation context hop).</summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+public sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
 }

@@ -2,7 +2,7 @@ using SparOrleans.Core.Formats;
 using SparOrleans.Engine.Generation;
 using SparOrleans.Engine.Model;
 
-namespace SparOrleans.Simulator;
+namespace SparOrleans.Models.Generation;
 
 /// <summary>
 /// A model directory loaded in-process behind a continuous-batching <see cref="GenerationService"/>: the thin
@@ -21,12 +21,12 @@ public sealed class ModelRunner : IAsyncDisposable, IDisposable
 
     public LanguageModel Model { get; }
 
-    /// <summary>Loads <paramref name="modelDir"/> on the options' device, decoding with their threads and batch size.</summary>
-    public static ModelRunner Load(string modelDir, SimulatorOptions options)
+    /// <summary>Loads <paramref name="modelDir"/> (a PEFT adapter directory: its base with the adapter) on <paramref name="device"/>.</summary>
+    public static ModelRunner Load(string modelDir, string device, int maxBatchSize, int threads)
     {
-        var model = ModelCheckpoint.Load(modelDir, options.Device);
+        var model = ModelCheckpoint.LoadModelOrAdapter(modelDir, device);
         return new ModelRunner(model, new GenerationService(model,
-            new GenerationServiceOptions { MaxBatchSize = options.GenerationBatch, Threads = options.EffectiveThreads }));
+            new GenerationServiceOptions { MaxBatchSize = maxBatchSize, Threads = threads }));
     }
 
     /// <summary>One generation; the text with the template's end of turn removed.</summary>

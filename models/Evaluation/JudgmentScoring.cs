@@ -1,0 +1,45 @@
+using SparOrleans.Core.Formats;
+
+namespace SparOrleans.Models.Evaluation;
+
+/// <summary>
+/// Judging quality against the verifiers. The positive class is "follows" (a Yes verdict): in SPaR a false Yes
+/// is the costly error (it crowns a wrong tree node as the chosen response), so precision and F1 are about Yes.
+/// An invalid verdict (no parseable yes/no, or a tied vote) counts as wrong. <see cref="YesRecall"/> and
+/// <see cref="NoRecall"/> are the accuracies on following and failing responses.
+/// </summary>
+public sealed record JudgmentScore(int Cases, double Accuracy, double F1, double Precision, double YesRecall, double NoRecall, int Invalid);
+
+/// <summary>Judgments scored against the truth: accuracy and the Yes class's precision, recall and F1.</summary>
+public static class JudgmentScoring
+{
+    /// <summary>Accuracy and Yes-class F1 of verdicts against the truth; an invalid verdict is always wrong.</summary>
+    public static JudgmentScore Score(IReadOnlyList<bool> follows, IReadOnlyList<Verdict> verdicts)
+    {
+        if (follows.Count != verdicts.Count)
+        {
+            throw new ArgumentException($"{follows.Count} cases but {verdicts.Count} verdicts", nameof(verdicts));
+        }
+        int tp = 0, fp = 0, tn = 0, fn = 0, invalid = 0;
+        for (var i = 0; i < follows.Count; i++)
+        {
+            var v = verdicts[i];
+            invalid += v == Verdict.Invalid ? 1 : 0;
+            if (follows[i])
+            {
+                tp += v == Verdict.Yes ? 1 : 0;
+                fn += v == Verdict.Yes ? 0 : 1;
+            }
+            else
+            {
+                tn += v == Verdict.No ? 1 : 0;
+                fp += v == Verdict.Yes ? 1 : 0;
+            }
+        }
+        static double Ratio(int a, int b) => b == 0 ? 0 : (double)a / b;
+        var precision = Ratio(tp, tp + fp);
+        var recall = Ratio(tp, follows.Count(f => f));
+        var f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+        return new JudgmentScore(follows.Count, Ratio(tp + tn, follows.Count), f1, precision, recall, Ratio(tn, follows.Count(f => !f)), invalid);
+    }
+}
