@@ -340,14 +340,11 @@ public sealed record SimulatorOptions : IValidatedOptions
             .Positive(nameof(RefineEvalCases), RefineEvalCases)
             .Require(Enum.IsDefined(RefinerInit), $"{nameof(RefinerInit)} must be FromActor or Fresh (got {RefinerInit})");
         return problems
-            .Concat(Prefixed(nameof(ActorSft), ActorSft)).Concat(Prefixed(nameof(RefinerSft), RefinerSft))
-            .Concat(Prefixed(nameof(Dpo), Dpo)).Concat(Prefixed(nameof(Rft), Rft))
-            .Concat(Prefixed(nameof(RefinementSft), RefinementSft)).Concat(Prefixed(nameof(JudgeDpo), JudgeDpo))
-            .Concat(Prefixed(nameof(InitialVoting), InitialVoting)).Concat(Prefixed(nameof(TreeVoting), TreeVoting))
-            .Concat(Prefixed(nameof(TreeSearch), TreeSearch))
-            .Concat(Composer is null ? [] : Prefixed(nameof(Composer), Composer));
+            .Nested(nameof(ActorSft), ActorSft).Nested(nameof(RefinerSft), RefinerSft)
+            .Nested(nameof(Dpo), Dpo).Nested(nameof(Rft), Rft)
+            .Nested(nameof(RefinementSft), RefinementSft).Nested(nameof(JudgeDpo), JudgeDpo)
+            .Nested(nameof(InitialVoting), InitialVoting).Nested(nameof(TreeVoting), TreeVoting)
+            .Nested(nameof(TreeSearch), TreeSearch)
+            .Nested(nameof(Composer), Composer);
     }
-
-    private static IEnumerable<string> Prefixed(string name, IValidatedOptions options) =>
-        options.Problems().Select(p => $"{name}.{p}");
 }

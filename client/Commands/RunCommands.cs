@@ -77,7 +77,7 @@ public static class RunCommands
             var options = SimulatorOptions.Preset(presetName) with { Seed = parse.GetValue(seed) };
             if (parse.GetValue(optionsFile) is { } file)
             {
-                options = SimulatorOptionsFile.Overlay(options, file.FullName);
+                options = OptionsFile.Overlay(options, file.FullName);
             }
             options = options with
             {

@@ -9,7 +9,8 @@ using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Runs;
 using SparOrleans.Interfaces.Prompts;
-using SparOrleans.Simulator.Runs;
+using SparOrleans.Interfaces.Runs;
+using SparOrleans.Silo.Runs;
 
 namespace SparOrleans.Client.Runs;
 
@@ -57,7 +58,7 @@ public static class RunExport
     /// <param name="iteration">1-based; null = the last iteration that finished.</param>
     /// <param name="roleFormat">
     /// The role format DPO prompts and RFT examples are written in; null = the run's own
-    /// (<see cref="IterationDatasets.Format"/>). Judgments and trees hold the models' own texts and take none.
+    /// (<see cref="IterationDatasets.Format"/> of its spec). Judgments and trees hold the models' own texts and take none.
     /// </param>
     public static async Task<ExportResult> ExportAsync(
         RunStore store, string runId, int? iteration, ExportKind what, ExportStyle style, string path, CancellationToken cancellationToken,
@@ -68,13 +69,13 @@ public static class RunExport
             throw new UserInputException(
                 $"--role-format applies to dpo and rft only: {what.ToString().ToLowerInvariant()} hold the models' own texts, not prompts rendered in a format.");
         }
-        var format = roleFormat ?? IterationDatasets.Format;
         // Checked before anything is written, so a bad dataset_info.json or file name leaves no data file behind.
         var registration = style == ExportStyle.LlamaFactory && what is ExportKind.Dpo or ExportKind.Rft
             ? LlamaFactoryJsonl.PrepareRegistration(path, Path.GetFileNameWithoutExtension(path), ranking: what == ExportKind.Dpo)
             : null;
         var run = await store.GetAsync(runId, cancellationToken);
         var spec = run.Spec ?? throw new UserInputException($"Run '{runId}' has no stored spec: it never started.");
+        var format = roleFormat ?? IterationDatasets.Format(spec);
         var t = iteration ?? (run.LastFinishedIteration > 0
             ? run.LastFinishedIteration
             : throw new UserInputException(run.PromptIds.Count == 0
@@ -97,7 +98,7 @@ public static class RunExport
                 count = pairs.Count;
                 break;
             case ExportKind.Rft:
-                var examples = InFormat(IterationDatasets.RftExamples(spec, Outcomes(runId, t, prompts)), prompts, format);
+                var examples = InFormat(IterationDatasets.RftExamples(spec, Outcomes(runId, t, prompts)), prompts, IterationDatasets.Format(spec), format);
                 if (style == ExportStyle.Trl)
                 {
                     TrlJsonl.WriteSft(path, examples.Select(e => e.Messages));
@@ -109,12 +110,12 @@ public static class RunExport
                 count = examples.Count;
                 break;
             case ExportKind.Judgments:
-                var rows = prompts.SelectMany(Judgments).ToList();
+                var rows = prompts.SelectMany(p => Judgments(spec, p)).ToList();
                 JsonlFile.Write(path, rows, Json);
                 count = rows.Count;
                 break;
             default:
-                var trees = prompts.Where(p => p.State.Search is not null).Select(Tree).ToList();
+                var trees = prompts.Where(p => p.State.Search is not null).Select(p => Tree(spec, p)).ToList();
                 AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, trees, new JsonSerializerOptions(Json) { WriteIndented = true }));
                 count = trees.Count;
                 break;
@@ -126,13 +127,13 @@ public static class RunExport
     }
 
     /// <summary>The RFT set the run trained on, each example re-rendered in <paramref name="format"/>.</summary>
-    private static IReadOnlyList<SftExample> InFormat(IReadOnlyList<SftExample> examples, IReadOnlyList<StoredPrompt> prompts, IRoleFormat format)
+    private static IReadOnlyList<SftExample> InFormat(IReadOnlyList<SftExample> examples, IReadOnlyList<StoredPrompt> prompts, IRoleFormat runFormat, IRoleFormat format)
     {
-        if (format.Name == IterationDatasets.Format.Name)
+        if (format.Name == runFormat.Name)
         {
             return examples;
         }
-        if (IterationDatasets.Format.Name != RoleFormats.Compact.Name)
+        if (runFormat.Name != RoleFormats.Compact.Name)
         {
             throw new InvalidOperationException("RFT examples can be re-rendered only from the compact format.");
         }
@@ -173,7 +174,7 @@ public static class RunExport
         return prompts.Select(p => p.State.Outcome!).ToList();
     }
 
-    private static IEnumerable<JudgmentRow> Judgments(StoredPrompt prompt)
+    private static IEnumerable<JudgmentRow> Judgments(RunSpec run, StoredPrompt prompt)
     {
         if (prompt.State.Prompt is not { } spec)
         {
@@ -182,22 +183,22 @@ public static class RunExport
         for (var i = 0; i < prompt.State.Judged.Count; i++)
         {
             var judged = prompt.State.Judged[i];
-            yield return Row(spec, "sample", i, null, null, judged.Response, judged.Vote);
+            yield return Row(run, spec, "sample", i, null, null, judged.Response, judged.Vote);
         }
         foreach (var node in prompt.State.Search?.Nodes ?? [])
         {
             if (node.Status != NodeStatus.Root && node.Response is { } response && node.Vote is { } vote)
             {
-                yield return Row(spec, "tree", node.Id, node.ParentId, node.Depth, response, vote);
+                yield return Row(run, spec, "tree", node.Id, node.ParentId, node.Depth, response, vote);
             }
         }
     }
 
-    private static JudgmentRow Row(PromptSpec spec, string source, int index, int? parentId, int? depth, string response, Vote vote) => new(
+    private static JudgmentRow Row(RunSpec run, PromptSpec spec, string source, int index, int? parentId, int? depth, string response, Vote vote) => new(
         spec.PromptId, spec.Instruction, source, index, parentId, depth, response, vote.Yes, vote.No, vote.Invalid, vote.Rounds, vote.Value,
-        vote.Majority switch { Verdict.Yes => "yes", Verdict.No => "no", _ => null }, vote.Samples, Truth.Follows(spec, response));
+        vote.Majority switch { Verdict.Yes => "yes", Verdict.No => "no", _ => null }, vote.Samples, Truth.Follows(run, spec, response));
 
-    private static TreeExport Tree(StoredPrompt prompt)
+    private static TreeExport Tree(RunSpec run, StoredPrompt prompt)
     {
         var search = prompt.State.Search!;
         return new TreeExport(
@@ -219,9 +220,9 @@ public static class RunExport
                 n.Vote?.Invalid,
                 n.Value,
                 n.Judgment,
-                n.Response is { } r && prompt.State.Prompt is { } spec ? Truth.Follows(spec, r) : null)).ToList());
+                n.Response is { } r && prompt.State.Prompt is { } spec ? Truth.Follows(run, spec, r) : null)).ToList());
     }
 
     /// <summary>The verifiers' verdict on a node; null when a constraint has no verifier here (an unknown instruction id).</summary>
-    private static readonly WorldResponseVerifier Truth = new();
+    private static readonly RunResponseVerifier Truth = new();
 }

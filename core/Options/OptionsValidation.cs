@@ -49,6 +49,13 @@ public sealed class ProblemList : IEnumerable<string>
     public ProblemList InRange(string name, double value, double min, double max) =>
         Require(value >= min && value <= max, $"{name} must be between {min} and {max} (got {value})");
 
+    /// <summary>The problems of a nested options record, each prefixed with its name (<c>Dpo.LearningRate ...</c>).</summary>
+    public ProblemList Nested(string name, IValidatedOptions? options)
+    {
+        _items.AddRange(options?.Problems().Select(p => $"{name}.{p}") ?? []);
+        return this;
+    }
+
     public IEnumerator<string> GetEnumerator() => _items.GetEnumerator();
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();

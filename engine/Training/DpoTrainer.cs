@@ -78,7 +78,7 @@ public sealed class DpoTrainer : IDisposable
         _model.Network.eval();
         using var noGrad = no_grad();
         // With LoRA the reference is the same network with its adapters off: the base, no second copy in memory.
-        using var baseOnly = LoraAdapters.Options(_model.Network) is null ? null : LoraAdapters.Disabled(_model.Network);
+        using var baseOnly = LoraAdapters.Options(_model.Network) is null || _options.ReferenceWithAdapters ? null : LoraAdapters.Disabled(_model.Network);
         _refChosen = new double[encoded.Count];
         _refRejected = new double[encoded.Count];
         for (var start = 0; start < encoded.Count; start += _options.MicroBatchSize)

@@ -142,6 +142,14 @@ public sealed record DpoOptions : TrainingOptions
 
     public double NllWeight { get; init; } = 0.1;
 
+    /// <summary>
+    /// With LoRA, take the reference with the adapters on, as they are before the first update: a run that trains one
+    /// adapter across iterations then has M_{t-1} as its reference, as the paper's DPO does, instead of the base M_0.
+    /// Left out of serialised options when false, so stored option hashes stay what they were.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool ReferenceWithAdapters { get; init; }
+
     public override IEnumerable<string> Problems() =>
         base.Problems().Concat(new ProblemList().Positive("beta", Beta).NonNegative("nll_weight", NllWeight));
 }

@@ -13,8 +13,8 @@ namespace SparOrleans.Grains.Runs;
 /// </summary>
 public static class IterationDatasets
 {
-    /// <summary>The role format every run talks in (the simulator's models are trained on it), so its data is written in it.</summary>
-    public static IRoleFormat Format => RoleFormats.Compact;
+    /// <summary>The role format a run talks in (the simulator's models are trained on the compact one), so its data is written in it.</summary>
+    public static IRoleFormat Format(RunSpec spec) => RoleFormats.ByName(spec.RoleFormat);
 
     /// <summary>The actor's DPO pairs: one per prompt whose search produced a pair, in prompt-id order.</summary>
     public static IReadOnlyList<DpoPair> DpoPairs(IEnumerable<PromptOutcome> outcomes) =>
@@ -28,11 +28,11 @@ public static class IterationDatasets
     /// Meta-rewarding's judge-preference pairs: for every non-unanimous vote of the initial judging, the kept judgment
     /// against a dissenting one (<see cref="BaselinePairs.MetaRewardingJudgePairs"/>), in prompt-id order.
     /// </summary>
-    public static IReadOnlyList<DpoPair> JudgePairs(IEnumerable<PromptOutcome> outcomes, IReadOnlyDictionary<string, PromptSpec> prompts) =>
+    public static IReadOnlyList<DpoPair> JudgePairs(RunSpec spec, IEnumerable<PromptOutcome> outcomes, IReadOnlyDictionary<string, PromptSpec> prompts) =>
         InPromptOrder(outcomes)
             .SelectMany(o => BaselinePairs.MetaRewardingJudgePairs(
                 new JudgedPrompt(o.PromptId, prompts[o.PromptId].Instruction, o.Judged.Select(j => new JudgedResponse(j.Response, j.Vote)).ToList()),
-                RoleFormats.Compact))
+                Format(spec)))
             .ToList();
 
     public static RftBalanceOptions RftBalance(RunSpec spec) =>
@@ -43,13 +43,13 @@ public static class IterationDatasets
     /// without a pair counts as not verified): the "refine ok" figure. Null without trees, or when the verifier cannot
     /// tell for some winner.
     /// </summary>
-    public static double? VerifiedWinnerShare(IReadOnlyList<PromptOutcome> trees, IReadOnlyDictionary<string, PromptSpec> prompts, IResponseVerifier verifier)
+    public static double? VerifiedWinnerShare(RunSpec spec, IReadOnlyList<PromptOutcome> trees, IReadOnlyDictionary<string, PromptSpec> prompts, IResponseVerifier verifier)
     {
         if (trees.Count == 0)
         {
             return null;
         }
-        var verdicts = trees.Select(o => o.Pair is { } pair ? verifier.Follows(prompts[o.PromptId], pair.Chosen) : false).ToList();
+        var verdicts = trees.Select(o => o.Pair is { } pair ? verifier.Follows(spec, prompts[o.PromptId], pair.Chosen) : false).ToList();
         return verdicts.Any(v => v is null) ? null : (double)verdicts.Count(v => v == true) / trees.Count;
     }
 

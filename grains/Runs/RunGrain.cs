@@ -272,7 +272,7 @@ public sealed class RunGrain(
         await TimedAsync(phases, "refiner_rft", () => WithTrainerProgress(trainer, trainer.TrainRefinerAsync(spec, plan.Refiner(t - 1), plan.Refiner(t), rft)));
         if (spec.Pairs.TrainsJudgeByDpo())
         {
-            var judgePairs = IterationDatasets.JudgePairs(outcomes, byId);
+            var judgePairs = IterationDatasets.JudgePairs(spec, outcomes, byId);
             await EnterAsync(RunPhase.RefinerTraining, $"judge DPO of R_{t} on {judgePairs.Count} kept-vs-dissenting judgments (meta-rewarding)");
             // In place: a resumed iteration redoes the RFT from R_{t-1} first, so this never stacks on itself.
             await TimedAsync(phases, "refiner_judge_dpo", () => WithTrainerProgress(trainer, trainer.TrainJudgeAsync(spec, plan.Refiner(t), plan.Refiner(t), judgePairs)));
@@ -286,7 +286,7 @@ public sealed class RunGrain(
             t,
             evaluation.Actor,
             evaluation.Refiner,
-            IterationDatasets.VerifiedWinnerShare(trees, byId, verifier),
+            IterationDatasets.VerifiedWinnerShare(spec, trees, byId, verifier),
             trees.Count == 0 ? null : trees.Average(o => o.Expansions),
             pairs.Count,
             rft.Count,
@@ -307,10 +307,10 @@ public sealed class RunGrain(
         return new IterationContext(
             Id,
             t,
-            new ModelRef(ModelRole.Actor, $"{Id}/actor-{t - 1}", plan.Actor(t - 1)),
-            new ModelRef(ModelRole.Refiner, $"{Id}/refiner-{t - 1}", plan.Refiner(t - 1)),
+            Model(spec, ModelRole.Actor, t - 1, plan.Actor(t - 1)),
+            Model(spec, ModelRole.Refiner, t - 1, plan.Refiner(t - 1)),
             spec.Seed,
-            IterationDatasets.Format.Name,
+            IterationDatasets.Format(spec).Name,
             spec.SamplesPerPrompt,
             settings.Sampling,
             settings.InitialVoting,
@@ -320,6 +320,12 @@ public sealed class RunGrain(
             spec.Pairs,
             settings.RftVotes);
     }
+
+    private ModelRef Model(RunSpec spec, ModelRole role, int version, string directory) => new(
+        role,
+        $"{Id}/{role.ToString().ToLowerInvariant()}-{version}",
+        directory,
+        spec.Models?.Generation?.Served(Id, role, version));
 
     private async Task FanOutAsync<T>(IReadOnlyList<T> items, Func<T, Task> call)
     {

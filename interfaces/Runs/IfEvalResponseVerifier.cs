@@ -9,6 +9,6 @@ namespace SparOrleans.Interfaces.Runs;
 /// </summary>
 public sealed class IfEvalResponseVerifier : IResponseVerifier
 {
-    public bool? Follows(PromptSpec prompt, string response) =>
+    public bool? Follows(RunSpec spec, PromptSpec prompt, string response) =>
         IfEvalVerdict.FollowsAllStrict(prompt.InstructionIds, prompt.KwargsJson, response);
 }

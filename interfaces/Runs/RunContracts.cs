@@ -1,11 +1,13 @@
 using Orleans.Concurrency;
 using SparOrleans.Core.Datasets;
+using SparOrleans.Interfaces.Generation;
 
 namespace SparOrleans.Interfaces.Runs;
 
 /// <summary>
-/// What to run: a SPaR run in the simulated world. <see cref="SimulatorOptionsJson"/> carries every size and budget
-/// (the simulator's options record, as JSON, so the wire contract does not change when a knob is added).
+/// What to run. Without <see cref="Models"/>, a SPaR run in the simulated world: <see cref="SimulatorOptionsJson"/>
+/// carries every size and budget (the simulator's options record, as JSON, so the wire contract does not change when
+/// a knob is added). With <see cref="Models"/>, a run on the researcher's own checkpoints and prompt file.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("spar.run-spec")]
 public sealed record RunSpec(
@@ -18,7 +20,57 @@ public sealed record RunSpec(
     [property: Id(6)] string Preset,
     [property: Id(7)] string SimulatorOptionsJson,
     [property: Id(8)] int SamplesPerPrompt,
-    [property: Id(9)] PairSource Pairs = PairSource.Refinement);
+    [property: Id(9)] PairSource Pairs = PairSource.Refinement,
+    [property: Id(10)] ModelRunSpec? Models = null)
+{
+    /// <summary>The role format the run's models talk in: the simulator's compact one, or the model run's.</summary>
+    public string RoleFormat => Models?.RoleFormat ?? "compact";
+}
+
+/// <summary>
+/// A run on real models: M_0 and R_0 as given (HF directories, copied into the run), the training prompts of a JSONL
+/// prompt file, the held-out evaluation on an IFEval-format file and an LLMBar directory (either optional), the role
+/// format (<c>paper</c>: Figure 8's templates through each model's chat template), the method's settings as JSON
+/// (<c>ModelRunSettings</c> of the models library) and where generation happens (null: the GPU silos' own host).
+/// Paths are absolute and must be readable by every GPU-role silo.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("spar.model-run-spec")]
+public sealed record ModelRunSpec(
+    [property: Id(0)] string ActorDirectory,
+    [property: Id(1)] string RefinerDirectory,
+    [property: Id(2)] string PromptFile,
+    [property: Id(3)] string? IfEvalFile,
+    [property: Id(4)] string? LlmBarDirectory,
+    [property: Id(5)] string RoleFormat,
+    [property: Id(6)] string SettingsJson,
+    [property: Id(7)] GenerationSpec? Generation = null);
+
+/// <summary>
+/// Generation on an OpenAI-compatible server: its URL, the names it serves M_0 and R_0 under, and how each trained
+/// version reaches it (<see cref="ServedUpdate.LoraAdapter"/> or <see cref="ServedUpdate.Restart"/> with
+/// <see cref="RestartCommand"/>).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("spar.generation-spec")]
+public sealed record GenerationSpec(
+    [property: Id(0)] string BaseUrl,
+    [property: Id(1)] string ActorName,
+    [property: Id(2)] string RefinerName,
+    [property: Id(3)] ServedUpdate Update,
+    [property: Id(4)] string? RestartCommand = null)
+{
+    /// <summary>
+    /// How version <paramref name="version"/> of <paramref name="role"/> is reached: M_0/R_0 under the names the
+    /// server was started with; a trained version as the adapter <c>{run}-{role}-{version}</c> on that base, or under
+    /// the same name after the restart command.
+    /// </summary>
+    public ServedModel Served(string runId, ModelRole role, int version)
+    {
+        var baseName = role == ModelRole.Actor ? ActorName : RefinerName;
+        return version == 0 ? new ServedModel(BaseUrl, baseName, ServedUpdate.None)
+            : Update == ServedUpdate.LoraAdapter ? new ServedModel(BaseUrl, $"{runId}-{role.ToString().ToLowerInvariant()}-{version}", ServedUpdate.LoraAdapter, baseName)
+            : new ServedModel(BaseUrl, baseName, Update, RestartCommand: RestartCommand);
+    }
+}
 
 public enum RunStatusKind
 {

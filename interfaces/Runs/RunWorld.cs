@@ -26,7 +26,7 @@ public interface IPromptSource
 public interface IResponseVerifier
 {
     /// <summary>True or false where the verdict is known; null where it is not (no verifier for a constraint).</summary>
-    bool? Follows(PromptSpec prompt, string response);
+    bool? Follows(RunSpec spec, PromptSpec prompt, string response);
 }
 
 /// <summary>

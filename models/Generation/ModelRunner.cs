@@ -22,9 +22,9 @@ public sealed class ModelRunner : IAsyncDisposable, IDisposable
     public LanguageModel Model { get; }
 
     /// <summary>Loads <paramref name="modelDir"/> (a PEFT adapter directory: its base with the adapter) on <paramref name="device"/>.</summary>
-    public static ModelRunner Load(string modelDir, string device, int maxBatchSize, int threads)
+    public static ModelRunner Load(string modelDir, string device, int maxBatchSize, int threads, TorchSharp.torch.ScalarType? dtype = null)
     {
-        var model = ModelCheckpoint.LoadModelOrAdapter(modelDir, device);
+        var model = ModelCheckpoint.LoadModelOrAdapter(modelDir, device, dtype: dtype);
         return new ModelRunner(model, new GenerationService(model,
             new GenerationServiceOptions { MaxBatchSize = maxBatchSize, Threads = threads }));
     }

@@ -7,6 +7,8 @@ using SparOrleans.Grains.Placement;
 using SparOrleans.Grains.Training;
 using SparOrleans.Simulator;
 using SparOrleans.Simulator.Runs;
+using SparOrleans.Models.Runs;
+using SparOrleans.Silo.Runs;
 using SparOrleans.Interfaces;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Storage.Checkpoints;
@@ -30,10 +32,11 @@ public static class SparSiloConfiguration
         {
             builder.AddMemoryGrainStorage(SparStorage.Name);
         }
-        // The run's outside world: the simulated one (a test or another host may register its own first).
-        builder.Services.TryAddSingleton<IPromptSource, WorldPromptSource>();
-        builder.Services.TryAddSingleton<IResponseVerifier, WorldResponseVerifier>();
-        builder.Services.TryAddSingleton<IMethodSettings, SimulatorMethodSettings>();
+        // The run's outside world, by each run's spec: the simulated one or the researcher's models and files (a test
+        // or another host may register its own first).
+        builder.Services.TryAddSingleton<IPromptSource>(_ => new RunPromptSource(new WorldPromptSource(), new ModelPromptSource()));
+        builder.Services.TryAddSingleton<IResponseVerifier, RunResponseVerifier>();
+        builder.Services.TryAddSingleton<IMethodSettings, RunMethodSettings>();
         if (options.IsGpu)
         {
             builder.Services.AddSingleton(options.Models);
@@ -44,8 +47,9 @@ public static class SparSiloConfiguration
             builder.Services.AddSingleton<ModelHost>();
             // TryAdd: a test may register a scripted backend first.
             builder.Services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<ModelHost>());
-            builder.Services.TryAddSingleton<IModelWorkshop>(_ =>
-                new SimulatorWorkshop(options.BootstrapCacheDirectory is { } cache ? new BootstrapCache(cache, options.RefreshBootstrapCache) : null));
+            builder.Services.TryAddSingleton<IModelWorkshop>(_ => new RunWorkshop(
+                new SimulatorWorkshop(options.BootstrapCacheDirectory is { } cache ? new BootstrapCache(cache, options.RefreshBootstrapCache) : null),
+                new ModelWorkshop()));
         }
         return builder;
     }

@@ -12,7 +12,7 @@ namespace SparOrleans.Simulator.Runs;
 /// </summary>
 public sealed class WorldResponseVerifier : IResponseVerifier
 {
-    public bool? Follows(PromptSpec prompt, string response)
+    public bool? Follows(RunSpec spec, PromptSpec prompt, string response)
     {
         try
         {

@@ -26,7 +26,7 @@ public sealed class SimulatorOptionsFileTests : IDisposable
     {
         var preset = SimulatorOptions.Default;
 
-        var options = SimulatorOptionsFile.Overlay(preset, File("""{"IterationPrompts": 128, "dpo": {"LearningRate": 1e-4}}"""));
+        var options = OptionsFile.Overlay(preset, File("""{"IterationPrompts": 128, "dpo": {"LearningRate": 1e-4}}"""));
 
         Assert.Equal(128, options.IterationPrompts);
         Assert.Equal(1e-4, options.Dpo.LearningRate);
@@ -38,7 +38,7 @@ public sealed class SimulatorOptionsFileTests : IDisposable
     [Fact]
     public void Overlay_ComposerOverNullPreset_TakesTheFileValue()
     {
-        var options = SimulatorOptionsFile.Overlay(SimulatorOptions.Default, File("""{"Composer": {"LevelWeights": [1, 1, 1, 0, 0]}}"""));
+        var options = OptionsFile.Overlay(SimulatorOptions.Default, File("""{"Composer": {"LevelWeights": [1, 1, 1, 0, 0]}}"""));
 
         Assert.Equal([1.0, 1, 1, 0, 0], options.Composer!.Levels);
     }
@@ -46,7 +46,7 @@ public sealed class SimulatorOptionsFileTests : IDisposable
     [Fact]
     public void Overlay_RftVotesByName_TakesTheNamedKind()
     {
-        var options = SimulatorOptionsFile.Overlay(SimulatorOptions.Default, File("""{"RftVotes": "Unanimous"}"""));
+        var options = OptionsFile.Overlay(SimulatorOptions.Default, File("""{"RftVotes": "Unanimous"}"""));
 
         Assert.Equal(RftVotes.Unanimous, options.RftVotes);
         Assert.Equal(RftVotes.NonUnanimous, SimulatorOptions.Default.RftVotes);
@@ -63,7 +63,7 @@ public sealed class SimulatorOptionsFileTests : IDisposable
     {
         var path = File(json);
 
-        var error = Assert.Throws<UserInputException>(() => SimulatorOptionsFile.Overlay(SimulatorOptions.Default, path));
+        var error = Assert.Throws<UserInputException>(() => OptionsFile.Overlay(SimulatorOptions.Default, path));
 
         Assert.Contains(expected, error.Message);
         Assert.Contains(path, error.Message);

@@ -7,6 +7,8 @@ namespace SparOrleans.Integration.Tests.Runs;
 
 public sealed class IterationDatasetsTests
 {
+    private static readonly RunSpec Spec = new("r", "out", 1, 1, 3, "bfs", "tiny", "{}", 2);
+
     private static readonly Dictionary<string, PromptSpec> Prompts = new[] { "a", "b", "c" }
         .ToDictionary(id => id, id => new PromptSpec(id, $"Prompt {id}.", [], []));
 
@@ -19,7 +21,7 @@ public sealed class IterationDatasetsTests
     {
         var trees = new[] { Tree("a", "good"), Tree("b", "bad"), Tree("c", null) };
 
-        Assert.Equal(1.0 / 3, IterationDatasets.VerifiedWinnerShare(trees, Prompts, new TextVerifier()));
+        Assert.Equal(1.0 / 3, IterationDatasets.VerifiedWinnerShare(Spec, trees, Prompts, new TextVerifier()));
     }
 
     [Fact]
@@ -27,19 +29,19 @@ public sealed class IterationDatasetsTests
     {
         var trees = new[] { Tree("a", "good"), Tree("b", "unknown") };
 
-        Assert.Null(IterationDatasets.VerifiedWinnerShare(trees, Prompts, new TextVerifier()));
+        Assert.Null(IterationDatasets.VerifiedWinnerShare(Spec, trees, Prompts, new TextVerifier()));
     }
 
     [Fact]
     public void VerifiedWinnerShare_NoTrees_IsNull()
     {
-        Assert.Null(IterationDatasets.VerifiedWinnerShare([], Prompts, new TextVerifier()));
+        Assert.Null(IterationDatasets.VerifiedWinnerShare(Spec, [], Prompts, new TextVerifier()));
     }
 
     /// <summary>"good" follows, "unknown" cannot be told, anything else does not follow.</summary>
     private sealed class TextVerifier : IResponseVerifier
     {
-        public bool? Follows(PromptSpec prompt, string response) => response switch
+        public bool? Follows(RunSpec spec, PromptSpec prompt, string response) => response switch
         {
             "good" => true,
             "unknown" => null,

@@ -44,9 +44,9 @@ public sealed class FileRunSourcesTests
 
         foreach (var prompt in new FilePromptSource(IfEvalInput).Prompts(Spec(0, 60), 1))
         {
-            Assert.Equal<bool?>(IfEvalScorer.ScoreOne(examples[prompt.PromptId], prompt.Instruction).FollowAllStrict, verifier.Follows(prompt, prompt.Instruction));
+            Assert.Equal<bool?>(IfEvalScorer.ScoreOne(examples[prompt.PromptId], prompt.Instruction).FollowAllStrict, verifier.Follows(Spec(1, 1), prompt, prompt.Instruction));
         }
-        Assert.Null(verifier.Follows(new PromptSpec("p", "Say hi.", ["sim:nothing_like_it"], ["{}"]), "hi"));
-        Assert.Null(verifier.Follows(new PromptSpec("p", "Say hi.", [], []), "hi"));
+        Assert.Null(verifier.Follows(Spec(1, 1), new PromptSpec("p", "Say hi.", ["sim:nothing_like_it"], ["{}"]), "hi"));
+        Assert.Null(verifier.Follows(Spec(1, 1), new PromptSpec("p", "Say hi.", [], []), "hi"));
     }
 }

@@ -58,8 +58,8 @@ public sealed class WorldRunSourcesTests
         var world = new PromptComposer().Sample(8, 5, WorldSplit.Train);
         var prompts = new WorldPromptSource().Prompts(Spec(seed: 0, prompts: 8), 5);
 
-        Assert.All(prompts.Zip(world), pair => Assert.True(verifier.Follows(pair.First, Teacher.Answer(pair.Second))));
-        Assert.Contains(prompts, p => verifier.Follows(p, "") == false);
+        Assert.All(prompts.Zip(world), pair => Assert.True(verifier.Follows(Spec(), pair.First, Teacher.Answer(pair.Second))));
+        Assert.Contains(prompts, p => verifier.Follows(Spec(), p, "") == false);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class WorldRunSourcesTests
     {
         var prompt = new PromptSpec("p", "Say hi.", ["sim:nothing_like_it"], ["{}"]);
 
-        Assert.Null(new WorldResponseVerifier().Follows(prompt, "hi"));
+        Assert.Null(new WorldResponseVerifier().Follows(Spec(), prompt, "hi"));
     }
 
     [Fact]

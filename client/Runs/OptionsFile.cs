@@ -1,17 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SparOrleans.Core.Errors;
-using SparOrleans.Simulator;
 
 namespace SparOrleans.Client.Runs;
 
 /// <summary>
-/// <c>spar run --options FILE</c>: a JSON object whose properties replace the preset's, nested objects merged
-/// property by property (so <c>{"Dpo": {"LearningRate": 1e-4}}</c> keeps the preset's other DPO settings).
+/// <c>spar run --options FILE</c>: a JSON object whose properties replace the preset's (the simulator's options, or a
+/// model run's settings), nested objects merged property by property (so <c>{"Dpo": {"LearningRate": 1e-4}}</c> keeps
+/// the preset's other DPO settings).
 /// </summary>
-public static class SimulatorOptionsFile
+public static class OptionsFile
 {
-    public static SimulatorOptions Overlay(SimulatorOptions preset, string path)
+    public static T Overlay<T>(T preset, string path) where T : class
     {
         if (!File.Exists(path))
         {
@@ -31,7 +31,7 @@ public static class SimulatorOptionsFile
         Merge(merged, overlay, path, "");
         try
         {
-            return merged.Deserialize<SimulatorOptions>() ?? throw new UserInputException($"Options file '{path}' is empty.");
+            return merged.Deserialize<T>() ?? throw new UserInputException($"Options file '{path}' is empty.");
         }
         catch (JsonException e)
         {
