@@ -6,6 +6,7 @@ using SparOrleans.Client.Runs;
 using SparOrleans.Client.Watch;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Formats;
 using SparOrleans.Core.Search;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Core.Options;
@@ -28,7 +29,35 @@ public static class RunCommands
         var preset = new Option<string>("--preset") { Description = "default (the full simulator), quick (a first look) or tiny (a smoke test of the machinery)", DefaultValueFactory = _ => "default" };
         preset.AcceptOnlyFromAmong([.. SimulatorOptions.PresetNames]);
         var iterations = new Option<int?>("--iterations") { Description = "SPaR iterations after the bootstrap (default 3)" };
-        var prompts = new Option<int?>("--prompts") { Description = "Training prompts per iteration (default: the preset's)" };
+        var prompts = new Option<string?>("--prompts")
+        {
+            Description = "With --actor/--refiner: the prompt file (JSONL, a \"prompt\" per line; IFEval's input file works). In the simulator: training prompts per iteration (default: the preset's)",
+        };
+        var perIteration = new Option<int?>("--prompts-per-iteration") { Description = "Training prompts per iteration (model runs: default 64, at most the file's)" };
+        var actor = new Option<DirectoryInfo?>("--actor") { Description = "M_0: a Hugging Face model directory (a run on your own models; needs --refiner and --prompts)" };
+        var refiner = new Option<DirectoryInfo?>("--refiner") { Description = "R_0: a Hugging Face model directory (may be the same as --actor)" };
+        var evalIfEval = new Option<FileInfo?>("--eval-ifeval") { Description = "Model runs: evaluate the actor after every iteration on this IFEval-format input file (greedy, our port of the official scorer)" };
+        var evalLlmBar = new Option<DirectoryInfo?>("--eval-llmbar") { Description = "Model runs: evaluate the refiner after every iteration on LLMBar (a directory of its subset files), point-wise as the paper's Table 2" };
+        var roleFormat = new Option<string>("--role-format")
+        {
+            Description = "Model runs: paper (Figure 8's judge and refinement prompts through each model's chat template, default) or compact (the simulator's, for models trained in it)",
+            DefaultValueFactory = _ => "paper",
+        };
+        roleFormat.AcceptOnlyFromAmong([.. RoleFormats.Names]);
+        var generation = new Option<string>("--generation")
+        {
+            Description = "Model runs: local (the GPU-role silos' own engine, default) or openai=URL (an OpenAI-compatible server: vLLM, SGLang, TGI, llama.cpp, Ollama, spar serve)",
+            DefaultValueFactory = _ => ModelRunInputs.Local,
+        };
+        var servedActor = new Option<string?>("--served-actor") { Description = "With openai=URL: the model name the server serves M_0 under (default actor)" };
+        var servedRefiner = new Option<string?>("--served-refiner") { Description = "With openai=URL: the model name the server serves R_0 under (default refiner)" };
+        var generationUpdate = new Option<string>("--generation-update")
+        {
+            Description = "With openai=URL: how each trained version reaches the server: lora (POST /v1/load_lora_adapter, default) or restart (--restart-command)",
+            DefaultValueFactory = _ => "lora",
+        };
+        generationUpdate.AcceptOnlyFromAmong("lora", "restart");
+        var restartCommand = new Option<string?>("--restart-command") { Description = "With --generation-update restart: a shell command that restarts the server on $SPAR_MODEL_DIR as $SPAR_MODEL_NAME ($SPAR_MODEL_ROLE is actor or refiner)" };
         var samples = new Option<int?>("--samples") { Description = "Actor samples per prompt, K (default: the preset's; 4 in default)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the whole run", DefaultValueFactory = _ => 1 };
         var policy = new Option<string>("--policy")
@@ -49,7 +78,7 @@ public static class RunCommands
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the run writes summary.json and its checkpoints (default <home>/<run id>)" };
         var optionsFile = new Option<FileInfo?>("--options")
         {
-            Description = "A JSON file of simulator options laid over the preset, e.g. {\"IterationPrompts\": 128, \"Dpo\": {\"LearningRate\": 1e-4}} (names as in SimulatorOptions)",
+            Description = "A JSON file of options laid over the defaults, e.g. {\"Dpo\": {\"LearningRate\": 1e-4}}: the simulator's (names as in SimulatorOptions), or with --actor a model run's (ModelRunSettings: Sampling, voting, TreeSearch, Dpo, Rft, Lora, Device, Dtype, Eval...)",
         };
         var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options, and replace the cached ones with the new ones" };
         var home = SparHome.Option();
@@ -57,9 +86,12 @@ public static class RunCommands
         var web = WebPortOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("run", """
-            Runs SPaR end to end in the simulated world on an in-process silo: bootstrap M_0/R_0, then per iteration
-            sampling, judging, tree-search refinement, actor DPO, refiner RFT and held-out evaluation.
+            Runs SPaR end to end on an in-process silo: M_0/R_0, then per iteration sampling, judging, tree-search
+            refinement, actor DPO, refiner RFT and held-out evaluation. In the simulated world by default; on your own
+            models with --actor DIR --refiner DIR --prompts FILE.
             Examples:
+              spar run --actor m0 --refiner r0 --prompts prompts.jsonl --eval-ifeval ifeval_input.jsonl
+              spar run --actor m0 --refiner r0 --prompts p.jsonl --generation openai=http://127.0.0.1:8000/v1
               spar run                      the full embedded default (3 iterations)
               spar run --quick              a first look in a few minutes
               spar run --seed 2 --out out/  another seed, summary.json into out/
@@ -69,10 +101,65 @@ public static class RunCommands
             M_0 and R_0 are kept in <home>/.cache and reused by runs with the same bootstrap options.
             """)
         {
-            quick, preset, iterations, prompts, samples, seed, policy, pairs, runId, output, optionsFile, fresh, home, cluster, web, format,
+            quick, preset, iterations, prompts, perIteration, samples, seed, policy, pairs, runId, output, optionsFile, fresh, home, cluster, web, format,
+            actor, refiner, evalIfEval, evalLlmBar, roleFormat, generation, servedActor, servedRefiner, generationUpdate, restartCommand,
         };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(actor) is not null || parse.GetValue(refiner) is not null)
+            {
+                foreach (var simulatorOnly in new Option[] { quick, fresh })
+                {
+                    if (parse.GetResult(simulatorOnly) is { Implicit: false })
+                    {
+                        throw new UserInputException($"{simulatorOnly.Name} applies to simulator runs only, not to a run on --actor/--refiner.");
+                    }
+                }
+                if (parse.GetResult(preset) is { Implicit: false })
+                {
+                    throw new UserInputException("--preset applies to simulator runs only: a run on --actor/--refiner takes its settings from --options.");
+                }
+                var (models, available) = await ModelRunInputs.CheckAsync(new ModelRunArguments(
+                    parse.GetValue(actor)?.FullName ?? throw new UserInputException("--actor needs --refiner: give both M_0 and R_0 (the same directory twice is fine)."),
+                    parse.GetValue(refiner)?.FullName ?? throw new UserInputException("--actor needs --refiner: give both M_0 and R_0 (the same directory twice is fine)."),
+                    parse.GetValue(prompts) ?? throw new UserInputException("a run on --actor/--refiner needs --prompts FILE (JSONL with a \"prompt\" field per line)."),
+                    parse.GetValue(evalIfEval)?.FullName,
+                    parse.GetValue(evalLlmBar)?.FullName,
+                    parse.GetValue(roleFormat)!,
+                    parse.GetValue(optionsFile)?.FullName,
+                    parse.GetValue(generation)!,
+                    parse.GetValue(servedActor),
+                    parse.GetValue(servedRefiner),
+                    parse.GetValue(generationUpdate)!,
+                    parse.GetValue(restartCommand)), ct);
+                var modelRunId = parse.GetValue(runId) ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+                ValidateRunId(modelRunId);
+                var modelPaths = SparHome.From(parse, home);
+                var modelSpec = new RunSpec(
+                    modelRunId,
+                    Path.GetFullPath(parse.GetValue(output)?.FullName ?? modelPaths.RunDirectory(modelRunId)),
+                    parse.GetValue(seed),
+                    Positive("--iterations", parse.GetValue(iterations) ?? 3, 0, 50),
+                    ModelRunInputs.PromptsPerIteration(parse.GetValue(perIteration), available),
+                    parse.GetValue(policy)!,
+                    ModelRunPreset,
+                    "{}",
+                    Positive("--samples", parse.GetValue(samples) ?? 5, 1, 64),
+                    PairSources.Parse(parse.GetValue(pairs)!),
+                    models);
+                return await DriveAsync(modelPaths, modelSpec, resume: false, parse.GetValue(cluster), parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct);
+            }
+            foreach (var modelOnly in new Option[] { evalIfEval, evalLlmBar, roleFormat, generation, servedActor, servedRefiner, generationUpdate, restartCommand })
+            {
+                if (parse.GetResult(modelOnly) is { Implicit: false })
+                {
+                    throw new UserInputException($"{modelOnly.Name} applies to runs on your own models (--actor DIR --refiner DIR --prompts FILE) only.");
+                }
+            }
+            var promptCount = parse.GetValue(prompts) is { } text
+                ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+                    : throw new UserInputException($"--prompts {text}: a prompt file needs --actor DIR --refiner DIR (a run on your own models); in the simulator --prompts is a count.")
+                : parse.GetValue(perIteration);
             var presetName = parse.GetValue(quick) ? "quick" : parse.GetValue(preset)!;
             var options = SimulatorOptions.Preset(presetName) with { Seed = parse.GetValue(seed) };
             if (parse.GetValue(optionsFile) is { } file)
@@ -81,7 +168,7 @@ public static class RunCommands
             }
             options = options with
             {
-                IterationPrompts = Positive("--prompts", parse.GetValue(prompts) ?? options.IterationPrompts, 1, 100_000),
+                IterationPrompts = Positive("--prompts", promptCount ?? options.IterationPrompts, 1, 100_000),
                 SamplesPerPrompt = Positive("--samples", parse.GetValue(samples) ?? options.SamplesPerPrompt, 1, 64),
             };
             options.Validated();
@@ -200,6 +287,9 @@ public static class RunCommands
         return command;
     }
 
+    /// <summary>The preset name a run on real models stores (its settings are in <see cref="ModelRunSpec.SettingsJson"/>).</summary>
+    private const string ModelRunPreset = "models";
+
     private static Option<int?> WebPortOption() => new("--web-port")
     {
         Description = "Also serve the run page (/runs/RUN, like spar watch) and the Orleans Dashboard (/dashboard) on 127.0.0.1:PORT (0 = a free port)",
@@ -208,7 +298,8 @@ public static class RunCommands
     private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, int? webPort, OutputFormat format,
         TextWriter stdout, TextWriter stderr, CancellationToken ct, bool refreshCache = false)
     {
-        await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({spec.Preset}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
+        var what = spec.Models is { } m ? $"M_0 {m.ActorDirectory}, R_0 {m.RefinerDirectory}, {m.RoleFormat} format, generation {m.Generation?.BaseUrl ?? "local"}" : spec.Preset;
+        await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({what}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
         IClusterClient client;
         IAsyncDisposable host;
         IDisposable? advertised = null;

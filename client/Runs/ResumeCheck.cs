@@ -53,6 +53,11 @@ public static class ResumeCheck
         {
             return;
         }
+        if (spec.Models is { } models)
+        {
+            CheckModelRun(run, models);
+            return;
+        }
         var options = RunOptions.Of(spec);
         foreach (var directory in CheckpointsNeeded(run))
         {
@@ -79,6 +84,38 @@ public static class ResumeCheck
                 throw new UserInputException(
                     $"Checkpoint {directory} does not belong to run '{run.Id}': it has hidden size {c.HiddenSize}, {c.NumHiddenLayers} layers, " +
                     $"{c.NumAttentionHeads} heads; the run's options say {options.HiddenSize}, {options.Layers}, {options.Heads}.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A run on real models: every checkpoint it continues from must be there and inspect cleanly (config, weight
+    /// headers, tokenizer, adapter; no weights are read, whatever their size) with its starting model's shape.
+    /// </summary>
+    private static void CheckModelRun(StoredRun run, ModelRunSpec models)
+    {
+        foreach (var directory in CheckpointsNeeded(run))
+        {
+            if (!Directory.Exists(directory))
+            {
+                throw new UserInputException($"Run '{run.Id}' continues from the checkpoint {directory}, which is missing: restore it, or start a new run.");
+            }
+            var start = Path.GetFileName(directory).StartsWith("actor-", StringComparison.Ordinal) ? models.ActorDirectory : models.RefinerDirectory;
+            LlamaConfig found, expected;
+            try
+            {
+                found = ModelCheckpoint.Inspect(directory);
+                expected = ModelCheckpoint.Inspect(start);
+            }
+            catch (UserInputException e)
+            {
+                throw new UserInputException($"Run '{run.Id}' cannot continue: {e.Message.TrimEnd('.')}.", e);
+            }
+            if (found.HiddenSize != expected.HiddenSize || found.NumHiddenLayers != expected.NumHiddenLayers || found.VocabSize != expected.VocabSize)
+            {
+                throw new UserInputException(
+                    $"Checkpoint {directory} does not belong to run '{run.Id}': it has hidden size {found.HiddenSize}, {found.NumHiddenLayers} layers, " +
+                    $"vocabulary {found.VocabSize}; its starting model {start} has {expected.HiddenSize}, {expected.NumHiddenLayers}, {expected.VocabSize}.");
             }
         }
     }

@@ -19,9 +19,35 @@ public static class RunSummary
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "summary.json");
         var temp = path + ".tmp";
-        File.WriteAllText(temp, System.Text.Json.JsonSerializer.Serialize(summary, new System.Text.Json.JsonSerializerOptions(CliOutput.Json) { WriteIndented = true }));
+        File.WriteAllText(temp, System.Text.Json.JsonSerializer.Serialize(summary, SummaryJson));
         File.Move(temp, path, overwrite: true);
         return path;
+    }
+
+    // A figure a run did not measure (a model run without --eval-ifeval or --eval-llmbar) is NaN in the reports and
+    // null in summary.json, which JSON has no NaN for.
+    private static readonly System.Text.Json.JsonSerializerOptions SummaryJson = new(CliOutput.Json)
+    {
+        WriteIndented = true,
+        Converters = { new NotMeasuredAsNull() },
+    };
+
+    private sealed class NotMeasuredAsNull : System.Text.Json.Serialization.JsonConverter<double>
+    {
+        public override double Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+            reader.TokenType == System.Text.Json.JsonTokenType.Null ? double.NaN : reader.GetDouble();
+
+        public override void Write(System.Text.Json.Utf8JsonWriter writer, double value, System.Text.Json.JsonSerializerOptions options)
+        {
+            if (double.IsNaN(value))
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteNumberValue(value);
+            }
+        }
     }
 
     public static Table Table(IReadOnlyList<IterationReport> reports)
@@ -70,5 +96,5 @@ public static class RunSummary
         return table;
     }
 
-    internal static string Pct(double value) => (100 * value).ToString("F1", CultureInfo.InvariantCulture);
+    internal static string Pct(double value) => double.IsNaN(value) ? "-" : (100 * value).ToString("F1", CultureInfo.InvariantCulture);
 }

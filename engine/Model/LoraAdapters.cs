@@ -219,7 +219,7 @@ public static class LoraAdapters
         }
     }
 
-    private static LoraOptions ReadOptions(string configPath)
+    internal static LoraOptions ReadOptions(string configPath)
     {
         JsonObject o;
         try

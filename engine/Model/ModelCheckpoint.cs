@@ -160,6 +160,36 @@ public static class ModelCheckpoint
         return network;
     }
 
+    /// <summary>
+    /// What loading <paramref name="directory"/> (a model, or an adapter over its base) would refuse, found without
+    /// reading any weights: the config, the weight files' headers, the tokenizer and chat template, the adapter's
+    /// config. Cheap at any scale, so a command can check its inputs before it starts anything. Returns the config.
+    /// </summary>
+    public static LlamaConfig Inspect(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            throw new UserInputException($"no model directory {directory}");
+        }
+        var modelDirectory = LoraAdapters.BaseOf(directory) ?? directory;
+        var configPath = Path.Combine(modelDirectory, ConfigFile);
+        if (!File.Exists(configPath))
+        {
+            throw new UserInputException($"{modelDirectory}: not a model directory ({ConfigFile} not found)");
+        }
+        var config = LlamaConfig.FromHfJson(File.ReadAllText(configPath), configPath);
+        foreach (var file in WeightFiles(modelDirectory))
+        {
+            Safetensors.ReadHeader(file, out _);
+        }
+        LoadTemplate(modelDirectory);
+        if (modelDirectory != directory)
+        {
+            LoraAdapters.ReadOptions(Path.Combine(directory, LoraAdapters.ConfigFile));
+        }
+        return config;
+    }
+
     // The tokenizer and chat template come from the directory's tokenizer files (TokenizerFiles: tokenizer.json and
     // tokenizer_config.json's chat_template, or our own spar_* keys); the version label is ours alone.
     private static (IChatTemplate Template, string? Version) LoadTemplate(string directory)
