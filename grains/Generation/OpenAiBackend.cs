@@ -11,7 +11,7 @@ namespace SparOrleans.Grains.Generation;
 public sealed record OpenAiBackendOptions
 {
     /// <summary>The environment variable a silo reads the servers' API key from (it never travels in a run's state).</summary>
-    public const string ApiKeyVariable = "SPAR_OPENAI_API_KEY";
+    public const string ApiKeyVariable = OpenAiPreflight.ApiKeyVariable;
 
     public string? ApiKey { get; init; }
 
@@ -25,6 +25,9 @@ public sealed record OpenAiBackendOptions
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Makes the HTTP handler each server's client sends through (tests count requests); null: the client's own.</summary>
+    public Func<HttpMessageHandler>? Handler { get; init; }
 
     /// <summary>Options with the API key from <see cref="ApiKeyVariable"/> when it is set.</summary>
     public static OpenAiBackendOptions FromEnvironment() =>
@@ -92,7 +95,7 @@ public sealed class OpenAiBackend(OpenAiBackendOptions options, ILogger<OpenAiBa
             BaseUrl = new Uri(url),
             ApiKey = options.ApiKey,
             MaxConcurrency = options.MaxConcurrency,
-        }))).Value;
+        }, options.Handler?.Invoke()))).Value;
 
     private Update? Lookup(ServedModel served, string? version)
     {
