@@ -1,6 +1,7 @@
 using System.Globalization;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Formats;
+using SparOrleans.Core.Options;
 using SparOrleans.Core.Prompts;
 using SparOrleans.Engine.Model;
 using SparOrleans.Interfaces.Generation;

@@ -129,7 +129,9 @@ public sealed class OpenAiServer : IAsyncDisposable
 
     /// <summary>
     /// Loads the PEFT adapter in <paramref name="directory"/> onto a clone of <paramref name="baseName"/> (the only
-    /// base model when null) and serves it as <paramref name="name"/>.
+    /// base model when null) and serves it as <paramref name="name"/>. A whole checkpoint directory (a
+    /// <c>config.json</c> and no <c>adapter_config.json</c>) is loaded as it is instead, listed and unloaded as an
+    /// adapter of that base.
     /// </summary>
     public async Task LoadAdapterAsync(string name, string directory, string? baseName = null, CancellationToken cancellationToken = default)
     {
@@ -158,9 +160,15 @@ public sealed class OpenAiServer : IAsyncDisposable
             {
                 throw OpenAiException.BadRequest($"no adapter directory '{directory}' on the server.", "lora_path");
             }
-            // A clone because attaching adapters changes the network in place, and the base goes on being served.
             var adapted = await Task.Run(() =>
             {
+                // Our extension (vLLM needs a real adapter): a run that trains full weights updates the server through
+                // the same route, and the version is served and unloaded like an adapter.
+                if (IsFullCheckpoint(directory))
+                {
+                    return ModelCheckpoint.Load(directory, parent.Model.Device.ToString(), version: name, dtype: parent.Model.Network.DType);
+                }
+                // A clone because attaching adapters changes the network in place, and the base goes on being served.
                 var clone = parent.Model.Clone(version: name);
                 try
                 {
@@ -189,6 +197,9 @@ public sealed class OpenAiServer : IAsyncDisposable
             _adapters.Release();
         }
     }
+
+    private static bool IsFullCheckpoint(string directory) =>
+        File.Exists(Path.Combine(directory, ModelCheckpoint.ConfigFile)) && !File.Exists(Path.Combine(directory, LoraAdapters.ConfigFile));
 
     /// <summary>Stops serving adapter <paramref name="name"/>; requests already running on it finish first.</summary>
     public async Task UnloadAdapterAsync(string name, CancellationToken cancellationToken = default)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using SparOrleans.Core.Options;
 using SparOrleans.Grains;
 using SparOrleans.Grains.Generation;
@@ -45,8 +46,10 @@ public static class SparSiloConfiguration
                 ? new CheckpointStore(BlobStorageHostingExtensions.CreateStore(blob with { ContainerName = blob.ContainerName + "-models" }))
                 : null));
             builder.Services.AddSingleton<ModelHost>();
+            builder.Services.AddSingleton(sp => new OpenAiBackend(OpenAiBackendOptions.FromEnvironment(), sp.GetRequiredService<ILogger<OpenAiBackend>>()));
             // TryAdd: a test may register a scripted backend first.
-            builder.Services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<ModelHost>());
+            builder.Services.TryAddSingleton<IGenerationBackend>(sp =>
+                new GenerationRouter(sp.GetRequiredService<ModelHost>(), sp.GetRequiredService<OpenAiBackend>()));
             builder.Services.TryAddSingleton<IModelWorkshop>(_ => new RunWorkshop(
                 new SimulatorWorkshop(options.BootstrapCacheDirectory is { } cache ? new BootstrapCache(cache, options.RefreshBootstrapCache) : null),
                 new ModelWorkshop()));

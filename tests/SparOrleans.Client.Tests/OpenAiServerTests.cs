@@ -221,7 +221,8 @@ public sealed class OpenAiServerTests(OpenAiFixture fixture) : IClassFixture<Ope
     {
         using var client = NewClient();
 
-        var e = await Assert.ThrowsAsync<OpenAiClientException>(() => client.LoadLoraAdapterAsync("broken", fixture.ModelDir, OpenAiFixture.ModelName));
+        // The root holds neither an adapter nor a whole checkpoint (which our server would load as a model).
+        var e = await Assert.ThrowsAsync<OpenAiClientException>(() => client.LoadLoraAdapterAsync("broken", fixture.Root, OpenAiFixture.ModelName));
 
         Assert.Equal(400, e.Status);
         Assert.Contains("adapter_config.json", e.Message);
