@@ -38,7 +38,9 @@ public sealed record OpenAiBackendOptions
 /// Generation on OpenAI-compatible servers for model versions with <see cref="ModelRef.Served"/> set: every call is
 /// one chat completion, all of a batch's calls in flight together (the client bounds them per server). Before a
 /// version's first call it is made current on its server once, as <see cref="ServedModel.Update"/> says; callers
-/// arriving meanwhile wait for the same work.
+/// arriving meanwhile wait for the same work. For a restart the version it was done for is remembered with the name,
+/// so asking for another version (even an older one again) restarts. The memory is this silo's: with several GPU
+/// silos each runs the restart command once per version, and a second adapter load is answered "already loaded".
 /// </summary>
 public sealed class OpenAiBackend(OpenAiBackendOptions options, ILogger<OpenAiBackend> logger) : IGenerationBackend, IDisposable
 {
