@@ -38,7 +38,9 @@ public sealed record OpenAiBackendOptions
 /// Generation on OpenAI-compatible servers for model versions with <see cref="ModelRef.Served"/> set: every call is
 /// one chat completion, all of a batch's calls in flight together (the client bounds them per server). Before a
 /// version's first call it is made current on its server once, as <see cref="ServedModel.Update"/> says; callers
-/// arriving meanwhile wait for the same work.
+/// arriving meanwhile wait for the same work. For a restart the version it was done for is remembered with the name,
+/// so asking for another version (even an older one again) restarts. The memory is this silo's: with several GPU
+/// silos each runs the restart command once per version, and a second adapter load is answered "already loaded".
 /// </summary>
 public sealed class OpenAiBackend(OpenAiBackendOptions options, ILogger<OpenAiBackend> logger) : IGenerationBackend, IDisposable
 {
@@ -58,11 +60,12 @@ public sealed class OpenAiBackend(OpenAiBackendOptions options, ILogger<OpenAiBa
     public async Task<IReadOnlyList<Generated>> GenerateAsync(ModelRef model, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken)
     {
         var served = model.Served ?? throw new ArgumentException($"model {model.Version} is not served by an OpenAI-compatible server (Served is null).", nameof(model));
-        await EnsureCurrentAsync(model, served, cancellationToken);
-        return await Task.WhenAll(calls.Select(call => GenerateOneAsync(model, served, call, cancellationToken)));
+        var update = await EnsureCurrentAsync(model, served, cancellationToken);
+        return await Task.WhenAll(calls.Select(call => GenerateOneAsync(model, served, update, call, cancellationToken)));
     }
 
-    private async Task<Generated> GenerateOneAsync(ModelRef model, ServedModel served, GenerationCall call, CancellationToken cancellationToken)
+    /// <param name="update">The update this call relied on; after a 404 only that one is forgotten, so calls failing together reload once.</param>
+    private async Task<Generated> GenerateOneAsync(ModelRef model, ServedModel served, Update? update, GenerationCall call, CancellationToken cancellationToken)
     {
         var client = Client(served.BaseUrl);
         var request = new WireChatRequest(served.Name, [.. call.Prompt.Select(t => new WireMessage(t.Role, t.Content))])
@@ -82,7 +85,7 @@ public sealed class OpenAiBackend(OpenAiBackendOptions options, ILogger<OpenAiBa
         {
             // The server restarted and lost its adapters: load this one again and try the call once more.
             logger.LogWarning("{Url} does not know adapter {Name} any more ({Message}); loading it again", served.BaseUrl, served.Name, e.ServerMessage);
-            Forget(served, Lookup(served, null));
+            Forget(served, update);
             await EnsureCurrentAsync(model, served, cancellationToken);
             completion = await client.CompleteAsync(request, cancellationToken);
         }
@@ -97,14 +100,6 @@ public sealed class OpenAiBackend(OpenAiBackendOptions options, ILogger<OpenAiBa
             MaxConcurrency = options.MaxConcurrency,
         }, options.Handler?.Invoke()))).Value;
 
-    private Update? Lookup(ServedModel served, string? version)
-    {
-        lock (_updates)
-        {
-            return _updates.TryGetValue((served.BaseUrl, served.Name), out var update) && update.Version == version ? update : null;
-        }
-    }
-
     /// <summary>Drops <paramref name="seen"/> unless another caller has already replaced it, so concurrent failures redo the work once.</summary>
     private void Forget(ServedModel served, Update? seen)
     {
@@ -117,11 +112,12 @@ public sealed class OpenAiBackend(OpenAiBackendOptions options, ILogger<OpenAiBa
         }
     }
 
-    private async Task EnsureCurrentAsync(ModelRef model, ServedModel served, CancellationToken cancellationToken)
+    /// <summary>Makes the version current (once, whoever asks) and returns the update that did it; null for <see cref="ServedUpdate.None"/>.</summary>
+    private async Task<Update?> EnsureCurrentAsync(ModelRef model, ServedModel served, CancellationToken cancellationToken)
     {
         if (served.Update == ServedUpdate.None)
         {
-            return;
+            return null;
         }
         // A restart keeps the name across versions, so which version it was done for is part of what is remembered.
         var version = served.Update == ServedUpdate.Restart ? model.Version : null;
@@ -145,6 +141,7 @@ public sealed class OpenAiBackend(OpenAiBackendOptions options, ILogger<OpenAiBa
             Forget(served, update);
             throw;
         }
+        return update;
     }
 
     private async Task RunSerializedAsync((string BaseUrl, string Name) key, ModelRef model, ServedModel served)
