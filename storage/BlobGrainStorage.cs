@@ -20,7 +20,12 @@ public sealed class BlobGrainStorage(
     IActivatorProvider activators,
     ILogger<BlobGrainStorage> logger) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
-    public static readonly JsonSerializerOptions StateJson = new(JsonSerializerDefaults.General);
+    // Named floating-point literals: a figure a run did not measure is NaN in its reports (a model run without an
+    // evaluation set), and a state that holds one must still be stored.
+    public static readonly JsonSerializerOptions StateJson = new(JsonSerializerDefaults.General)
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
