@@ -2,6 +2,7 @@ using System.Text.Json;
 using Orleans.Storage;
 using Polly.CircuitBreaker;
 using SparOrleans.Core.Errors;
+using SparOrleans.OpenAi.Client;
 using SparOrleans.Storage;
 
 namespace SparOrleans.Grains.Runs;
@@ -22,8 +23,15 @@ public static class RunFaults
         {
             return false;
         }
-        return chain.Any(x => x is OrleansException or TimeoutException or BrokenCircuitException || StorageResilience.IsTransient(x));
+        return chain.Any(x => x is OrleansException or TimeoutException or BrokenCircuitException or HttpRequestException
+            || IsServerAway(x) || StorageResilience.IsTransient(x));
     }
+
+    /// <summary>
+    /// A generation server that is down or overloaded past its client's retries (restarting, out of memory, 429): the
+    /// phase is retried. A 4xx is the run's own mistake (an unknown model, a bad request) and ends it.
+    /// </summary>
+    private static bool IsServerAway(Exception e) => e is OpenAiClientException { Status: null or >= 500 or 408 or 429 };
 
     /// <summary>Someone else (or a write whose reply was lost) changed the stored state since this activation read it.</summary>
     public static bool IsConflict(Exception e) => Chain(e).Any(x => x is InconsistentStateException);
