@@ -1,3 +1,5 @@
+using SparOrleans.Models.Generation;
+using SparOrleans.Models.Search;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -9,9 +11,7 @@ using SparOrleans.Core.Formats;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
 using SparOrleans.Engine.Model;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Training;
-using SparOrleans.Grains.Search;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Silo.Hosting;

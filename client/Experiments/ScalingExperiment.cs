@@ -1,3 +1,5 @@
+using SparOrleans.Models.Generation;
+using SparOrleans.Models.Search;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using SparOrleans.Core.Formats;
@@ -6,8 +8,6 @@ using SparOrleans.Core.Options;
 using SparOrleans.Core.Scaling;
 using SparOrleans.Core.Search;
 using SparOrleans.Core.Simulation;
-using SparOrleans.Grains.Generation;
-using SparOrleans.Grains.Search;
 using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;

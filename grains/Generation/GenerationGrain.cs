@@ -1,3 +1,4 @@
+using SparOrleans.Models.Generation;
 using Orleans.Concurrency;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Interfaces.Generation;

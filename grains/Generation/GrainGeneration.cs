@@ -1,8 +1,8 @@
+using SparOrleans.Models.Search;
 using Orleans.Runtime;
 using Orleans.Runtime.Messaging;
 using Polly;
 using Polly.Retry;
-using SparOrleans.Grains.Search;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
 

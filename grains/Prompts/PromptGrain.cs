@@ -1,3 +1,4 @@
+using SparOrleans.Models.Search;
 using StableHash = SparOrleans.Core.StableHash;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Formats;
@@ -6,7 +7,6 @@ using SparOrleans.Core.Negatives;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
-using SparOrleans.Grains.Search;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
 

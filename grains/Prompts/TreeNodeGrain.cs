@@ -1,8 +1,8 @@
+using SparOrleans.Models.Search;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
-using SparOrleans.Grains.Search;
 using SparOrleans.Interfaces.Prompts;
 
 namespace SparOrleans.Grains.Prompts;

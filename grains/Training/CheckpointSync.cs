@@ -1,3 +1,4 @@
+using SparOrleans.Models.Generation;
 using SparOrleans.Storage.Checkpoints;
 
 namespace SparOrleans.Grains.Training;
@@ -7,7 +8,7 @@ namespace SparOrleans.Grains.Training;
 /// shares one disk, as in the embedded run, and there is nothing to do). A checkpoint of run R in directory
 /// <c>…/actor-1</c> is named <c>R/actor-1</c>, the same as the model version generation asks for.
 /// </summary>
-public sealed class CheckpointSync(CheckpointStore? store)
+public sealed class CheckpointSync(CheckpointStore? store) : ICheckpointSource
 {
     public bool Enabled => store is not null;
 

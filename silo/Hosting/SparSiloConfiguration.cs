@@ -1,9 +1,9 @@
+using SparOrleans.Models.Generation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using SparOrleans.Core.Options;
 using SparOrleans.Grains;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Grains.Training;
 using SparOrleans.Simulator;

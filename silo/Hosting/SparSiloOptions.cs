@@ -1,5 +1,5 @@
+using SparOrleans.Models.Generation;
 using SparOrleans.Core.Options;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Storage;
 

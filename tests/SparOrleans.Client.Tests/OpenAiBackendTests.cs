@@ -1,9 +1,9 @@
+using SparOrleans.Models.Generation;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Formats;
 using SparOrleans.Engine.Model;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.OpenAi.Client;
 using SparOrleans.OpenAi.Protocol;

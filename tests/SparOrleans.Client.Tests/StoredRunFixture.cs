@@ -1,5 +1,5 @@
+using SparOrleans.Models.Generation;
 using Microsoft.Extensions.DependencyInjection;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Integration.Tests.Prompts;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Silo.Hosting;

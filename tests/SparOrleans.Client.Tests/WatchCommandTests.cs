@@ -1,9 +1,9 @@
+using SparOrleans.Models.Generation;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Watch;
 using SparOrleans.Core.Search;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Integration.Tests.Prompts;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;

@@ -1,7 +1,7 @@
+using SparOrleans.Models.Generation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Integration.Tests.Placement;
 using SparOrleans.Interfaces;

@@ -1,4 +1,4 @@
-using SparOrleans.Grains.Generation;
+using SparOrleans.Models.Generation;
 using SparOrleans.Integration.Tests.Prompts;
 using SparOrleans.Interfaces.Generation;
 

@@ -1,3 +1,5 @@
+using SparOrleans.Models.Generation;
+using SparOrleans.Models.Search;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
@@ -5,9 +7,7 @@ using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Search;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
-using SparOrleans.Grains.Search;
 using SparOrleans.Interfaces;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;

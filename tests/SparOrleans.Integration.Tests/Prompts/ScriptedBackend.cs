@@ -1,5 +1,5 @@
+using SparOrleans.Models.Generation;
 using SparOrleans.Core.Formats;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Interfaces.Generation;
 
 namespace SparOrleans.Integration.Tests.Prompts;

@@ -1,6 +1,6 @@
+using SparOrleans.Models.Generation;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
-using SparOrleans.Grains.Generation;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Interfaces;
 using SparOrleans.Interfaces.Prompts;

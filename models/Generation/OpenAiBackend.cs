@@ -5,7 +5,7 @@ using SparOrleans.Interfaces.Generation;
 using SparOrleans.OpenAi.Client;
 using SparOrleans.OpenAi.Protocol;
 
-namespace SparOrleans.Grains.Generation;
+namespace SparOrleans.Models.Generation;
 
 /// <summary>Settings of <see cref="OpenAiBackend"/>; the defaults are production's, tests shorten the waits.</summary>
 public sealed record OpenAiBackendOptions

@@ -1,6 +1,6 @@
 using SparOrleans.Interfaces.Generation;
 
-namespace SparOrleans.Grains.Generation;
+namespace SparOrleans.Models.Generation;
 
 /// <summary>
 /// What a GPU-role silo generates with: the <see cref="ModelHost"/> over real models in production; a scripted

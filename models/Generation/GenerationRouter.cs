@@ -1,6 +1,6 @@
 using SparOrleans.Interfaces.Generation;
 
-namespace SparOrleans.Grains.Generation;
+namespace SparOrleans.Models.Generation;
 
 /// <summary>
 /// The silo's generation backend when models may be served elsewhere: versions with <see cref="ModelRef.Served"/>

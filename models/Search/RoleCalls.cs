@@ -3,7 +3,7 @@ using SparOrleans.Core.Formats;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
 
-namespace SparOrleans.Grains.Search;
+namespace SparOrleans.Models.Search;
 
 /// <summary>
 /// Builds the generation calls of each SPaR role. Every call's seed is derived from the run seed and the call's

@@ -3,7 +3,7 @@ using SparOrleans.Core.Search;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
 
-namespace SparOrleans.Grains.Search;
+namespace SparOrleans.Models.Search;
 
 /// <summary>Runs generation calls for one role on some model (through a grain, or directly in-process).</summary>
 public delegate Task<IReadOnlyList<string>> GenerateTexts(ModelRole role, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken);

@@ -4,10 +4,18 @@ using SparOrleans.Core.Formats;
 using SparOrleans.Core.Options;
 using SparOrleans.Engine.Generation;
 using SparOrleans.Engine.Model;
-using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Generation;
 
-namespace SparOrleans.Grains.Generation;
+namespace SparOrleans.Models.Generation;
+
+/// <summary>
+/// Where a silo gets a checkpoint directory it lacks (blob storage in a cluster whose silos share no disk); the
+/// version name is the one generation asks for.
+/// </summary>
+public interface ICheckpointSource
+{
+    Task EnsureLocalAsync(string name, string directory, CancellationToken cancellationToken = default);
+}
 
 /// <summary>Settings of a GPU-role silo's model host. Device <c>cpu</c> (default) or <c>cuda</c>.</summary>
 public sealed record ModelHostOptions : IValidatedOptions
@@ -27,7 +35,7 @@ public sealed record ModelHostOptions : IValidatedOptions
 /// checkpoints on first use. A request for a newer version swaps the model atomically: calls submitted after the swap
 /// use the new one, calls in flight finish on the old one.
 /// </summary>
-public sealed class ModelHost(ModelHostOptions options, CheckpointSync checkpoints, ILogger<ModelHost> logger) : IGenerationBackend, IAsyncDisposable
+public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkpoints, ILogger<ModelHost> logger) : IGenerationBackend, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ModelRole, Slot> _slots = new();
 
