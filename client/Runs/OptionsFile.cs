@@ -11,6 +11,9 @@ namespace SparOrleans.Client.Runs;
 /// </summary>
 public static class OptionsFile
 {
+    // Enum options by name ("Schedule": "Cosine") as well as by number.
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
     public static T Overlay<T>(T preset, string path) where T : class
     {
         if (!File.Exists(path))
@@ -31,7 +34,7 @@ public static class OptionsFile
         Merge(merged, overlay, path, "");
         try
         {
-            return merged.Deserialize<T>() ?? throw new UserInputException($"Options file '{path}' is empty.");
+            return merged.Deserialize<T>(Json) ?? throw new UserInputException($"Options file '{path}' is empty.");
         }
         catch (JsonException e)
         {

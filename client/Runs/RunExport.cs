@@ -135,7 +135,7 @@ public static class RunExport
         }
         if (runFormat.Name != RoleFormats.Compact.Name)
         {
-            throw new InvalidOperationException("RFT examples can be re-rendered only from the compact format.");
+            throw new UserInputException($"--role-format {format.Name}: this run trained its refiner in the {runFormat.Name} format, and RFT examples can be re-rendered only from the compact one.");
         }
         // The builder keeps the outcome's own example objects, so each selected example finds its prompt by reference.
         var origin = new Dictionary<SftExample, StoredPrompt>(ReferenceEqualityComparer.Instance);

@@ -96,7 +96,7 @@ public sealed record ModelRunSettings : IValidatedOptions
         .Nested(nameof(JudgeDpo), JudgeDpo)
         .Nested(nameof(Lora), Lora);
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
