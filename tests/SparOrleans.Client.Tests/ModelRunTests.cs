@@ -143,6 +143,7 @@ public sealed class ModelRunTests(TinyCheckpoint checkpoint) : IClassFixture<Tin
     [InlineData("bad-prompts", "bad.jsonl:2: ")]
     [InlineData("unreachable", "127.0.0.1:9")]
     [InlineData("unknown-model", "does not serve model 'nobody'")]
+    [InlineData("key-required", "wants an API key")]
     [InlineData("prompt-count-in-simulator", "needs --actor")]
     public async Task Run_BadInput_OneErrorLineExit2_NothingStored(string kind, string expected)
     {
@@ -154,12 +155,15 @@ public sealed class ModelRunTests(TinyCheckpoint checkpoint) : IClassFixture<Tin
                 "--generation", "openai=http://127.0.0.1:9/v1"],
             "unknown-model" => ["run", "--actor", checkpoint.ModelDir, "--refiner", checkpoint.ModelDir, "--prompts", PromptFile("p.jsonl", 3),
                 "--generation", "openai=URL", "--served-actor", "nobody"],
+            "key-required" => ["run", "--actor", checkpoint.ModelDir, "--refiner", checkpoint.ModelDir, "--prompts", PromptFile("p.jsonl", 3),
+                "--generation", "openai=URL"],
             _ => ["run", "--prompts", PromptFile("p.jsonl", 3)],
         };
         ServeProcess? server = null;
-        if (kind == "unknown-model")
+        if (kind is "unknown-model" or "key-required")
         {
-            server = await ServeProcess.StartAsync("--model", $"actor={checkpoint.ModelDir}", "--model", $"refiner={checkpoint.ModelDir}", "--port", "0");
+            string[] key = kind == "key-required" ? ["--api-key", "s3cret"] : [];
+            server = await ServeProcess.StartAsync(["--model", $"actor={checkpoint.ModelDir}", "--model", $"refiner={checkpoint.ModelDir}", "--port", "0", .. key]);
             arguments = [.. arguments.Select(a => a == "openai=URL" ? $"openai={server.Url}" : a)];
         }
         try
