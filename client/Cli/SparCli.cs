@@ -42,7 +42,21 @@ public static class SparCli
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {
-            return await root.Parse(args).InvokeAsync(config);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                // One line, as for every other user mistake: the whole help after a typo buries the typo.
+                var names = new List<string>();
+                for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+                {
+                    names.Insert(0, result.Command == root ? "spar" : result.Command.Name);
+                }
+                // A misspelt verb also leaves "required command was not provided": the misspelling is the news.
+                var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+                await stderr.WriteLineAsync($"error: {Readable(error.Message)} (`{string.Join(' ', names)} --help` lists the options)");
+                return ExitCodes.UserError;
+            }
+            return await parse.InvokeAsync(config);
         }
         catch (UserInputException e)
         {
@@ -55,4 +69,14 @@ public static class SparCli
             return ExitCodes.Cancelled;
         }
     }
+
+    /// <summary>The parser's message with .NET type names said in words.</summary>
+    private static string Readable(string message) => message
+        .Replace("System.Nullable`1[System.Int32]", "an integer").Replace("System.Int32", "an integer")
+        .Replace("System.Nullable`1[System.Int64]", "an integer").Replace("System.Int64", "an integer")
+        .Replace("System.Nullable`1[System.Double]", "a number").Replace("System.Double", "a number")
+        .Replace("System.Boolean", "true or false")
+        .Replace("as expected type 'an integer'", "as an integer").Replace("as expected type 'a number'", "as a number")
+        .Replace("as expected type 'true or false'", "as true or false")
+        .ReplaceLineEndings(" ").Replace('\t', ' ').Replace("  ", " ").Trim();
 }
