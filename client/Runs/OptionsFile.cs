@@ -49,6 +49,10 @@ public static class OptionsFile
             // Matching is case-insensitive, as users write option names in several styles.
             var key = target.Select(kv => kv.Key).FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
                 ?? throw new UserInputException($"Options file '{path}': unknown option '{prefix}{name}'.");
+            if (value is null && target[key] is JsonObject)
+            {
+                throw new UserInputException($"Options file '{path}': option '{prefix}{key}' cannot be null (give an object, or leave it out to keep the default).");
+            }
             if (value is JsonObject nested && target[key] is JsonObject existing)
             {
                 Merge(existing, nested, path, $"{prefix}{key}.");

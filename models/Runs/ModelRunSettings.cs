@@ -80,7 +80,7 @@ public sealed record ModelRunSettings : IValidatedOptions
     public IEnumerable<string> Problems() => new ProblemList()
         .Require(Device is "cpu" or "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), $"Device must be cpu or cuda[:N] (got '{Device}')")
         .Require(Dtype is null || ModelCheckpoint.DtypeNames.Contains(Dtype), $"Dtype must be one of {string.Join(", ", ModelCheckpoint.DtypeNames)} (got '{Dtype}')")
-        .NonNegative(nameof(Threads), Threads)
+        .InRange(nameof(Threads), Threads, 0, 1024)
         .InRange(nameof(GenerationBatch), GenerationBatch, 1, 4096)
         .Positive(nameof(EvalMaxNewTokens), EvalMaxNewTokens)
         .Require(EvalPrompts is null or > 0, $"{nameof(EvalPrompts)} must be greater than 0 (got {EvalPrompts})")

@@ -8,7 +8,7 @@ using static SparOrleans.Client.Tests.SparInvocation;
 
 namespace SparOrleans.Client.Tests;
 
-public sealed class SimulatorOptionsFileTests : IDisposable
+public sealed class OptionsFileTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("spar-options-").FullName;
 
@@ -33,6 +33,29 @@ public sealed class SimulatorOptionsFileTests : IDisposable
         Assert.Equal(preset.Dpo.Beta, options.Dpo.Beta);
         Assert.Equal(preset.Dpo.Epochs, options.Dpo.Epochs);
         Assert.Equal(preset.ActorSft, options.ActorSft);
+    }
+
+    [Theory]
+    [InlineData("""{"Dpo": null}""", "option 'Dpo' cannot be null")]
+    [InlineData("""{"Device": "tpu"}""", "Device must be cpu or cuda[:N] (got 'tpu')")]
+    [InlineData("""{"Threads": 100000}""", "Threads must be between 0 and 1024")]
+    public async Task Run_BadOptionValue_OneErrorLineBeforeAnythingStarts(string json, string expected)
+    {
+        var home = Path.Combine(_dir, "home");
+
+        var (code, _, error) = await Spar("run", "--preset", "tiny", "--options", File(json), "--home", home);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains(expected, Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.False(Directory.Exists(home));
+    }
+
+    [Fact]
+    public void Overlay_EnumByName_Accepted()
+    {
+        var options = OptionsFile.Overlay(SimulatorOptions.Default, File("""{"Dpo": {"Schedule": "Cosine"}}"""));
+
+        Assert.Equal(SparOrleans.Engine.Training.LearningRateSchedule.Cosine, options.Dpo.Schedule);
     }
 
     [Fact]
