@@ -68,6 +68,38 @@ public static class SparCli
             await stderr.WriteLineAsync("cancelled.");
             return ExitCodes.Cancelled;
         }
+        catch (Exception e) when (Environmental(e) is { } problem)
+        {
+            await stderr.WriteLineAsync($"error: {problem}");
+            return ExitCodes.UserError;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("SPAR_DEBUG") != "1")
+        {
+            // A bug, not the user's mistake: still one line (SPAR_DEBUG=1 shows the stack trace).
+            await stderr.WriteLineAsync($"error: internal error ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}); please report it with the command line. SPAR_DEBUG=1 shows where it happened.");
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>
+    /// Failures of the machine or its files rather than of our code: a path that cannot be written, a port in use, a
+    /// corrupt file. Said in one line like a user mistake.
+    /// </summary>
+    private static string? Environmental(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            switch (x)
+            {
+                case UnauthorizedAccessException:
+                case IOException when x.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase):
+                case System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }:
+                    return x.Message.ReplaceLineEndings(" ");
+                case System.Text.Json.JsonException json:
+                    return $"a stored or given JSON file is corrupt ({json.Message.ReplaceLineEndings(" ")})";
+            }
+        }
+        return e is IOException io ? io.Message.ReplaceLineEndings(" ") : null;
     }
 
     /// <summary>The parser's message with .NET type names said in words.</summary>

@@ -298,6 +298,7 @@ public static class RunCommands
     private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, int? webPort, OutputFormat format,
         TextWriter stdout, TextWriter stderr, CancellationToken ct, bool refreshCache = false)
     {
+        EnsureWritable(spec.OutputDirectory);
         var what = spec.Models is { } m ? $"M_0 {m.ActorDirectory}, R_0 {m.RefinerDirectory}, {m.RoleFormat} format, generation {m.Generation?.BaseUrl ?? "local"}" : spec.Preset;
         await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({what}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
         IClusterClient client;
@@ -411,6 +412,31 @@ public static class RunCommands
 
     private static int Positive(string name, int value, int min, int max) =>
         value >= min && value <= max ? value : throw new UserInputException($"{name} must be between {min} and {max} (got {value.ToString(CultureInfo.InvariantCulture)}).");
+
+    /// <summary>
+    /// The run's output directory must take files before the run is stored: otherwise it fails at its first
+    /// checkpoint, minutes in, with a stored run left behind.
+    /// </summary>
+    private static void EnsureWritable(string directory)
+    {
+        var existed = Directory.Exists(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            // Nothing of a run that may still be refused (its state storage, its server) is left behind.
+            if (!existed)
+            {
+                Directory.Delete(directory);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"--out {directory} cannot be written ({e.Message.TrimEnd('.')}).", e);
+        }
+    }
 
     private static void ValidateRunId(string id)
     {

@@ -30,6 +30,9 @@ public sealed class RunBadInputTests : IDisposable
     [InlineData("--iterations", "-1", "--iterations must be between 0 and 50")]
     [InlineData("--prompts", "100001", "--prompts must be between 1 and 100000")]
     [InlineData("--samples", "0", "--samples must be between 1 and 64")]
+    [InlineData("--out", "/proc/spar-cannot-write", "--out /proc/spar-cannot-write cannot be written")]
+    [InlineData("--prompts", "prompts.jsonl", "a prompt file needs --actor DIR --refiner DIR")]
+    [InlineData("--eval-ifeval", "x.jsonl", "--eval-ifeval applies to runs on your own models")]
     public async Task Run_OutOfRangeOption_OneErrorLineAndNothingWritten(string option, string value, string message)
     {
         var (code, output, error) = await Spar("run", "--preset", "tiny", option, value, "--run-id", "bad", "--home", _home);
