@@ -45,6 +45,8 @@ public static class SparSiloConfiguration
             builder.Services.AddSingleton(new CheckpointSync(options.Storage is { ConnectionString: not null } blob
                 ? new CheckpointStore(BlobStorageHostingExtensions.CreateStore(blob with { ContainerName = blob.ContainerName + "-models" }))
                 : null));
+            // ModelHost fetches a checkpoint this silo lacks through it.
+            builder.Services.AddSingleton<ICheckpointSource>(sp => sp.GetRequiredService<CheckpointSync>());
             builder.Services.AddSingleton<ModelHost>();
             builder.Services.AddSingleton(sp => new OpenAiBackend(OpenAiBackendOptions.FromEnvironment(), sp.GetRequiredService<ILogger<OpenAiBackend>>()));
             // TryAdd: a test may register a scripted backend first.
