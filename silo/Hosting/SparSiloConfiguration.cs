@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using SparOrleans.Core.Options;
 using SparOrleans.Grains;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Runs;
 using SparOrleans.Grains.Training;
 using SparOrleans.Simulator;
 using SparOrleans.Simulator.Runs;
@@ -38,6 +39,7 @@ public static class SparSiloConfiguration
         builder.Services.TryAddSingleton<IPromptSource>(_ => new RunPromptSource(new WorldPromptSource(), new ModelPromptSource()));
         builder.Services.TryAddSingleton<IResponseVerifier, RunResponseVerifier>();
         builder.Services.TryAddSingleton<IMethodSettings, RunMethodSettings>();
+        builder.Services.TryAddSingleton(RunRetryOptions.Default);
         if (options.IsGpu)
         {
             builder.Services.AddSingleton(options.Models);
