@@ -38,6 +38,8 @@ internal sealed class SiloRoleFilterDirector(ISiloMetadataCache metadata) : IPla
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
     {
         var role = ((SiloRoleFilterStrategy)filterStrategy).Role;
+        // A silo whose metadata has not reached this one yet reads as empty, so it is not eligible: placement then
+        // fails with "no compatible silo" (a transient fault the run retries) rather than landing on the wrong role.
         return silos.Where(silo => SiloRoles.Has(metadata.GetSiloMetadata(silo).Metadata.GetValueOrDefault(SiloRoles.MetadataKey), role));
     }
 }

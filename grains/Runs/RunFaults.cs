@@ -10,7 +10,8 @@ namespace SparOrleans.Grains.Runs;
 /// <summary>
 /// Which failures a run rides out by retrying its current phase (a dead silo, unreachable storage, an ETag race,
 /// a timeout) and which end it (corrupt state, bad input, a bug). Retries back off exponentially from 0.5 s to 15 s;
-/// <see cref="MaxAttempts"/> (40, about 9 minutes) consecutive failures without progress fail the run.
+/// <see cref="MaxAttempts"/> (40, about 9 minutes) consecutive failures without progress (no phase completed) fail
+/// the run. A silo can register other limits with <see cref="RunRetryOptions"/>.
 /// </summary>
 public static class RunFaults
 {
@@ -36,8 +37,7 @@ public static class RunFaults
     /// <summary>Someone else (or a write whose reply was lost) changed the stored state since this activation read it.</summary>
     public static bool IsConflict(Exception e) => Chain(e).Any(x => x is InconsistentStateException);
 
-    public static TimeSpan Delay(int attempt) =>
-        TimeSpan.FromMilliseconds(Math.Min(15_000, 500 * Math.Pow(2, Math.Min(attempt - 1, 10))));
+    public static TimeSpan Delay(int attempt) => RunRetryOptions.Default.Delay(attempt);
 
     private static IEnumerable<Exception> Chain(Exception e)
     {
@@ -53,4 +53,23 @@ public static class RunFaults
             }
         }
     }
+}
+
+/// <summary>
+/// How long a run keeps retrying a phase: <see cref="MaxAttempts"/> consecutive transient failures without a phase
+/// completing, backing off from <see cref="FirstDelay"/> doubling up to <see cref="MaxDelay"/>. A silo registers the
+/// default; a test registers short ones so a run gives up in seconds.
+/// </summary>
+public sealed record RunRetryOptions
+{
+    public static RunRetryOptions Default { get; } = new();
+
+    public int MaxAttempts { get; init; } = RunFaults.MaxAttempts;
+
+    public TimeSpan FirstDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan Delay(int attempt) =>
+        TimeSpan.FromTicks((long)Math.Min(MaxDelay.Ticks, FirstDelay.Ticks * Math.Pow(2, Math.Clamp(attempt - 1, 0, 10))));
 }

@@ -29,10 +29,12 @@ public sealed class RunGrain(
     IPromptSource promptSource,
     IResponseVerifier verifier,
     IMethodSettings methodSettings,
+    RunRetryOptions retry,
     ILogger<RunGrain> logger) : Grain, IRunGrain
 {
     private Task? _driving;
     private int _failuresSinceProgress;
+    private (int Iteration, RunPhase Phase) _failingAt;
     private TaskCompletionSource _changed = NewSignal();
     private (int Done, int Total, string Message) _progress = (0, 0, "");
 
@@ -130,14 +132,14 @@ public sealed class RunGrain(
                 logger.LogInformation("Run {Run} interrupted at {Phase} by the silo stopping", Id, state.State.Phase);
                 return;
             }
-            catch (Exception e) when (RunFaults.IsTransient(e) && ++_failuresSinceProgress <= RunFaults.MaxAttempts)
+            catch (Exception e) when (RunFaults.IsTransient(e) && CountFailure() <= retry.MaxAttempts)
             {
                 // A silo died, storage is away or a grain lost an ETag race: every phase is idempotent, so retry the
                 // current phase after a back-off instead of failing the run. The grain is reentrant, so the wait holds
                 // no turn.
-                var delay = RunFaults.Delay(_failuresSinceProgress);
-                logger.LogWarning("Run {Run} hit a transient fault at {Phase} (attempt {Attempt}), retrying in {Delay}: {Error}",
-                    Id, state.State.Phase, _failuresSinceProgress, delay, e.Message);
+                var delay = retry.Delay(_failuresSinceProgress);
+                logger.LogWarning("Run {Run} hit a transient fault at {Phase} (attempt {Attempt} of {MaxAttempts}), retrying in {Delay}: {Error}",
+                    Id, state.State.Phase, _failuresSinceProgress, retry.MaxAttempts, delay, e.Message);
                 await Task.Delay(delay);
                 if (RunFaults.IsConflict(e))
                 {
@@ -148,7 +150,9 @@ public sealed class RunGrain(
             {
                 logger.LogError(e, "Run {Run} failed at {Phase}", Id, state.State.Phase);
                 state.State.Status = RunStatusKind.Failed;
-                state.State.Error = $"{state.State.Phase}: {e.Message}";
+                state.State.Error = RunFaults.IsTransient(e)
+                    ? $"{state.State.Phase}: gave up after {retry.MaxAttempts} attempts in a row failed without completing a phase; the last: {e.Message}"
+                    : $"{state.State.Phase}: {e.Message}";
                 try
                 {
                     await SaveAsync();
@@ -375,8 +379,24 @@ public sealed class RunGrain(
     {
         state.State.Updated = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
-        _failuresSinceProgress = 0;
         Signal();
+    }
+
+    /// <summary>
+    /// Counts a transient failure, from 1 again once the run has got past where the previous one happened: progress is
+    /// a phase completed, not a state write (every retry writes the phase it re-enters, which used to reset the count,
+    /// so a phase that always failed was retried forever as "attempt 1").
+    /// </summary>
+    private int CountFailure()
+    {
+        var at = (state.State.Iteration, state.State.Phase);
+        if (_failuresSinceProgress == 0 || at.Iteration > _failingAt.Iteration
+            || (at.Iteration == _failingAt.Iteration && at.Phase > _failingAt.Phase))
+        {
+            _failuresSinceProgress = 0;
+            _failingAt = at;
+        }
+        return ++_failuresSinceProgress;
     }
 
     private void Signal()

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using SparOrleans.Core.Options;
 using SparOrleans.Grains;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Runs;
 using SparOrleans.Grains.Training;
 using SparOrleans.Simulator;
 using SparOrleans.Simulator.Runs;
@@ -38,6 +39,7 @@ public static class SparSiloConfiguration
         builder.Services.TryAddSingleton<IPromptSource>(_ => new RunPromptSource(new WorldPromptSource(), new ModelPromptSource()));
         builder.Services.TryAddSingleton<IResponseVerifier, RunResponseVerifier>();
         builder.Services.TryAddSingleton<IMethodSettings, RunMethodSettings>();
+        builder.Services.TryAddSingleton(RunRetryOptions.Default);
         if (options.IsGpu)
         {
             builder.Services.AddSingleton(options.Models);
@@ -45,6 +47,8 @@ public static class SparSiloConfiguration
             builder.Services.AddSingleton(new CheckpointSync(options.Storage is { ConnectionString: not null } blob
                 ? new CheckpointStore(BlobStorageHostingExtensions.CreateStore(blob with { ContainerName = blob.ContainerName + "-models" }))
                 : null));
+            // ModelHost fetches a checkpoint this silo lacks through it.
+            builder.Services.AddSingleton<ICheckpointSource>(sp => sp.GetRequiredService<CheckpointSync>());
             builder.Services.AddSingleton<ModelHost>();
             builder.Services.AddSingleton(sp => new OpenAiBackend(OpenAiBackendOptions.FromEnvironment(), sp.GetRequiredService<ILogger<OpenAiBackend>>()));
             // TryAdd: a test may register a scripted backend first.

@@ -30,7 +30,7 @@ public sealed class ServeProcess : IDisposable
     }
 
     /// <summary>The client as built beside the tests, run by the same dotnet host (LD_PRELOAD comes along from ./run-tests).</summary>
-    private static string SparDll
+    internal static string SparDll
     {
         get
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Interfaces.Runs;
 using SparOrleans.Silo.Hosting;
 using SparOrleans.Tests.Shared;
 
@@ -64,6 +65,58 @@ public sealed class SiloCommandTests : IAsyncLifetime
             Assert.Equal("completed", summary.RootElement.GetProperty("status").GetString(), ignoreCase: true);
             Assert.Equal(2, summary.RootElement.GetProperty("iterations").GetArrayLength());
             Assert.True(File.Exists(Path.Combine(_home, "on-cluster", "summary.json")));
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+    }
+
+    [RedisFact]
+    public async Task RunCluster_SiloProcessesWithOneRoleEach_SuccessiveRunsCompleteWithGrainsOnTheirRoles()
+    {
+        // Real `spar silo` processes, as infra/cluster.sh starts them: most runs used to fail at start because the run
+        // grain landed on the gpu-only silo or the trainer on a cpu-only one (Unable to resolve IModelWorkshop).
+        await using var redis = await RedisServer.StartAsync();
+        var silos = new List<SiloProcess>();
+        try
+        {
+            foreach (var role in new[] { SiloRoles.Gpu, SiloRoles.Cpu, SiloRoles.Cpu })
+            {
+                silos.Add(await SiloProcess.StartAsync(role, redis.Endpoint, _azurite.Port, $"roles-{Guid.NewGuid():N}"[..20]));
+            }
+            var runIds = Enumerable.Range(1, 7).Select(i => $"roles-{i}").ToList();
+            Task<(int Code, string Out, string Err)> RunAsync(string id) => Spar("run", "--cluster", redis.Endpoint, "--preset", "tiny",
+                "--iterations", "1", "--run-id", id, "--home", _home, "--format", "json");
+
+            // One run first, then two waves of three: the later run and trainer grains are placed by silos that have
+            // already placed every role-restricted grain type, which is when a filter shared between types misplaced them.
+            var results = new List<(int Code, string Out, string Err)> { await RunAsync(runIds[0]) };
+            results.AddRange(await Task.WhenAll(runIds[1..4].Select(RunAsync)));
+            results.AddRange(await Task.WhenAll(runIds[4..].Select(RunAsync)));
+
+            var logs = string.Join("\n", silos.Select(s => $"--- {s.Name} ({s.Role})\n{s.Output}"));
+            Assert.All(results, r => Assert.True(r.Code == ExitCodes.Success, $"exit {r.Code}: {r.Err}\n{logs}"));
+            Assert.All(results, r => Assert.Equal("completed", JsonDocument.Parse(r.Out).RootElement.GetProperty("status").GetString(), ignoreCase: true));
+
+            await using var probe = await ClusterConnection.ConnectAsync(new ClusterEndpoints { Redis = redis.Endpoint });
+            var management = probe.Client.GetGrain<IManagementGrain>(0);
+            var roleOf = (await management.GetDetailedHosts(onlyActive: true))
+                .ToDictionary(h => h.SiloAddress, h => silos.Single(s => s.Name == h.SiloName).Role);
+            foreach (var id in runIds)
+            {
+                var run = await management.GetActivationAddress(probe.Client.GetGrain<IRunGrain>(id));
+                Assert.NotNull(run);
+                Assert.Equal(SiloRoles.Cpu, roleOf[run]);
+                // The trainer may have been collected since; where it is still active it is on the gpu silo.
+                if (await management.GetActivationAddress(probe.Client.GetGrain<ITrainerGrain>(id)) is { } trainer)
+                {
+                    Assert.Equal(SiloRoles.Gpu, roleOf[trainer]);
+                }
+            }
         }
         finally
         {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Runs;
 using SparOrleans.Integration.Tests.Placement;
 using SparOrleans.Interfaces;
 using SparOrleans.Interfaces.Runs;
@@ -31,7 +32,7 @@ public sealed class FaultCluster : IAsyncDisposable
 
     public RecordingWorkshop Workshop => (RecordingWorkshop)Gpu.GetRequiredService<IModelWorkshop>();
 
-    public static async Task<FaultCluster> StartAsync(string connectionString, int cpuSilos = 2)
+    public static async Task<FaultCluster> StartAsync(string connectionString, int cpuSilos = 2, RunRetryOptions? retry = null)
     {
         var storage = new BlobStorageOptions
         {
@@ -47,6 +48,10 @@ public sealed class FaultCluster : IAsyncDisposable
             {
                 silo.Services.AddSingleton<IGenerationBackend, GatedBackend>();
                 silo.Services.AddSingleton<IModelWorkshop, RecordingWorkshop>();
+            }
+            if (retry is not null)
+            {
+                silo.Services.AddSingleton(retry);
             }
             silo.ConfigureSpar(new SparSiloOptions { Roles = gpu ? [SiloRoles.Gpu] : [SiloRoles.Cpu], Storage = storage });
             if (FileLog.Path is { } log)

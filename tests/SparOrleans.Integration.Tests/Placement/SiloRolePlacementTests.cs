@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.Placement.Filtering;
 using Orleans.TestingHost;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Interfaces;
@@ -62,6 +64,19 @@ public sealed class SiloRolePlacementTests : IAsyncLifetime
         var silos = await Task.WhenAll(Enumerable.Range(0, 24).Select(i =>
             RoleMetadata.CallWhenPropagatedAsync(() => _cluster.Client.GetGrain<ICpuProbeGrain>(i).WhereAsync())));
         Assert.All(silos, s => Assert.Equal("Silo_1", s));
+    }
+
+    [Fact]
+    public void FilterStrategies_OfGrainTypesWithDifferentRoles_KeepTheirOwnRole()
+    {
+        // Orleans initializes the strategy it resolves from the container with each grain type's properties: one
+        // shared instance (a singleton registration) took the role of whichever type came last, for every type.
+        var resolver = _cluster.GetSiloServiceProvider(_cluster.Silos[0].SiloAddress).GetRequiredService<PlacementFilterStrategyResolver>();
+        var gpu = resolver.GetPlacementFilterStrategies(GrainType.Create("gpuprobe"));
+        var cpu = resolver.GetPlacementFilterStrategies(GrainType.Create("cpuprobe"));
+
+        Assert.Equal(SiloRoles.Gpu, Assert.IsType<SiloRoleFilterStrategy>(Assert.Single(gpu)).Role);
+        Assert.Equal(SiloRoles.Cpu, Assert.IsType<SiloRoleFilterStrategy>(Assert.Single(cpu)).Role);
     }
 }
 

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using SparOrleans.Tests.Shared;
+
+namespace SparOrleans.Client.Tests;
+
+/// <summary>
+/// <c>spar silo</c> as a real child process: started with its role and endpoints, its name read from the "ready NAME"
+/// line it prints once it has joined, its output kept for assertion messages, killed on dispose.
+/// </summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output;
+
+    private SiloProcess(Process process, string name, string role, List<string> output)
+    {
+        _process = process;
+        Name = name;
+        Role = role;
+        _output = output;
+    }
+
+    public string Name { get; }
+
+    public string Role { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output);
+            }
+        }
+    }
+
+    public static async Task<SiloProcess> StartAsync(string role, string redis, int azuritePort, string container)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        string[] arguments =
+        [
+            ServeProcess.SparDll, "silo", "--role", role, "--redis", redis, "--storage", $"azurite:{azuritePort}", "--container", container,
+            "--port", RedisServer.FreePort().ToString(), "--gateway", RedisServer.FreePort().ToString(),
+        ];
+        foreach (var a in arguments)
+        {
+            start.ArgumentList.Add(a);
+        }
+        var output = new List<string>();
+        var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        DataReceivedEventHandler keep = (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+            lock (output)
+            {
+                output.Add(e.Data);
+            }
+            if (e.Data.StartsWith("ready ", StringComparison.Ordinal))
+            {
+                ready.TrySetResult(e.Data["ready ".Length..].Trim());
+            }
+        };
+        process.OutputDataReceived += keep;
+        process.ErrorDataReceived += keep;
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"spar silo --role {role} exited with {process.ExitCode}: {string.Join('\n', output)}"));
+        process.Start();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        try
+        {
+            return new SiloProcess(process, await ready.Task.WaitAsync(TimeSpan.FromSeconds(90)), role, output);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
