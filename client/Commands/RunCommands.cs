@@ -82,7 +82,7 @@ public static class RunCommands
         };
         var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options, and replace the cached ones with the new ones" };
         var home = SparHome.Option();
-        var cluster = new Option<string?>("--cluster") { Description = "Run on a cluster started with `spar silo` instead of in-process: its Redis, HOST:PORT" };
+        var cluster = ClusterOption("Run on a cluster started with `spar silo` instead of in-process: its Redis, HOST:PORT");
         var web = WebPortOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("run", """
@@ -198,13 +198,29 @@ public static class RunCommands
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write summary.json (default: where the run was started)" };
         var home = SparHome.Option();
         var web = WebPortOption();
+        var cluster = ClusterOption("A run of a cluster started with `spar silo`: its Redis, HOST:PORT (the run grain resumes it there)");
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
-        var command = new Command("resume", "Continues a stored run where it stopped (after Ctrl-C, a kill or a crash).\nExample: spar resume run-20261122-180000")
+        var command = new Command("resume", """
+            Continues a stored run where it stopped (after Ctrl-C, a kill or a crash).
+            Examples:
+              spar resume run-20261122-180000
+              spar resume tiny-1 --cluster 127.0.0.1:6379   a run started with spar run --cluster
+            """)
         {
-            run, output, home, web, format,
+            run, output, home, web, cluster, format,
         };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(cluster) is { } redis)
+            {
+                // The cluster's storage holds the run, not this machine's home: the run grain knows its spec, and its
+                // checkpoints are where the gpu silos keep them.
+                await using var connection = await ConnectAsync(redis, ct);
+                var known = await KnownRunAsync(connection.Client, parse.GetValue(run)!, redis);
+                var clusterSpec = parse.GetValue(output) is { } to ? known.Spec! with { OutputDirectory = to.FullName } : known.Spec!;
+                EnsureWritable(clusterSpec.OutputDirectory);
+                return await FollowAsync(connection.Client, clusterSpec, resume: true, redis, parse.GetValue(format), stdout, stderr, ct);
+            }
             var paths = SparHome.From(parse, home);
             var stored = await new RunStore(paths.StateDirectory).GetAsync(parse.GetValue(run)!, ct);
             var spec = stored.Spec ?? throw new UserInputException($"Run '{stored.Id}' has no stored spec: it never started.");
@@ -222,17 +238,36 @@ public static class RunCommands
     {
         var run = new Argument<string?>("RUN") { Description = "A run id (default: the latest run)", Arity = ArgumentArity.ZeroOrOne };
         var home = SparHome.Option();
+        var cluster = ClusterOption("A run of a cluster started with `spar silo`: its Redis, HOST:PORT (asks its run grain)");
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
-        var command = new Command("status", "Shows a stored run: status, phase, iteration and its table so far.\nExample: spar status --format json")
+        var command = new Command("status", """
+            Shows a stored run: status, phase, iteration and its table so far.
+            Examples:
+              spar status --format json
+              spar status tiny-1 --cluster 127.0.0.1:6379   a run started with spar run --cluster
+            """)
         {
-            run, home, format,
+            run, home, cluster, format,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var store = new RunStore(SparHome.From(parse, home).StateDirectory);
-            var stored = parse.GetValue(run) is { } id
-                ? await store.GetAsync(id, ct)
-                : (await store.ListAsync(ct)).LastOrDefault() ?? throw new UserInputException("There are no runs yet: start one with `spar run`.");
+            StoredRun stored;
+            if (parse.GetValue(cluster) is { } redis)
+            {
+                var runId = parse.GetValue(run)
+                    ?? throw new UserInputException($"--cluster needs the RUN to show: spar status RUN --cluster {redis}.");
+                await using var connection = await ConnectAsync(redis, ct);
+                var known = await KnownRunAsync(connection.Client, runId, redis);
+                stored = new StoredRun(known.RunId, known.Status, known.Phase, known.Iteration, known.Created, known.Updated, known.Spec,
+                    known.Iterations, known.Error, []);
+            }
+            else
+            {
+                var store = new RunStore(SparHome.From(parse, home).StateDirectory);
+                stored = parse.GetValue(run) is { } id
+                    ? await store.GetAsync(id, ct)
+                    : (await store.ListAsync(ct)).LastOrDefault() ?? throw new UserInputException("There are no runs yet: start one with `spar run`.");
+            }
             if (parse.GetValue(format) == OutputFormat.Json)
             {
                 CliOutput.WriteJson(stdout, new
@@ -295,56 +330,83 @@ public static class RunCommands
         Description = "Also serve the run page (/runs/RUN, like spar watch) and the Orleans Dashboard (/dashboard) on 127.0.0.1:PORT (0 = a free port)",
     };
 
+    private static Option<string?> ClusterOption(string description) => new("--cluster") { Description = description };
+
+    private static async Task<ClusterConnection> ConnectAsync(string cluster, CancellationToken ct)
+    {
+        var endpoints = new ClusterEndpoints { Redis = cluster };
+        return await ClusterFailures.UserFacingAsync(endpoints, () => ClusterConnection.ConnectAsync(endpoints, ct));
+    }
+
+    /// <summary>The cluster's status of a run it has stored; a run it never started is the user's error.</summary>
+    private static async Task<RunStatus> KnownRunAsync(IClusterClient client, string runId, string cluster)
+    {
+        ValidateRunId(runId);
+        var status = await client.GetGrain<IRunGrain>(runId).GetStatusAsync();
+        return status.Spec is null
+            ? throw new UserInputException($"No run '{runId}' on the cluster at {cluster}: start one there with `spar run --cluster {cluster} --run-id {runId}`.")
+            : status;
+    }
+
     private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, int? webPort, OutputFormat format,
         TextWriter stdout, TextWriter stderr, CancellationToken ct, bool refreshCache = false)
     {
         EnsureWritable(spec.OutputDirectory);
+        if (cluster is not null)
+        {
+            await using var connection = await ConnectAsync(cluster, ct);
+            return await FollowAsync(connection.Client, spec, resume, cluster, format, stdout, stderr, ct);
+        }
+        var web = webPort is { } port ? new SiloWebOptions(port) { Map = app => WatchWeb.Map(app, spec.RunId) } : null;
+        await using var silo = await StartSiloAsync(paths, web, refreshCache, ct);
+        if (silo.WebAddress is { } address)
+        {
+            await stderr.WriteLineAsync($"run page: {new Uri(address, WatchWeb.RunPath(spec.RunId))} · Orleans Dashboard: {new Uri(address, EmbeddedSilo.DashboardPath)}");
+        }
+        // `spar watch` finds the silo through this file; it is removed before the silo stops.
+        using var advertised = SiloEndpoints.Advertise(paths.StateDirectory, new SiloEndpoint(spec.RunId, silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UtcNow, silo.WebAddress));
+        return await FollowAsync(silo.Client, spec, resume, cluster: null, format, stdout, stderr, ct);
+    }
+
+    /// <summary>
+    /// Starts or resumes the run through <paramref name="client"/> (an embedded silo's or a cluster's), follows it to
+    /// its end, and writes its summary. Starting is idempotent: a run already started with the same spec is followed.
+    /// </summary>
+    private static async Task<int> FollowAsync(IClusterClient client, RunSpec spec, bool resume, string? cluster, OutputFormat format,
+        TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var resumeCommand = cluster is null ? $"spar resume {spec.RunId}" : $"spar resume {spec.RunId} --cluster {cluster}";
         var what = spec.Models is { } m ? $"M_0 {m.ActorDirectory}, R_0 {m.RefinerDirectory}, {m.RoleFormat} format, generation {m.Generation?.BaseUrl ?? "local"}" : spec.Preset;
         await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({what}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
-        IClusterClient client;
-        IAsyncDisposable host;
-        IDisposable? advertised = null;
-        if (cluster is null)
-        {
-            var web = webPort is { } port ? new SiloWebOptions(port) { Map = app => WatchWeb.Map(app, spec.RunId) } : null;
-            var silo = await StartSiloAsync(paths.StateDirectory, web, paths.BootstrapCacheDirectory, refreshCache, ct);
-            (client, host) = (silo.Client, silo);
-            if (silo.WebAddress is { } address)
-            {
-                await stderr.WriteLineAsync($"run page: {new Uri(address, WatchWeb.RunPath(spec.RunId))} · Orleans Dashboard: {new Uri(address, EmbeddedSilo.DashboardPath)}");
-            }
-            // `spar watch` finds the silo through this file; it is removed before the silo stops.
-            advertised = SiloEndpoints.Advertise(paths.StateDirectory, new SiloEndpoint(spec.RunId, silo.GatewayPort, Environment.ProcessId, DateTimeOffset.UtcNow, silo.WebAddress));
-        }
-        else
-        {
-            var endpoints = new ClusterEndpoints { Redis = cluster };
-            var connection = await ClusterFailures.UserFacingAsync(endpoints, () => ClusterConnection.ConnectAsync(endpoints, ct));
-            (client, host) = (connection.Client, connection);
-        }
-        await using var _ = host;
-        using var __ = advertised;
         var grain = client.GetGrain<IRunGrain>(spec.RunId);
         RunStatus final;
         try
         {
             if (resume)
             {
-                await grain.ResumeAsync();
+                try
+                {
+                    await grain.ResumeAsync();
+                }
+                catch (ArgumentException e)
+                {
+                    // The run grain's answer for a run it has no state of ("There is no stored run").
+                    throw new UserInputException($"{e.Message.TrimEnd('.')}{(cluster is null ? "" : $" on the cluster at {cluster}")}.", e);
+                }
             }
             else
             {
                 var started = await grain.StartAsync(spec);
                 if (started.Spec is { } existing && existing != spec)
                 {
-                    throw new UserInputException($"A run named '{spec.RunId}' already exists with other settings: choose another --run-id, or `spar resume {spec.RunId}`.");
+                    throw new UserInputException($"A run named '{spec.RunId}' already exists with other settings: choose another --run-id, or `{resumeCommand}`.");
                 }
             }
             final = await RunProgressView.FollowAsync(RunFollower.FollowAsync(grain, ct), stderr, interactive: !Console.IsErrorRedirected, ct);
         }
         catch (OperationCanceledException)
         {
-            await stderr.WriteLineAsync($"stopped; everything done so far is stored. Continue with: spar resume {spec.RunId}");
+            await stderr.WriteLineAsync($"stopped; everything done so far is stored. Continue with: {resumeCommand}");
             return ExitCodes.Cancelled;
         }
         var summary = RunSummary.From(spec.RunId, final.Status, spec, final.Iterations, final.Error);
@@ -362,18 +424,27 @@ public static class RunCommands
         await human.WriteLineAsync($"wrote {summaryPath}");
         if (final.Status == RunStatusKind.Failed)
         {
-            await stderr.WriteLineAsync($"error: run failed: {final.Error}. Fix the cause, then: spar resume {spec.RunId}");
+            await stderr.WriteLineAsync($"error: run failed: {final.Error}. Fix the cause, then: {resumeCommand}");
             return ExitCodes.Failure;
         }
         return ExitCodes.Success;
     }
 
-    /// <summary>The embedded silo, or one clear error when its state directory cannot be used.</summary>
-    private static async Task<EmbeddedSilo> StartSiloAsync(string stateDirectory, SiloWebOptions? web, string? bootstrapCache, bool refreshCache, CancellationToken ct)
+    /// <summary>The embedded silo, or one clear error when its state directory cannot be used or another process drives it.</summary>
+    private static async Task<EmbeddedSilo> StartSiloAsync(SparHome paths, SiloWebOptions? web, bool refreshCache, CancellationToken ct)
     {
         try
         {
-            return await EmbeddedSilo.StartAsync(stateDirectory, web: web, cancellationToken: ct, bootstrapCache: bootstrapCache, refreshBootstrapCache: refreshCache);
+            return await EmbeddedSilo.StartAsync(paths.StateDirectory, web: web, cancellationToken: ct, bootstrapCache: paths.BootstrapCacheDirectory,
+                refreshBootstrapCache: refreshCache);
+        }
+        catch (StateDirectoryInUseException e)
+        {
+            // A second silo would drive the same runs over the same files as the first.
+            var running = e.ProcessId is { } pid ? SiloEndpoints.ReadAll(paths.StateDirectory).FirstOrDefault(x => x.ProcessId == pid)?.RunId : null;
+            throw new UserInputException(
+                $"another spar process{(e.ProcessId is { } p ? $" (PID {p})" : "")} is running on this home ({paths.Root}); one process drives a home's runs at a time. " +
+                $"Follow it with `spar watch {running ?? "RUN"} --home {paths.Root}`, or try again when it has finished.", e);
         }
         catch (Exception e) when (StorageFailure(e) is { } unreachable)
         {

@@ -24,10 +24,12 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     public const string ClusterId = "spar-embedded";
 
     private readonly IHost _host;
+    private readonly StateDirectoryLock _lock;
 
-    private EmbeddedSilo(IHost host, int gatewayPort, Uri? webAddress)
+    private EmbeddedSilo(IHost host, StateDirectoryLock stateLock, int gatewayPort, Uri? webAddress)
     {
         _host = host;
+        _lock = stateLock;
         GatewayPort = gatewayPort;
         WebAddress = webAddress;
     }
@@ -42,7 +44,10 @@ public sealed class EmbeddedSilo : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    /// <param name="stateDirectory">Where grain state lives (blob-like files with ETags).</param>
+    /// <param name="stateDirectory">
+    /// Where grain state lives (blob-like files with ETags). The silo holds its <see cref="StateDirectoryLock"/> until
+    /// disposed: a second silo on it throws <see cref="StateDirectoryInUseException"/>.
+    /// </param>
     /// <param name="minimumLogLevel">Silo logs below this level are dropped (the CLI draws its own progress).</param>
     /// <param name="web">Serve pages on loopback (the Orleans Dashboard, the caller's endpoints); null = none.</param>
     /// <param name="bootstrapCache">Where bootstrapped M_0/R_0 are kept for later runs (null = always train them).</param>
@@ -52,6 +57,30 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         string? bootstrapCache = null, bool refreshBootstrapCache = false)
     {
         web?.Validated();
+        StateDirectoryLock stateLock;
+        try
+        {
+            stateLock = StateDirectoryLock.Acquire(stateDirectory);
+        }
+        catch (Exception e) when (e is (IOException and not StateDirectoryInUseException) or UnauthorizedAccessException)
+        {
+            // The same failure the grain storage would report a moment later, so callers handle one kind.
+            throw new StorageUnreachableException(stateDirectory, e);
+        }
+        try
+        {
+            return await StartLockedAsync(stateDirectory, stateLock, minimumLogLevel, configure, web, bootstrapCache, refreshBootstrapCache, cancellationToken);
+        }
+        catch
+        {
+            stateLock.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<EmbeddedSilo> StartLockedAsync(string stateDirectory, StateDirectoryLock stateLock, LogLevel minimumLogLevel,
+        Action<ISiloBuilder>? configure, SiloWebOptions? web, string? bootstrapCache, bool refreshBootstrapCache, CancellationToken cancellationToken)
+    {
         IHostApplicationBuilder builder = web is null
             ? Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true })
             : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(EmbeddedSilo).Assembly.GetName().Name });
@@ -97,14 +126,32 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         {
             host = ((HostApplicationBuilder)builder).Build();
         }
-        await host.StartAsync(cancellationToken);
-        return new EmbeddedSilo(host, gatewayPort, address);
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        return new EmbeddedSilo(host, stateLock, gatewayPort, address);
     }
 
     /// <summary>Where the Orleans Dashboard is served, relative to <see cref="WebAddress"/>.</summary>
     public const string DashboardPath = "/dashboard";
 
-    public ValueTask DisposeAsync() => HostShutdown.StopAndDisposeAsync(_host, TimeSpan.FromSeconds(30));
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await HostShutdown.StopAndDisposeAsync(_host, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            _lock.Dispose();
+        }
+    }
 
     private static int FreePort()
     {

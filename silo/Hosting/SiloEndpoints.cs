@@ -47,6 +47,19 @@ public static class SiloEndpoints
         return endpoint is not null && endpoint.RunId == runId && IsAlive(endpoint.ProcessId) ? endpoint : null;
     }
 
+    /// <summary>The live endpoints advertised in the state directory, one per run whose silo is up.</summary>
+    public static IReadOnlyList<SiloEndpoint> ReadAll(string stateDirectory)
+    {
+        var directory = Path.Combine(stateDirectory, "silos");
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+        return [.. Directory.EnumerateFiles(directory, "*.json")
+            .Select(file => Read(stateDirectory, Uri.UnescapeDataString(Path.GetFileNameWithoutExtension(file))))
+            .OfType<SiloEndpoint>()];
+    }
+
     private static bool IsAlive(int processId)
     {
         try
