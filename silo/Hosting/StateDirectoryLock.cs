@@ -16,7 +16,8 @@ public sealed class StateDirectoryLock : IDisposable
     /// <summary>The holder's process id, beside the lock: the lock file itself cannot be read while it is held.</summary>
     private const string OwnerFileName = ".lock.pid";
 
-    // ERROR_SHARING_VIOLATION, which .NET reports on every platform when an exclusive open is refused.
+    // How .NET reports a refused exclusive open: ERROR_SHARING_VIOLATION on Windows; elsewhere the errno of the
+    // refused flock, EWOULDBLOCK (11 on Linux, 35 on macOS and the BSDs).
     private const int SharingViolation = unchecked((int)0x80070020);
 
     private readonly FileStream _file;
@@ -40,7 +41,7 @@ public sealed class StateDirectoryLock : IDisposable
         {
             file = new FileStream(Path.Combine(stateDirectory, FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (e.HResult == SharingViolation)
+        catch (IOException e) when (IsHeld(e))
         {
             throw new StateDirectoryInUseException(stateDirectory, Holder(stateDirectory), e);
         }
@@ -58,6 +59,9 @@ public sealed class StateDirectoryLock : IDisposable
         }
         return new StateDirectoryLock(file, ownerPath);
     }
+
+    private static bool IsHeld(IOException e) =>
+        OperatingSystem.IsWindows() ? e.HResult == SharingViolation : e.HResult == (OperatingSystem.IsLinux() ? 11 : 35);
 
     /// <summary>The live process recorded as holding the lock; null when unknown (the holder has not written it yet).</summary>
     private static int? Holder(string stateDirectory)
