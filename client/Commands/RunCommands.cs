@@ -108,13 +108,7 @@ public static class RunCommands
         {
             if (parse.GetValue(actor) is not null || parse.GetValue(refiner) is not null)
             {
-                foreach (var simulatorOnly in new Option[] { quick, fresh })
-                {
-                    if (parse.GetResult(simulatorOnly) is { Implicit: false })
-                    {
-                        throw new UserInputException($"{simulatorOnly.Name} applies to simulator runs only, not to a run on --actor/--refiner.");
-                    }
-                }
+                RefuseGiven(parse, [quick, fresh], "applies to simulator runs only, not to a run on --actor/--refiner.");
                 if (parse.GetResult(preset) is { Implicit: false })
                 {
                     throw new UserInputException("--preset applies to simulator runs only: a run on --actor/--refiner takes its settings from --options.");
@@ -132,30 +126,11 @@ public static class RunCommands
                     parse.GetValue(servedRefiner),
                     parse.GetValue(generationUpdate)!,
                     parse.GetValue(restartCommand)), ct);
-                var modelRunId = parse.GetValue(runId) ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
-                ValidateRunId(modelRunId);
-                var modelPaths = SparHome.From(parse, home);
-                var modelSpec = new RunSpec(
-                    modelRunId,
-                    Path.GetFullPath(parse.GetValue(output)?.FullName ?? modelPaths.RunDirectory(modelRunId)),
-                    parse.GetValue(seed),
-                    Positive("--iterations", parse.GetValue(iterations) ?? 3, 0, 50),
-                    ModelRunInputs.PromptsPerIteration(parse.GetValue(perIteration), available),
-                    parse.GetValue(policy)!,
-                    ModelRunPreset,
-                    "{}",
-                    Positive("--samples", parse.GetValue(samples) ?? 5, 1, 64),
-                    PairSources.Parse(parse.GetValue(pairs)!),
-                    models);
-                return await DriveAsync(modelPaths, modelSpec, resume: false, parse.GetValue(cluster), parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct);
+                return await StartAsync(ModelRunPreset, "{}", ModelRunInputs.PromptsPerIteration(parse.GetValue(perIteration), available),
+                    Positive("--samples", parse.GetValue(samples) ?? 5, 1, 64), models);
             }
-            foreach (var modelOnly in new Option[] { evalIfEval, evalLlmBar, roleFormat, generation, servedActor, servedRefiner, generationUpdate, restartCommand })
-            {
-                if (parse.GetResult(modelOnly) is { Implicit: false })
-                {
-                    throw new UserInputException($"{modelOnly.Name} applies to runs on your own models (--actor DIR --refiner DIR --prompts FILE) only.");
-                }
-            }
+            RefuseGiven(parse, [evalIfEval, evalLlmBar, roleFormat, generation, servedActor, servedRefiner, generationUpdate, restartCommand],
+                "applies to runs on your own models (--actor DIR --refiner DIR --prompts FILE) only.");
             var promptCount = parse.GetValue(prompts) is { } text
                 ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
                     : throw new UserInputException($"--prompts {text}: a prompt file needs --actor DIR --refiner DIR (a run on your own models); in the simulator --prompts is a count.")
@@ -172,22 +147,29 @@ public static class RunCommands
                 SamplesPerPrompt = Positive("--samples", parse.GetValue(samples) ?? options.SamplesPerPrompt, 1, 64),
             };
             options.Validated();
-            var id = parse.GetValue(runId) ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
-            ValidateRunId(id);
-            var paths = SparHome.From(parse, home);
-            var spec = new RunSpec(
-                id,
-                Path.GetFullPath(parse.GetValue(output)?.FullName ?? paths.RunDirectory(id)),
-                parse.GetValue(seed),
-                Positive("--iterations", parse.GetValue(iterations) ?? 3, 0, 50),
-                options.IterationPrompts,
-                parse.GetValue(policy)!,
-                presetName,
-                RunOptions.ToJson(options),
-                options.SamplesPerPrompt,
-                PairSources.Parse(parse.GetValue(pairs)!));
-            return await DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct,
-                refreshCache: parse.GetValue(fresh));
+            return await StartAsync(presetName, RunOptions.ToJson(options), options.IterationPrompts, options.SamplesPerPrompt, null);
+
+            // Both kinds of run are named, placed and driven alike; only what they run differs.
+            Task<int> StartAsync(string presetName, string optionsJson, int promptsPerIteration, int samplesPerPrompt, ModelRunSpec? models)
+            {
+                var id = parse.GetValue(runId) ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+                ValidateRunId(id);
+                var paths = SparHome.From(parse, home);
+                var spec = new RunSpec(
+                    id,
+                    Path.GetFullPath(parse.GetValue(output)?.FullName ?? paths.RunDirectory(id)),
+                    parse.GetValue(seed),
+                    Positive("--iterations", parse.GetValue(iterations) ?? 3, 0, 50),
+                    promptsPerIteration,
+                    parse.GetValue(policy)!,
+                    presetName,
+                    optionsJson,
+                    samplesPerPrompt,
+                    PairSources.Parse(parse.GetValue(pairs)!),
+                    models);
+                return DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct,
+                    refreshCache: parse.GetValue(fresh));
+            }
         });
         return command;
     }
@@ -320,6 +302,15 @@ public static class RunCommands
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>Refuses each of <paramref name="options"/> the user gave (defaults do not count), naming it.</summary>
+    private static void RefuseGiven(ParseResult parse, IEnumerable<Option> options, string why)
+    {
+        if (options.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
+        {
+            throw new UserInputException($"{given.Name} {why}");
+        }
     }
 
     /// <summary>The preset name a run on real models stores (its settings are in <see cref="ModelRunSpec.SettingsJson"/>).</summary>
