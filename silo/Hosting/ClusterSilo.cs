@@ -27,7 +27,7 @@ public sealed class ClusterSilo : IAsyncDisposable
     {
         options.Validated();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLogLevel);
+        builder.Logging.SparConsole(minimumLogLevel);
         builder.Logging.AddFilter("Orleans", minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error);
         // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
         // would print a stack trace.
@@ -91,7 +91,7 @@ public sealed class ClusterConnection : IAsyncDisposable
     {
         cluster.Validated();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SparConsole(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
         // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
         // would print a stack trace.

@@ -84,7 +84,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         IHostApplicationBuilder builder = web is null
             ? Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true })
             : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(EmbeddedSilo).Assembly.GetName().Name });
-        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLogLevel);
+        builder.Logging.SparConsole(minimumLogLevel);
         builder.Logging.AddFilter("Orleans", minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error);
         // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
         // would print a stack trace.
