@@ -5,6 +5,7 @@ using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
 using SparOrleans.World.Benchmark;
 using SparOrleans.World.Composition;
+using SparOrleans.World.Constraints;
 using SparOrleans.World.Tasks;
 using SparOrleans.World.Teaching;
 
@@ -27,13 +28,33 @@ public static class WorldCommand
     {
         var (n, seed, split, level, task) = (CountOption(10), SeedOption(), SplitOption(), LevelOption(), TaskOption());
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Jsonl);
+        var ifEvalOnly = new Option<bool>("--ifeval-only")
+        {
+            Description = "Only prompts whose every constraint IFEval can verify (no world-only sim: checks): a prompt file for `spar run --prompts` whose tree winners IFEval can check",
+        };
         var command = new Command("sample", "Print composed prompts with their constraint ids and kwargs (text: with the teacher's answer).")
         {
-            n, seed, split, level, task, format,
+            n, seed, split, level, task, format, ifEvalOnly,
         };
         command.SetAction((ParseResult parse, CancellationToken ct) =>
         {
-            var prompts = Compose(parse.GetValue(n), parse.GetValue(seed), parse.GetValue(split)!, parse.GetValue(level), parse.GetValue(task));
+            var count = parse.GetValue(n);
+            IReadOnlyList<WorldPrompt> prompts;
+            if (parse.GetValue(ifEvalOnly))
+            {
+                // A fixed draw, filtered: the same arguments give the same prompts. Most prompts qualify; 8x is ample.
+                var wanted = Positive(count, "--n");
+                prompts = Compose(checked(wanted * 8), parse.GetValue(seed), parse.GetValue(split)!, parse.GetValue(level), parse.GetValue(task))
+                    .Where(p => !p.InstructionIds.Any(WorldInstructions.IsSim)).Take(wanted).ToList();
+                if (prompts.Count < wanted)
+                {
+                    throw new UserInputException($"only {prompts.Count} of {wanted * 8} prompts drawn had IFEval-verifiable constraints alone; ask for fewer, or another --level/--task.");
+                }
+            }
+            else
+            {
+                prompts = Compose(count, parse.GetValue(seed), parse.GetValue(split)!, parse.GetValue(level), parse.GetValue(task));
+            }
             for (var i = 0; i < prompts.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();

@@ -30,6 +30,28 @@ public class WorldSampleCommandTests
     }
 
     [Fact]
+    public async Task Sample_IfEvalOnly_TheCountAskedForWithoutSimChecks_AValidPromptFile()
+    {
+        var (code, output, _) = await Spar("world", "sample", "--n", "40", "--seed", "3", "--format", "jsonl", "--ifeval-only");
+
+        Assert.Equal(ExitCodes.Success, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(40, lines.Length);
+        Assert.All(lines, line => Assert.All(JsonNode.Parse(line)!["instruction_id_list"]!.AsArray(),
+            id => Assert.False(id!.GetValue<string>().StartsWith("sim:", StringComparison.Ordinal))));
+        var file = Path.Combine(Path.GetTempPath(), $"spar-ifeval-only-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            File.WriteAllText(file, output);
+            Assert.Equal(40, SparOrleans.Core.Prompts.PromptFile.Read(file).Count);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Sample_SameSeed_SameOutput_DifferentSeed_DifferentOutput()
     {
         var a = await Spar("world", "sample", "--n", "4", "--seed", "9", "--format", "jsonl");
