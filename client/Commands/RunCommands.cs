@@ -114,8 +114,8 @@ public static class RunCommands
                     throw new UserInputException("--preset applies to simulator runs only: a run on --actor/--refiner takes its settings from --options.");
                 }
                 var (models, available) = await ModelRunInputs.CheckAsync(new ModelRunArguments(
-                    parse.GetValue(actor)?.FullName ?? throw new UserInputException("--actor needs --refiner: give both M_0 and R_0 (the same directory twice is fine)."),
-                    parse.GetValue(refiner)?.FullName ?? throw new UserInputException("--actor needs --refiner: give both M_0 and R_0 (the same directory twice is fine)."),
+                    parse.GetValue(actor)?.FullName ?? throw new UserInputException(BothModels),
+                    parse.GetValue(refiner)?.FullName ?? throw new UserInputException(BothModels),
                     parse.GetValue(prompts) ?? throw new UserInputException("a run on --actor/--refiner needs --prompts FILE (JSONL with a \"prompt\" field per line)."),
                     parse.GetValue(evalIfEval)?.FullName,
                     parse.GetValue(evalLlmBar)?.FullName,
@@ -312,6 +312,8 @@ public static class RunCommands
             throw new UserInputException($"{given.Name} {why}");
         }
     }
+
+    private const string BothModels = "--actor and --refiner go together: give both M_0 and R_0 (the same directory twice is fine).";
 
     /// <summary>The preset name a run on real models stores (its settings are in <see cref="ModelRunSpec.SettingsJson"/>).</summary>
     private const string ModelRunPreset = "models";

@@ -76,11 +76,7 @@ public static class ModelRunInputs
         {
             return read();
         }
-        catch (UserInputException e)
-        {
-            throw new UserInputException($"{option}: {e.Message.TrimEnd('.')}.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is UserInputException or IOException or UnauthorizedAccessException)
         {
             throw new UserInputException($"{option}: {e.Message.TrimEnd('.')}.", e);
         }

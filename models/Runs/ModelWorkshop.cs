@@ -132,6 +132,13 @@ public sealed class ModelWorkshop : IModelWorkshop
     private static Task<StepReport> CopyAsync(string source, string target, string what, CancellationToken cancellationToken) => Task.Run(() =>
     {
         var clock = Stopwatch.StartNew();
+        var files = Copy(source, target, cancellationToken);
+        return new StepReport(clock.Elapsed.TotalSeconds, 0, new Dictionary<string, double>(), $"{what}: {source} ({files} files copied)");
+    }, cancellationToken);
+
+    /// <summary>Copies the model files of <paramref name="source"/> into <paramref name="target"/>, whole or not at all; returns how many.</summary>
+    private static int Copy(string source, string target, CancellationToken cancellationToken)
+    {
         var files = Directory.GetFiles(source).Where(f => !SkippedExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase)).ToList();
         AtomicDirectory.Write(target, temp =>
         {
@@ -141,8 +148,8 @@ public sealed class ModelWorkshop : IModelWorkshop
                 File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
             }
         });
-        return new StepReport(clock.Elapsed.TotalSeconds, 0, new Dictionary<string, double>(), $"{what}: {source} ({files.Count} files copied)");
-    }, cancellationToken);
+        return files.Count;
+    }
 
     /// <summary>
     /// Loads <paramref name="from"/> (a full model, or an adapter over its base), attaches the run's LoRA adapters when
@@ -156,8 +163,8 @@ public sealed class ModelWorkshop : IModelWorkshop
         var clock = Stopwatch.StartNew();
         if (count == 0)
         {
-            var copied = CopyAsync(from, to, what, cancellationToken).GetAwaiter().GetResult();
-            return copied with { Seconds = clock.Elapsed.TotalSeconds, Message = $"no {what} data: {Name(to)} is {Name(from)} unchanged" };
+            Copy(from, to, cancellationToken);
+            return new StepReport(clock.Elapsed.TotalSeconds, 0, new Dictionary<string, double>(), $"no {what} data: {Name(to)} is {Name(from)} unchanged");
         }
         TorchRuntime.Configure(settings.EffectiveThreads);
         using var model = ModelCheckpoint.LoadModelOrAdapter(from, settings.Device, Name(to), Dtype(settings));
