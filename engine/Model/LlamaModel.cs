@@ -29,7 +29,8 @@ internal sealed class RmsNorm : nn.Module
         using var scope = NewDisposeScope();
         var dtype = x.dtype;
         var h = dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
-        var variance = h.pow(2).mean([-1], keepdim: true);
+        // square(), not pow(2): no temporary Scalar handle, which CI once saw freed under a running pow (Scalar.h assert).
+        var variance = h.square().mean([-1], keepdim: true);
         h = h * rsqrt(variance + _eps);
         return (weight * (dtype == ScalarType.Float32 ? h : h.to(dtype))).MoveToOuterDisposeScope();
     }

@@ -100,7 +100,7 @@ internal sealed class OptimizationLoop : IDisposable
         {
             if (p.grad is { } g)
             {
-                total += g.pow(2).sum().item<float>();
+                total += g.square().sum().item<float>();
             }
         }
         return Math.Sqrt(total);
