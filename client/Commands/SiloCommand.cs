@@ -94,6 +94,12 @@ internal static class ClusterFailures
         {
             throw new UserInputException($"{storage.Message} (check --storage)", e);
         }
+        catch (Exception e) when (ClusterSecurity.IsHandshakeRefusal(e))
+        {
+            throw new UserInputException(
+                $"Cannot join the cluster (Redis at {cluster.Redis}): its gateway closed the connection during the handshake, so the cluster and this process disagree on TLS: " +
+                (cluster.Tls is null ? "give --tls-cert with the cluster's certificate." : "the cluster runs without TLS or with another certificate than --tls-cert."), e);
+        }
         catch (Exception e) when (IsRedisFailure(e))
         {
             var reason = e.GetBaseException().Message;

@@ -3,8 +3,11 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
 using Orleans.Configuration;
 using Orleans.Connections.Security;
+using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 using SparOrleans.Core.Errors;
 
 namespace SparOrleans.Silo.Hosting;
@@ -116,9 +119,60 @@ public static class ClusterSecurity
         return silo;
     }
 
-    /// <summary>TLS to the gateways with the cluster certificate, when <paramref name="tls"/> is given.</summary>
-    public static IClientBuilder UseClusterTls(this IClientBuilder client, ClusterTls? tls) =>
-        tls is null ? client : client.UseTls(tls.Certificate, tls.Configure);
+    /// <summary>
+    /// TLS to the gateways with the cluster certificate, when <paramref name="tls"/> is given; and either way a client
+    /// that the gateways refuse during the handshake gives up after a few tries instead of Orleans' three minutes.
+    /// </summary>
+    public static IClientBuilder UseClusterTls(this IClientBuilder client, ClusterTls? tls)
+    {
+        client.UseConnectionRetryFilter(new HandshakeAwareRetryFilter());
+        return tls is null ? client : client.UseTls(tls.Certificate, tls.Configure);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> says a gateway accepted the TCP connection and then closed it before the Orleans
+    /// handshake completed: what a TLS gateway does to a plain client, a plain one to a TLS client, and a TLS one to a
+    /// client with another certificate.
+    /// </summary>
+    public static bool IsHandshakeRefusal(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            // A plain peer sees the preamble cut short; a TLS client whose check failed sees the connection aborted.
+            if (x is ConnectionFailedException && x.InnerException is InvalidOperationException { Message: "Connection terminated prematurely" } or ConnectionAbortedException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Orleans' default client retries (15 tries, 1.5 s more each: about three minutes), except that a refused
+    /// handshake is not retried past <see cref="HandshakeTries"/>: it is a configuration mismatch, not a silo starting.
+    /// </summary>
+    private sealed class HandshakeAwareRetryFilter : IClientConnectionRetryFilter
+    {
+        private const int MaxTries = 15;
+        private const int HandshakeTries = 3;
+        private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(1500);
+        private int _tries;
+        private int _refusals;
+
+        public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
+        {
+            if (exception is not (OrleansMessageRejectionException or ConnectionFailedException) || ++_tries > MaxTries || cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            if (IsHandshakeRefusal(exception) && ++_refusals >= HandshakeTries)
+            {
+                return false;
+            }
+            await Task.Delay(Step * _tries, cancellationToken);
+            return true;
+        }
+    }
 
     /// <summary>Whether <paramref name="address"/> is 0.0.0.0 or ::, which a silo can bind but never advertise.</summary>
     public static bool IsAny(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
