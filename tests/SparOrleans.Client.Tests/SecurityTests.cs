@@ -90,6 +90,19 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_WebViewOnAnyAddressWithTheFlag_OneWarningThatItIsUnauthenticated_RunCompletes()
+    {
+        // No SPAR_WEB_API_KEY in this process: the page is open to the network, which the warning says.
+        var (code, _, error) = await Spar("run", "--preset", "tiny", "--iterations", "0", "--web-port", "0", "--web-address", "0.0.0.0",
+            RemoteAccess.Flag, "--home", _dir, "--run-id", "web-open");
+
+        Assert.True(code == ExitCodes.Success, error);
+        var warning = Assert.Single(error.Split('\n'), l => l.StartsWith("warning:", StringComparison.Ordinal));
+        Assert.Contains("unauthenticated", warning);
+        Assert.Contains(WebApiKey.Variable, warning);
+    }
+
+    [Fact]
     public async Task WebView_WithApiKey_401WithoutIt_ServedWithBearerOrTheCookieThatKeySets()
     {
         const string key = "web-key-1";
