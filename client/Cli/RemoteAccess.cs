@@ -33,7 +33,7 @@ internal static class RemoteAccess
     {
         if (!IPAddress.IsLoopback(address) && !allowed)
         {
-            throw new UserInputException($"{option} {address} is reachable from other machines and {what}: add {Flag} to listen there anyway.");
+            throw new UserInputException($"{option} {address} is reachable from other machines ({what}): add {Flag} to listen there anyway.");
         }
     }
 }

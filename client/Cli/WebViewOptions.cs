@@ -35,7 +35,7 @@ internal sealed class WebViewOptions
         }
         var key = ApiKeys.FromEnvironment(WebApiKey.Variable);
         RemoteAccess.Require(address, parse.GetValue(_allowRemote), "--web-address",
-            key is null ? $"the web view is unauthenticated ({WebApiKey.Variable} is not set)" : "the web view is plain HTTP");
+            key is null ? $"the web view is unauthenticated: {WebApiKey.Variable} is not set" : "the web view is plain HTTP");
         return new SiloWebOptions(port) with { Address = address, ApiKey = key };
     }
 

@@ -50,7 +50,7 @@ public static class ServeCommand
             var ip = RemoteAccess.Address("--address", parse.GetValue(address));
             var key = ApiKeys.FromEnvironment(ApiKeyVariable);
             RemoteAccess.Require(ip, parse.GetValue(allowRemote), "--address",
-                key is null ? $"the models would answer anyone unauthenticated ({ApiKeyVariable} is not set)" : "the API key would cross the network in plain HTTP");
+                key is null ? $"the models would answer anyone: {ApiKeyVariable} is not set" : "the API key would cross the network in plain HTTP");
             var deviceName = parse.GetValue(device)!;
             if (deviceName != "cpu" && deviceName != "cuda" && !deviceName.StartsWith("cuda:", StringComparison.Ordinal))
             {

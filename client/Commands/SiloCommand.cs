@@ -43,7 +43,7 @@ public static class SiloCommand
             var ip = RemoteAccess.Address("--address", parse.GetValue(address));
             var tls = ClusterTls.FromOption(parse.GetValue(tlsCert));
             RemoteAccess.Require(ip, parse.GetValue(allowRemote), "--address",
-                tls is null ? "silo and gateway traffic is unauthenticated" : "the cluster would be reachable from the network");
+                tls is null ? "silo and gateway traffic is unauthenticated without --tls-cert" : "TLS protects the traffic, but opening the ports is said explicitly");
             var advertised = parse.GetValue(advertise) is { } a ? RemoteAccess.Address("--advertise", a)
                 : ClusterSecurity.IsAny(ip) ? ClusterSecurity.FirstLanAddress()
                     ?? throw new UserInputException($"--address {ip}: this machine has no LAN IPv4 address to advertise; give --advertise ADDRESS.")
@@ -57,11 +57,11 @@ public static class SiloCommand
                 SiloPort = parse.GetValue(port),
                 GatewayPort = parse.GetValue(gateway),
             };
+            await using var silo = await ClusterFailures.UserFacingAsync(options.Cluster, () => ClusterSilo.StartAsync(options, cancellationToken: ct));
             if (!IPAddress.IsLoopback(ip) && tls is null)
             {
                 await stderr.WriteLineAsync($"warning: listening on {ip} without --tls-cert: silo-to-silo and gateway traffic (ports {options.SiloPort}, {options.GatewayPort}) is unauthenticated and unencrypted; anyone who can reach them can join the cluster or call its grains.");
             }
-            await using var silo = await ClusterFailures.UserFacingAsync(options.Cluster, () => ClusterSilo.StartAsync(options, cancellationToken: ct));
             var advertisedNote = options.Advertise is { } adv && !adv.Equals(ip) ? $" (advertised as {adv})" : "";
             var tlsNote = tls is null ? "" : $", TLS (certificate {tls.Thumbprint[..16]}...)";
             await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, Redis {options.Cluster.Redis}. Ctrl-C stops it.");
