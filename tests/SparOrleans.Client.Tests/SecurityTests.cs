@@ -90,6 +90,21 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TlsCert_WrongPasswordInTheEnvironment_OneErrorLineExit2NamingTheVariable()
+    {
+        var path = TestCertificates.WritePfx(_dir, "locked", "the-right-one");
+        await using var silo = SparProcess.Start(new Dictionary<string, string> { [ClusterTls.PasswordVariable] = "a-wrong-one" },
+            "silo", "--storage", "azurite", "--redis", $"127.0.0.1:{RedisServer.FreePort()}", "--tls-cert", path);
+
+        Assert.Equal(ExitCodes.UserError, await silo.WaitAsync(TimeSpan.FromSeconds(60)));
+        var line = Assert.Single(silo.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: --tls-cert", line);
+        Assert.Contains(ClusterTls.PasswordVariable, line);
+        Assert.DoesNotContain("a-wrong-one", line);
+        Assert.Empty(silo.Out);
+    }
+
+    [Fact]
     public async Task Run_WebViewOnAnyAddressWithTheFlag_OneWarningThatItIsUnauthenticated_RunCompletes()
     {
         // No SPAR_WEB_API_KEY in this process: the page is open to the network, which the warning says.
