@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Options;
 using SparOrleans.Engine.Model;
 using SparOrleans.OpenAi.Server;
 
@@ -52,9 +53,9 @@ public static class ServeCommand
                 throw new UserInputException($"--address {ip} is reachable from other machines: give --api-key KEY, or the models would answer anyone unauthenticated.");
             }
             var deviceName = parse.GetValue(device)!;
-            if (deviceName != "cpu" && deviceName != "cuda" && !deviceName.StartsWith("cuda:", StringComparison.Ordinal))
+            if (!ProblemList.IsDevice(deviceName))
             {
-                throw new UserInputException($"--device must be cpu or cuda (got '{deviceName}').");
+                throw new UserInputException($"--device must be cpu, cuda or cuda:N (got '{deviceName}').");
             }
             var type = ModelCheckpoint.ParseDtype(parse.GetValue(dtype)!);
             var options = new OpenAiServerOptions { Address = ip, Port = parse.GetValue(port), ApiKey = key, MaxBatchSize = parse.GetValue(maxBatch) };

@@ -49,7 +49,7 @@ public static class SiloCommand
                 GatewayPort = parse.GetValue(gateway),
             };
             await using var silo = await ClusterFailures.UserFacingAsync(options.Cluster, () => ClusterSilo.StartAsync(options, cancellationToken: ct));
-            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}, gateway {options.GatewayPort}, Redis {options.Cluster.Redis}. Ctrl-C stops it.");
+            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}, gateway {options.GatewayPort}, Redis {Secrets.Redact(options.Cluster.Redis)}. Ctrl-C stops it.");
             await stdout.WriteLineAsync($"ready {silo.Name}");
             await stdout.FlushAsync(ct);
             try
@@ -78,6 +78,11 @@ internal static class ClusterFailures
         catch (Exception e) when (RunCommands.StorageFailure(e) is { } storage)
         {
             throw new UserInputException($"{storage.Message} (check --storage)", e);
+        }
+        catch (Exception e) when (e.GetBaseException() is FormatException { Source: { } source } format && source.StartsWith("Azure.", StringComparison.Ordinal))
+        {
+            // The Azure SDK parses a connection string only when the silo builds its storage client.
+            throw new UserInputException($"--storage is not a usable Azure Storage connection string: {format.Message}", e);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
