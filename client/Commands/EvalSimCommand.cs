@@ -45,6 +45,11 @@ public static class EvalSimCommand
             {
                 throw new UserInputException($"--n must be between 1 and 5000 (got {n}).");
             }
+            if (parse.GetValue(output) is { } outputDir)
+            {
+                // Checked before the model answers: minutes of generation would be lost.
+                OutputPaths.EnsureWritable(outputDir.FullName, "--output");
+            }
             var prompts = SimBenchmark.HeldOut(n, parse.GetValue(seed));
             var examples = SimBenchmark.ToIfEval(prompts);
             IReadOnlyDictionary<string, string> byPrompt;
