@@ -15,11 +15,20 @@ public static partial class Secrets
     /// <paramref name="text"/> with the values of <c>password=</c>, <c>AccountKey=</c>, <c>SharedAccessSignature=</c>,
     /// <c>sig=</c> and the like, and the password of a URL's <c>user:password@</c>, replaced by <see cref="Mask"/>.
     /// </summary>
-    public static string Redact(string text) =>
-        UserInfo().Replace(KeyValue().Replace(text, m => $"{m.Groups[1].Value}{Mask}"), m => $"{m.Groups[1].Value}{Mask}@");
+    public static string Redact(string text)
+    {
+        text = Signature().Replace(text, m => $"{m.Groups[1].Value}{Mask}");
+        text = KeyValue().Replace(text, m => $"{m.Groups[1].Value}{Mask}");
+        return UserInfo().Replace(text, m => $"{m.Groups[1].Value}{Mask}@");
+    }
 
-    // key=value up to the next separator of a connection string (',' in StackExchange.Redis, ';' in Azure, '&' in a SAS query).
-    [GeneratedRegex(@"\b((?:password|pwd|accountkey|sharedaccesssignature|sharedaccesskey|sig|apikey|api-key|token)\s*=\s*)[^;,&\s""']+", RegexOptions.IgnoreCase)]
+    // A SAS in an Azure connection string is a whole query ("sv=..&sig=.."), up to the next ';'.
+    [GeneratedRegex(@"\b(sharedaccesssignature\s*=\s*)[^;\s""']+", RegexOptions.IgnoreCase)]
+    private static partial Regex Signature();
+
+    // key=value up to the next separator of a connection string (',' in StackExchange.Redis, ';' in Azure, '&' in a
+    // SAS query) or the end of a parenthesised echo.
+    [GeneratedRegex(@"\b((?:password|pwd|accountkey|sharedaccesskey|sig|apikey|api-key|token)\s*=\s*)(?!\*\*\*)[^;,&\s""')]+", RegexOptions.IgnoreCase)]
     private static partial Regex KeyValue();
 
     // scheme://user:password@host (the user is kept: it helps to see which account was used).
