@@ -72,6 +72,10 @@ public static class BenchCommand
         };
         command.SetAction((ParseResult pr, CancellationToken ct) =>
         {
+            if (pr.GetValue(keep) is { } kept)
+            {
+                OutputPaths.EnsureWritable(kept, "--keep");
+            }
             var options = new CheckpointBenchmarkOptions
             {
                 Quick = pr.GetValue(quick),

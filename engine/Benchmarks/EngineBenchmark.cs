@@ -21,7 +21,7 @@ public sealed record EngineBenchmarkOptions : IValidatedOptions
 
     public string Device { get; init; } = "cpu";
 
-    public IEnumerable<string> Problems() => new ProblemList().Positive("threads", Threads);
+    public IEnumerable<string> Problems() => new ProblemList().Threads("threads", Threads).Device("device", Device);
 }
 
 /// <summary>Figures from one run; ratios compare measurements taken in that same run.</summary>
