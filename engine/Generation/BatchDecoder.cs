@@ -37,19 +37,36 @@ internal sealed class BatchDecoder : IDisposable
         }
     }
 
+    /// <summary>Prompt tokens a decoder keeps for whole-prompt reuse unless told otherwise (see <see cref="PrefixCache"/>).</summary>
+    public const int DefaultPrefixCacheTokens = 16_384;
+
+    private static readonly Scalar One = 1L.ToScalar();
+
     private readonly LanguageModel _model;
     private readonly List<Row> _rows = [];
     private readonly KvCache _cache;
     private readonly HashSet<int> _stopIds;
-    private Tensor? _mask;       // [B,S] int64: 1 for real tokens, 0 for left padding
+    private readonly PrefixCache? _prefixes;
+    private Tensor? _mask;       // [B,S] bool: true for real tokens, false for left padding
     private Tensor? _lastTokens; // [B,1] the token each row feeds next
+    private Tensor? _positions;  // [B,1] int64: the position of that token (real tokens before it)
 
-    public BatchDecoder(LanguageModel model)
+    /// <param name="prefixSharing">
+    /// Identical prompts are prefilled once and their keys and values copied to each row: within one join, and
+    /// across joins through a cache of <paramref name="prefixCacheTokens"/> recent prompt tokens (0: within joins).
+    /// </param>
+    public BatchDecoder(LanguageModel model, bool prefixSharing = true, int prefixCacheTokens = DefaultPrefixCacheTokens,
+        PrefixStatistics? statistics = null)
     {
         _model = model;
         _cache = new KvCache(model.Config.NumHiddenLayers);
         _stopIds = [.. model.Template.StopTokenIds];
+        _prefixes = prefixSharing ? new PrefixCache(prefixCacheTokens) : null;
+        Statistics = statistics ?? new PrefixStatistics();
     }
+
+    /// <summary>Prefix sharing counts of this decoder (or of the service that passed its own).</summary>
+    public PrefixStatistics Statistics { get; }
 
     public LanguageModel Model => _model;
 
@@ -100,7 +117,10 @@ internal sealed class BatchDecoder : IDisposable
         return new Row(request, prompt, tag);
     }
 
-    /// <summary>Prefills the rows as one left-padded batch, samples their first tokens, and adds them to the batch.</summary>
+    /// <summary>
+    /// Prefills the rows as one left-padded batch (each distinct prompt once when sharing), samples their first
+    /// tokens, and adds them to the batch.
+    /// </summary>
     public List<Row> Admit(IReadOnlyList<Row> joining)
     {
         if (joining.Count == 0)
@@ -114,12 +134,89 @@ internal sealed class BatchDecoder : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var device = _model.Device;
-        var width = joining.Max(r => r.Prompt.Length);
-        var ids = new long[joining.Count * width];
-        var maskValues = new long[joining.Count * width];
-        for (var r = 0; r < joining.Count; r++)
+        var (fresh, logits, prefilled) = _prefixes is null ? PrefillEach(joining) : PrefillShared(joining);
+        Tensor first;
+        using (fresh)
         {
-            var p = joining[r].Prompt;
+            first = Sample(logits, joining);
+            var width = fresh.Length;
+            var valid = new bool[joining.Count * width];
+            var positions = new long[joining.Count];
+            for (var r = 0; r < joining.Count; r++)
+            {
+                var length = joining[r].Prompt.Length;
+                Array.Fill(valid, true, (int)(r * width + width - length), length);
+                positions[r] = length;
+            }
+            var mask = tensor(valid, [joining.Count, width], device: device);
+            var (padThis, padOther) = _cache.Merge(fresh);
+            SetState(
+                _mask is null ? mask : cat([Pad(_mask, padThis), Pad(mask, padOther)], 0),
+                _lastTokens is null ? first.unsqueeze(1) : cat([_lastTokens, first.unsqueeze(1)], 0),
+                _positions is null ? tensor(positions, [joining.Count, 1], device: device) : cat([_positions, tensor(positions, [joining.Count, 1], device: device)], 0));
+        }
+        Statistics.Record(joining.Count, joining.Count - prefilled.Rows, joining.Sum(r => (long)r.Prompt.Length), prefilled.Tokens);
+        _rows.AddRange(joining);
+        _live += joining.Count;
+        return Record(first, _rows.Count - joining.Count);
+    }
+
+    // Every row prefilled for itself: a left-padded batch of all the prompts.
+    private (KvCache Cache, Tensor Logits, (int Rows, long Tokens) Prefilled) PrefillEach(IReadOnlyList<Row> rows)
+    {
+        var cache = new KvCache(_model.Config.NumHiddenLayers);
+        var logits = Prefill(rows.Select(r => r.Prompt).ToList(), cache);
+        return (cache, logits, (rows.Count, rows.Sum(r => (long)r.Prompt.Length)));
+    }
+
+    // Distinct prompts not in the prefix cache are prefilled together; every row then gets its prompt's keys,
+    // values and last logits, copied from that prefill or from the cache.
+    private (KvCache Cache, Tensor Logits, (int Rows, long Tokens) Prefilled) PrefillShared(IReadOnlyList<Row> rows)
+    {
+        var entries = new PrefixCache.Entry?[rows.Count];
+        var missing = new List<int[]>();
+        var missingIndex = new Dictionary<int[], int>(PrefixCache.PromptComparer.Instance);
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var prompt = rows[r].Prompt;
+            entries[r] = _prefixes!.Find(prompt);
+            if (entries[r] is null && missingIndex.TryAdd(prompt, missing.Count))
+            {
+                missing.Add(prompt);
+            }
+        }
+        var created = new List<PrefixCache.Entry>();
+        if (missing.Count > 0)
+        {
+            using var prefill = new KvCache(_model.Config.NumHiddenLayers);
+            var logits = Prefill(missing, prefill);
+            for (var u = 0; u < missing.Count; u++)
+            {
+                var (keys, values) = prefill.CopyRow(u, missing[u].Length);
+                created.Add(new PrefixCache.Entry(missing[u], keys, values, logits[u].clone().DetachFromDisposeScope()));
+            }
+        }
+        var sources = entries.Select((e, r) => e ?? created[missingIndex[rows[r].Prompt]]).ToList();
+        var cache = KvCache.FromRows(sources.Select(e => (e.Keys, e.Values)).ToList());
+        var rowLogits = stack(sources.Select(e => e.Logits).ToArray(), 0);
+        // Added only now: eviction may dispose entries this join has just read.
+        foreach (var entry in created)
+        {
+            _prefixes!.Add(entry);
+        }
+        return (cache, rowLogits, (missing.Count, missing.Sum(p => (long)p.Length)));
+    }
+
+    // Logits [n, vocab] after each prompt's last token, the prompts prefilled as one left-padded batch into `cache`.
+    private Tensor Prefill(IReadOnlyList<int[]> prompts, KvCache cache)
+    {
+        var device = _model.Device;
+        var width = prompts.Max(p => p.Length);
+        var ids = new long[prompts.Count * width];
+        var maskValues = new long[prompts.Count * width];
+        for (var r = 0; r < prompts.Count; r++)
+        {
+            var p = prompts[r];
             var offset = r * width + width - p.Length;
             for (var i = 0; i < p.Length; i++)
             {
@@ -127,19 +224,9 @@ internal sealed class BatchDecoder : IDisposable
                 maskValues[offset + i] = 1;
             }
         }
-        var input = tensor(ids, [joining.Count, width], device: device);
-        var mask = tensor(maskValues, [joining.Count, width], device: device);
-        using var fresh = new KvCache(_model.Config.NumHiddenLayers);
-        var logits = _model.Network.Forward(input, mask, fresh, lastOnly: true).squeeze(1);
-        var first = Sample(logits, joining);
-
-        var (padThis, padOther) = _cache.Merge(fresh);
-        var merged = _mask is null ? mask : cat([Pad(_mask, padThis), Pad(mask, padOther)], 0);
-        var last = _lastTokens is null ? first.unsqueeze(1) : cat([_lastTokens, first.unsqueeze(1)], 0);
-        SetState(merged, last);
-        _rows.AddRange(joining);
-        _live += joining.Count;
-        return Record(first, _rows.Count - joining.Count);
+        var input = tensor(ids, [prompts.Count, width], device: device);
+        var mask = tensor(maskValues, [prompts.Count, width], device: device);
+        return _model.Network.Forward(input, mask, cache, lastOnly: true).squeeze(1);
     }
 
     /// <summary>One decoding step for every row; returns the rows that finished (they leave the batch at the next compaction).</summary>
@@ -151,10 +238,10 @@ internal sealed class BatchDecoder : IDisposable
         }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var mask = cat([_mask!, ones(_rows.Count, 1, ScalarType.Int64, _model.Device)], 1);
-        var logits = _model.Network.Forward(_lastTokens!, mask, _cache, lastOnly: true).squeeze(1);
+        var mask = cat([_mask!, ones(_rows.Count, 1, ScalarType.Bool, _model.Device)], 1);
+        var logits = _model.Network.DecodeStep(_lastTokens!, _positions!, mask, _cache).squeeze(1);
         var next = Sample(logits, _rows);
-        SetState(mask, next.unsqueeze(1));
+        SetState(mask, next.unsqueeze(1), _positions!.add(One));
         return Record(next, 0);
     }
 
@@ -249,42 +336,44 @@ internal sealed class BatchDecoder : IDisposable
         if (keep.Length == 0)
         {
             _cache.Dispose();
-            SetState(null, null);
+            SetState(null, null, null);
             return;
         }
         using var scope = NewDisposeScope();
         var index = tensor(keep.Select(i => (long)i).ToArray(), device: _model.Device);
         _cache.SelectRows(index);
         var mask = _mask!.index_select(0, index);
-        var last = _lastTokens!.index_select(0, index);
         // Leading columns that are padding in every remaining row carry nothing: trim them so attention stays short.
-        var used = mask.sum(0).gt(0).nonzero();
+        var used = mask.any(0).nonzero();
         var lead = used.numel() == 0 ? 0 : used[0, 0].item<long>();
         if (lead > 0)
         {
             _cache.TrimLeft(lead);
             mask = mask.narrow(1, lead, mask.shape[1] - lead);
         }
-        SetState(mask, last);
+        SetState(mask, _lastTokens!.index_select(0, index), _positions!.index_select(0, index));
     }
 
-    private void SetState(Tensor? mask, Tensor? last)
+    private void SetState(Tensor? mask, Tensor? last, Tensor? positions)
     {
-        var oldMask = _mask;
-        var oldLast = _lastTokens;
-        _mask = mask?.contiguous().DetachFromDisposeScope();
-        _lastTokens = last?.contiguous().DetachFromDisposeScope();
-        if (!ReferenceEquals(oldMask, _mask))
-        {
-            oldMask?.Dispose();
-        }
-        if (!ReferenceEquals(oldLast, _lastTokens))
-        {
-            oldLast?.Dispose();
-        }
+        _mask = Keep(_mask, mask);
+        _lastTokens = Keep(_lastTokens, last);
+        _positions = Keep(_positions, positions);
     }
 
-    private static Tensor Pad(Tensor mask, long columns) => columns == 0 ? mask : nn.functional.pad(mask, [columns, 0]);
+    // The batch state outlives each step's dispose scope: the new tensor is detached from it, the old one freed.
+    private static Tensor? Keep(Tensor? old, Tensor? fresh)
+    {
+        var kept = fresh?.contiguous().DetachFromDisposeScope();
+        if (!ReferenceEquals(old, kept))
+        {
+            old?.Dispose();
+        }
+        return kept;
+    }
+
+    private static Tensor Pad(Tensor mask, long columns) =>
+        columns == 0 ? mask : cat([zeros(mask.shape[0], columns, ScalarType.Bool, mask.device), mask], 1);
 
     /// <summary>
     /// Next tokens [B] from logits [B,V]: greedy rows take the argmax; the others sample from temperature- and
@@ -329,7 +418,8 @@ internal sealed class BatchDecoder : IDisposable
     public void Dispose()
     {
         _cache.Dispose();
-        SetState(null, null);
+        _prefixes?.Dispose();
+        SetState(null, null, null);
         foreach (var row in _rows)
         {
             row.Random.Dispose();
