@@ -98,6 +98,12 @@ internal sealed class BatchDecoder : IDisposable
 
     public long CacheColumns => _cache.Length;
 
+    /// <summary>
+    /// The network forward of the last <see cref="Step"/> (the benchmark's step profile). On a CPU the forward has
+    /// finished when it returns; on a GPU this is launch time only.
+    /// </summary>
+    public double LastForwardMilliseconds { get; private set; }
+
     /// <summary>Renders and validates a request; throws <see cref="InvalidOptionsException"/> for bad values.</summary>
     public static Row Prepare(LanguageModel model, GenerationRequest request, object? tag = null)
     {
@@ -239,7 +245,9 @@ internal sealed class BatchDecoder : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var mask = cat([_mask!, ones(_rows.Count, 1, ScalarType.Bool, _model.Device)], 1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var logits = _model.Network.DecodeStep(_lastTokens!, _positions!, mask, _cache).squeeze(1);
+        LastForwardMilliseconds = clock.Elapsed.TotalMilliseconds;
         var next = Sample(logits, _rows);
         SetState(mask, next.unsqueeze(1), _positions!.add(One));
         return Record(next, 0);

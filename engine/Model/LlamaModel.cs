@@ -319,6 +319,8 @@ internal sealed class LlamaMlp : nn.Module
     public IEnumerable<(string Name, AdaptedLinear Projection)> Projections() =>
         [("gate_proj", _gate), ("up_proj", _up), ("down_proj", _down)];
 
+    internal bool SharesProjectionWeights => _gateUp.Intact;
+
     public Tensor Forward(Tensor x, bool training)
     {
         // Gate and up projections as one matmul (see LlamaAttention).
@@ -357,6 +359,8 @@ internal sealed class LlamaDecoderLayer : nn.Module
     public IEnumerable<(string Name, AdaptedLinear Projection)> Projections() =>
         _attention.Projections().Select(p => ("self_attn." + p.Name, p.Projection))
             .Concat(_mlp.Projections().Select(p => ("mlp." + p.Name, p.Projection)));
+
+    internal bool SharesProjectionWeights => _attention.SharesProjectionWeights && _mlp.SharesProjectionWeights;
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training)
     {
@@ -485,6 +489,9 @@ public sealed class LlamaForCausalLM : nn.Module
 
     /// <summary>The device the parameters live on.</summary>
     public Device Device => _body.EmbedTokens.weight!.device;
+
+    /// <summary>Whether every layer multiplies q/k/v and gate/up by one buffer each (see <see cref="SharedWeights"/>).</summary>
+    internal bool SharesProjectionWeights => _body.Layers.All(l => l.SharesProjectionWeights);
 
     /// <summary>The dtype of the base weights (fp32, bf16 or fp16).</summary>
     public ScalarType DType => _body.EmbedTokens.weight!.dtype;
