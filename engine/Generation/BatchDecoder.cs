@@ -47,7 +47,11 @@ internal sealed class BatchDecoder : IDisposable
     private readonly KvCache _cache;
     private readonly HashSet<int> _stopIds;
     private readonly PrefixCache? _prefixes;
-    private Tensor? _mask;       // [B,S] bool: true for real tokens, false for left padding
+    // Left padding of each row, kept on the host: it changes only when rows join or leave, so a step over a batch
+    // without padding (every batch of one, every batch of equal prompts) needs no mask at all, and compaction finds
+    // the columns no row needs without reading a tensor back.
+    private readonly List<long> _pads = [];
+    private Tensor? _padTensor;  // [B,1] int64 copy of _pads; null when no row is padded
     private Tensor? _lastTokens; // [B,1] the token each row feeds next
     private Tensor? _positions;  // [B,1] int64: the position of that token (real tokens before it)
 
@@ -146,20 +150,16 @@ internal sealed class BatchDecoder : IDisposable
         {
             first = Sample(logits, joining);
             var width = fresh.Length;
-            var valid = new bool[joining.Count * width];
-            var positions = new long[joining.Count];
-            for (var r = 0; r < joining.Count; r++)
-            {
-                var length = joining[r].Prompt.Length;
-                Array.Fill(valid, true, (int)(r * width + width - length), length);
-                positions[r] = length;
-            }
-            var mask = tensor(valid, [joining.Count, width], device: device);
             var (padThis, padOther) = _cache.Merge(fresh);
+            for (var r = 0; r < _pads.Count; r++)
+            {
+                _pads[r] += padThis;
+            }
+            _pads.AddRange(joining.Select(row => width - row.Prompt.Length + padOther));
+            var positions = tensor(joining.Select(row => (long)row.Prompt.Length).ToArray(), [joining.Count, 1], device: device);
             SetState(
-                _mask is null ? mask : cat([Pad(_mask, padThis), Pad(mask, padOther)], 0),
                 _lastTokens is null ? first.unsqueeze(1) : cat([_lastTokens, first.unsqueeze(1)], 0),
-                _positions is null ? tensor(positions, [joining.Count, 1], device: device) : cat([_positions, tensor(positions, [joining.Count, 1], device: device)], 0));
+                _positions is null ? positions : cat([_positions, positions], 0));
         }
         Statistics.Record(joining.Count, joining.Count - prefilled.Rows, joining.Sum(r => (long)r.Prompt.Length), prefilled.Tokens);
         _rows.AddRange(joining);
@@ -244,12 +244,13 @@ internal sealed class BatchDecoder : IDisposable
         }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var mask = cat([_mask!, ones(_rows.Count, 1, ScalarType.Bool, _model.Device)], 1);
+        // Column c of row r is real when c >= the row's padding (the new token's column included).
+        var valid = _padTensor is null ? null : arange(_cache.Length + 1, ScalarType.Int64, _model.Device).unsqueeze(0).ge(_padTensor);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var logits = _model.Network.DecodeStep(_lastTokens!, _positions!, mask, _cache).squeeze(1);
+        var logits = _model.Network.DecodeStep(_lastTokens!, _positions!, valid, _cache).squeeze(1);
         LastForwardMilliseconds = clock.Elapsed.TotalMilliseconds;
         var next = Sample(logits, _rows);
-        SetState(mask, next.unsqueeze(1), _positions!.add(One));
+        SetState(next.unsqueeze(1), _positions!.add(One));
         return Record(next, 0);
     }
 
@@ -341,32 +342,31 @@ internal sealed class BatchDecoder : IDisposable
     {
         var keep = Enumerable.Range(0, _rows.Count).Where(i => _rows[i].Result is null && !_rows[i].Cancelled).ToArray();
         _rows.RemoveAll(r => r.Result is not null || r.Cancelled);
+        var pads = keep.Select(i => _pads[i]).ToList();
+        _pads.Clear();
         if (keep.Length == 0)
         {
             _cache.Dispose();
-            SetState(null, null, null);
+            SetState(null, null);
             return;
         }
         using var scope = NewDisposeScope();
         var index = tensor(keep.Select(i => (long)i).ToArray(), device: _model.Device);
         _cache.SelectRows(index);
-        var mask = _mask!.index_select(0, index);
         // Leading columns that are padding in every remaining row carry nothing: trim them so attention stays short.
-        var used = mask.any(0).nonzero();
-        var lead = used.numel() == 0 ? 0 : used[0, 0].item<long>();
-        if (lead > 0)
-        {
-            _cache.TrimLeft(lead);
-            mask = mask.narrow(1, lead, mask.shape[1] - lead);
-        }
-        SetState(mask, _lastTokens!.index_select(0, index), _positions!.index_select(0, index));
+        var lead = pads.Min();
+        _cache.TrimLeft(lead);
+        _pads.AddRange(pads.Select(p => p - lead));
+        SetState(_lastTokens!.index_select(0, index), _positions!.index_select(0, index));
     }
 
-    private void SetState(Tensor? mask, Tensor? last, Tensor? positions)
+    private void SetState(Tensor? last, Tensor? positions)
     {
-        _mask = Keep(_mask, mask);
         _lastTokens = Keep(_lastTokens, last);
         _positions = Keep(_positions, positions);
+        var padded = _pads.Any(p => p > 0);
+        _padTensor?.Dispose();
+        _padTensor = padded ? tensor(_pads.ToArray(), [_pads.Count, 1], device: _model.Device).DetachFromDisposeScope() : null;
     }
 
     // The batch state outlives each step's dispose scope: the new tensor is detached from it, the old one freed.
@@ -380,8 +380,6 @@ internal sealed class BatchDecoder : IDisposable
         return kept;
     }
 
-    private static Tensor Pad(Tensor mask, long columns) =>
-        columns == 0 ? mask : cat([zeros(mask.shape[0], columns, ScalarType.Bool, mask.device), mask], 1);
 
     /// <summary>
     /// Next tokens [B] from logits [B,V]: greedy rows take the argmax; the others sample from temperature- and
@@ -427,7 +425,8 @@ internal sealed class BatchDecoder : IDisposable
     {
         _cache.Dispose();
         _prefixes?.Dispose();
-        SetState(null, null, null);
+        _pads.Clear();
+        SetState(null, null);
         foreach (var row in _rows)
         {
             row.Random.Dispose();

@@ -281,7 +281,7 @@ internal sealed class LlamaAttention : nn.Module
             (k, v) = cache.Append(layer, k, v);
         }
         var groups = _heads / _kvHeads;
-        if (t == 1 && groups > 1 && mask is not null)
+        if (t == 1 && groups > 1)
         {
             // A decoding step: the queries of one key/value group read the same keys, so they are stacked as rows of
             // that group instead of copying the whole cache groups times (the mask [B,1,1,S] is the same for each).
@@ -294,7 +294,8 @@ internal sealed class LlamaAttention : nn.Module
             k = k.repeat_interleave(_heads / _kvHeads, dim: 1);
             v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
         }
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null);
+        // A single query (a decoding step) sees every key: SDPA's causal flag would align it with the first key only.
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null && t > 1);
         return _o.Forward(attended.transpose(1, 2).reshape(b, t, _heads * _headDim), training);
     }
 }
@@ -572,19 +573,21 @@ public sealed class LlamaForCausalLM : nn.Module
     /// <paramref name="inputIds"/> [B,1], <paramref name="positions"/> [B,1] (the real tokens before each row's new
     /// one), <paramref name="valid"/> [B,S] bool over cached plus new columns. The result equals
     /// <see cref="Forward"/> with <paramref name="valid"/> as its mask and <c>lastOnly</c>, without re-deriving
-    /// positions (a cumulative sum over the whole mask) and the causal mask at every step.
+    /// positions (a cumulative sum over the whole mask) and the causal mask at every step. Null
+    /// <paramref name="valid"/>: no row is padded.
     /// </summary>
-    internal Tensor DecodeStep(Tensor inputIds, Tensor positions, Tensor valid, KvCache cache)
+    internal Tensor DecodeStep(Tensor inputIds, Tensor positions, Tensor? valid, KvCache cache)
     {
         if (Config.SlidingWindow is not null || Config.RopeScaling is { Type: "dynamic" })
         {
-            // The window cuts columns and dynamic scaling reads the longest position: the general path has both.
+            // The window cuts columns and dynamic scaling reads the longest position: the general path has both
+            // (without padding its positions, counted from the cache length, are the rows' own).
             return Forward(inputIds, valid, cache, lastOnly: true);
         }
         using var scope = NewDisposeScope();
-        var (b, columns) = (valid.shape[0], valid.shape[1]);
-        // A single query per row sees every cached column: the mask is the padding alone.
-        var mask = valid.view(b, 1, 1, columns);
+        var (b, columns) = (inputIds.shape[0], cache.Length + 1);
+        // A single query per row sees every cached column: the mask is the padding alone, and none without padding.
+        var mask = valid?.view(b, 1, 1, columns);
         var (cos, sin) = RotaryTables(positions, -1, columns, inputIds.device);
         return Run(inputIds, cos, sin, mask, cache, lastOnly: true).MoveToOuterDisposeScope();
     }
