@@ -380,7 +380,6 @@ internal sealed class BatchDecoder : IDisposable
         return kept;
     }
 
-
     /// <summary>
     /// Next tokens [B] from logits [B,V]: greedy rows take the argmax; the others sample from temperature- and
     /// top-p-filtered probabilities by inverting the CDF at a uniform draw from the row's own generator.
@@ -416,7 +415,9 @@ internal sealed class BatchDecoder : IDisposable
         var kept = sorted * keep;
         var cdf = kept.cumsum(-1);
         var target = tensor(uniform, [n, 1], device: device) * cdf.narrow(1, cdf.shape[1] - 1, 1);
-        var choice = searchsorted(cdf, target, right: true).clamp_max(cdf.shape[1] - 1);
+        // A Scalar owned here: an implicit conversion would leave its native handle to the finalizer.
+        using var lastIndex = (cdf.shape[1] - 1).ToScalar();
+        var choice = searchsorted(cdf, target, right: true).clamp_max(lastIndex);
         var sampled = order.gather(1, choice).squeeze(1);
         return where(tensor(isGreedy, device: device), greedy, sampled);
     }
