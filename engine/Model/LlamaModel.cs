@@ -112,9 +112,12 @@ internal sealed class AdaptedLinear(Linear linear)
     /// <paramref name="shared"/> when it still holds them and no base weight needs a gradient (inference, LoRA
     /// training); otherwise they are concatenated for this call (full training: gradients reach each parameter).
     /// </summary>
-    public static Tensor[] Fused(Tensor x, bool training, SharedWeights? shared, params AdaptedLinear[] parts)
+    public static Tensor[] Fused(Tensor x, bool training, SharedWeights? shared, params AdaptedLinear[] parts) =>
+        Fused(x, training, shared, out _, parts);
+
+    /// <summary>As <see cref="Fused(Tensor, bool, SharedWeights?, AdaptedLinear[])"/>; <paramref name="all"/> is the one matmul's output, before any adapter.</summary>
+    public static Tensor[] Fused(Tensor x, bool training, SharedWeights? shared, out Tensor all, params AdaptedLinear[] parts)
     {
-        Tensor all;
         if (shared is not null && shared.Intact && (!is_grad_enabled() || parts.All(p => !p.Linear.weight!.requires_grad)))
         {
             all = nn.functional.linear(x, shared.Weight, shared.Bias);
@@ -264,17 +267,29 @@ internal sealed class LlamaAttention : nn.Module
     {
         var (b, t) = (x.shape[0], x.shape[1]);
         // One wide matmul beats three narrow ones: at a decoding step each native call costs more than its FLOPs.
-        var qkv = AdaptedLinear.Fused(x, training, _qkv, _q, _k, _v);
+        var qkv = AdaptedLinear.Fused(x, training, _qkv, out var all, _q, _k, _v);
         var (q, k, v) = (qkv[0], qkv[1], qkv[2]);
-        q = q.reshape(b, t, _heads, _headDim);
-        k = k.reshape(b, t, _kvHeads, _headDim);
-        if (_qNorm is not null)
+        if (_qNorm is null && !_q.HasActiveAdapter && !_k.HasActiveAdapter)
         {
-            q = _qNorm.Forward(q);
-            k = _kNorm!.Forward(k);
+            // Queries and keys sit side by side in the fused output: one rotary over both (four native calls, not
+            // eight), applied before the heads move to dim 1, so cos/sin [B,1,T,hd] are viewed as [B,T,1,hd].
+            var qk = Rotary.Apply(all.narrow(-1, 0, (_heads + _kvHeads) * _headDim).reshape(b, t, _heads + _kvHeads, _headDim),
+                cos.transpose(1, 2), sin.transpose(1, 2));
+            q = qk.narrow(2, 0, _heads).transpose(1, 2);
+            k = qk.narrow(2, _heads, _kvHeads).transpose(1, 2);
         }
-        q = Rotary.Apply(q.transpose(1, 2), cos, sin);
-        k = Rotary.Apply(k.transpose(1, 2), cos, sin);
+        else
+        {
+            q = q.reshape(b, t, _heads, _headDim);
+            k = k.reshape(b, t, _kvHeads, _headDim);
+            if (_qNorm is not null)
+            {
+                q = _qNorm.Forward(q);
+                k = _kNorm!.Forward(k);
+            }
+            q = Rotary.Apply(q.transpose(1, 2), cos, sin);
+            k = Rotary.Apply(k.transpose(1, 2), cos, sin);
+        }
         v = v.reshape(b, t, _kvHeads, _headDim).transpose(1, 2);
         if (cache is not null)
         {
