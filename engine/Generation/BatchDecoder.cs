@@ -38,7 +38,7 @@ internal sealed class BatchDecoder : IDisposable
     }
 
     /// <summary>Prompt tokens a decoder keeps for whole-prompt reuse unless told otherwise (see <see cref="PrefixCache"/>).</summary>
-    public const int DefaultPrefixCacheTokens = 16_384;
+    public const int DefaultPrefixCacheTokens = 4_096;
 
     private static readonly Scalar One = 1L.ToScalar();
 
