@@ -7,7 +7,9 @@ namespace SparOrleans.Engine.Generation;
 /// their last position: a request whose whole prompt is here needs no prefill (vLLM's automatic prefix caching,
 /// for whole prompts). Judging asks several votes on one prompt and sampling K answers to one instruction; those
 /// arrive together or shortly after each other. Bounded by <see cref="CapacityTokens"/> cached prompt tokens,
-/// least recently used first out. Owned by one decoder (one model), so an entry never outlives its weights.
+/// least recently used first out. Owned by one decoder (one model), so an entry never outlives its weights; a model
+/// changed in place while served would be answered from stale entries, which is why the service's contract is to
+/// swap in a trained clone.
 /// </summary>
 internal sealed class PrefixCache : IDisposable
 {

@@ -115,12 +115,23 @@ internal sealed class AdaptedLinear(Linear linear)
     public static Tensor[] Fused(Tensor x, bool training, SharedWeights? shared, params AdaptedLinear[] parts) =>
         Fused(x, training, shared, out _, parts);
 
-    /// <summary>As <see cref="Fused(Tensor, bool, SharedWeights?, AdaptedLinear[])"/>; <paramref name="all"/> is the one matmul's output, before any adapter.</summary>
-    public static Tensor[] Fused(Tensor x, bool training, SharedWeights? shared, out Tensor all, params AdaptedLinear[] parts)
+    /// <summary>
+    /// As <see cref="Fused(Tensor, bool, SharedWeights?, AdaptedLinear[])"/>; <paramref name="all"/> is the one
+    /// matmul's output before any adapter, or null when the parts were computed one by one.
+    /// </summary>
+    public static Tensor[] Fused(Tensor x, bool training, SharedWeights? shared, out Tensor? all, params AdaptedLinear[] parts)
     {
-        if (shared is not null && shared.Intact && (!is_grad_enabled() || parts.All(p => !p.Linear.weight!.requires_grad)))
+        var gradients = is_grad_enabled() && parts.Any(p => p.Linear.weight!.requires_grad);
+        if (shared is { Intact: true } && !gradients)
         {
             all = nn.functional.linear(x, shared.Weight, shared.Bias);
+        }
+        else if (shared is not null && !gradients)
+        {
+            // Module.to replaced the parameters, so the buffer no longer holds them: one matmul per part, as before
+            // the buffer existed, rather than concatenating every weight at every decoding step.
+            all = null;
+            return parts.Select(p => p.Forward(x, training)).ToArray();
         }
         else
         {
@@ -269,7 +280,7 @@ internal sealed class LlamaAttention : nn.Module
         // One wide matmul beats three narrow ones: at a decoding step each native call costs more than its FLOPs.
         var qkv = AdaptedLinear.Fused(x, training, _qkv, out var all, _q, _k, _v);
         var (q, k, v) = (qkv[0], qkv[1], qkv[2]);
-        if (_qNorm is null && !_q.HasActiveAdapter && !_k.HasActiveAdapter)
+        if (all is not null && _qNorm is null && !_q.HasActiveAdapter && !_k.HasActiveAdapter)
         {
             // Queries and keys sit side by side in the fused output: one rotary over both (four native calls, not
             // eight), applied before the heads move to dim 1, so cos/sin [B,1,T,hd] are viewed as [B,T,1,hd].

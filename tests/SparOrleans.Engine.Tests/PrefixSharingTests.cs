@@ -126,6 +126,29 @@ public class DecodeStepTests
     }
 
     [Fact]
+    public void SharedBuffers_ParametersReplacedByTo_DecodingStillEqualsFullRecompute()
+    {
+        // Module.to onto another dtype (or a GPU) replaces the parameter objects: the shared buffers no longer hold
+        // them, which must be detected, and each projection computed on its own.
+        using var model = TestSupport.TinyModel();
+        model.Network.to(ScalarType.Float64);
+        Assert.False(model.Network.SharesProjectionWeights);
+        var request = GenerationRequest.FromUser("Write 3 letters k") with { Temperature = 0, MaxNewTokens = 8, StopAtEndOfTurn = false };
+        var result = BatchGenerator.Generate(model, [request])[0];
+        var tokens = model.Template.Encode(request.Prompt).Tokens.Select(t => (long)t).ToList();
+        using (no_grad())
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                using var scope = NewDisposeScope();
+                var next = model.Network.Forward(tensor(tokens.ToArray(), [1, tokens.Count]))[0, -1].argmax().item<long>();
+                Assert.Equal((int)next, result.TokenIds[i]);
+                tokens.Add(next);
+            }
+        }
+    }
+
+    [Fact]
     public void SharedBuffers_WeightChangedInPlace_InferenceSeesIt()
     {
         // The q/k/v and gate/up parameters are views of one buffer each: an optimizer's or a loader's in-place write
