@@ -229,7 +229,7 @@ internal sealed class SharedWeights : IDisposable
 internal sealed class LlamaAttention : nn.Module
 {
     private readonly AdaptedLinear _q, _k, _v, _o;
-    private readonly SharedWeights _qkv;
+    private SharedWeights _qkv;
     private readonly RmsNorm? _qNorm, _kNorm;
     private readonly int _heads, _kvHeads, _headDim;
 
@@ -262,6 +262,18 @@ internal sealed class LlamaAttention : nn.Module
 
     /// <summary>Whether decoding multiplies by one q/k/v buffer (false once <c>Module.to</c> replaced the parameters).</summary>
     internal bool SharesProjectionWeights => _qkv.Intact;
+
+    internal void ShareProjectionWeights() => Reshare(ref _qkv, _q, _k, _v);
+
+    /// <summary>Lays <paramref name="parts"/>' current parameters out in a fresh buffer when the old one no longer holds them.</summary>
+    internal static void Reshare(ref SharedWeights shared, params AdaptedLinear[] parts)
+    {
+        if (!shared.Intact)
+        {
+            shared.Dispose();
+            shared = new SharedWeights(parts.Select(p => p.Linear).ToArray());
+        }
+    }
 
     protected override void Dispose(bool disposing)
     {
@@ -329,7 +341,7 @@ internal sealed class LlamaAttention : nn.Module
 internal sealed class LlamaMlp : nn.Module
 {
     private readonly AdaptedLinear _gate, _up, _down;
-    private readonly SharedWeights _gateUp;
+    private SharedWeights _gateUp;
 
     public LlamaMlp(LlamaConfig c, ScalarType dtype) : base("LlamaMlp")
     {
@@ -347,6 +359,8 @@ internal sealed class LlamaMlp : nn.Module
         [("gate_proj", _gate), ("up_proj", _up), ("down_proj", _down)];
 
     internal bool SharesProjectionWeights => _gateUp.Intact;
+
+    internal void ShareProjectionWeights() => LlamaAttention.Reshare(ref _gateUp, _gate, _up);
 
     public Tensor Forward(Tensor x, bool training)
     {
@@ -388,6 +402,12 @@ internal sealed class LlamaDecoderLayer : nn.Module
             .Concat(_mlp.Projections().Select(p => ("mlp." + p.Name, p.Projection)));
 
     internal bool SharesProjectionWeights => _attention.SharesProjectionWeights && _mlp.SharesProjectionWeights;
+
+    internal void ShareProjectionWeights()
+    {
+        _attention.ShareProjectionWeights();
+        _mlp.ShareProjectionWeights();
+    }
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training)
     {
@@ -519,6 +539,20 @@ public sealed class LlamaForCausalLM : nn.Module
 
     /// <summary>Whether every layer multiplies q/k/v and gate/up by one buffer each (see <see cref="SharedWeights"/>).</summary>
     internal bool SharesProjectionWeights => _body.Layers.All(l => l.SharesProjectionWeights);
+
+    /// <summary>
+    /// Moves the model (<c>Module.to</c>) and lays the q/k/v and gate/up parameters out in shared buffers again
+    /// (moving replaces the parameter objects; see <see cref="SharedWeights"/>). Call before an optimizer holds the
+    /// parameters: the ones it holds would no longer be the model's.
+    /// </summary>
+    public void MoveTo(Device device)
+    {
+        this.to(device);
+        foreach (var layer in _body.Layers)
+        {
+            layer.ShareProjectionWeights();
+        }
+    }
 
     /// <summary>The dtype of the base weights (fp32, bf16 or fp16).</summary>
     public ScalarType DType => _body.EmbedTokens.weight!.dtype;

@@ -135,6 +135,10 @@ public class DecodeStepTests
         Assert.False(model.Network.SharesProjectionWeights);
         var request = GenerationRequest.FromUser("Write 3 letters k") with { Temperature = 0, MaxNewTokens = 8, StopAtEndOfTurn = false };
         var result = BatchGenerator.Generate(model, [request])[0];
+        // MoveTo lays the moved parameters out in shared buffers again, with the same results.
+        model.Network.MoveTo(model.Device);
+        Assert.True(model.Network.SharesProjectionWeights);
+        Assert.Equal(result.TokenIds, BatchGenerator.Generate(model, [request])[0].TokenIds);
         var tokens = model.Template.Encode(request.Prompt).Tokens.Select(t => (long)t).ToList();
         using (no_grad())
         {
