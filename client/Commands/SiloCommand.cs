@@ -13,21 +13,26 @@ public static class SiloCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var role = new Option<string>("--role") { Description = "gpu (models, training), cpu (run, prompt and tree grains) or gpu,cpu", DefaultValueFactory = _ => "gpu,cpu" };
-        var redis = new Option<string>("--redis") { Description = "Redis holding the cluster's membership, HOST:PORT", DefaultValueFactory = _ => "127.0.0.1:6379" };
+        var cluster = new Option<string>("--cluster", "--redis")
+        {
+            Description = "Where the cluster's membership (and reminders) live: Redis HOST:PORT, azurite[:PORT] (Azurite's Table service, default port 10002) or an Azure Storage connection string (Azure Table storage)",
+            DefaultValueFactory = _ => "127.0.0.1:6379",
+        };
         var storage = new Option<string>("--storage") { Description = "Grain storage: azurite[:PORT] (local emulator, default port 10000), an Azure Storage connection string, or a directory (one silo only)", Required = true };
         var container = new Option<string>("--container") { Description = "Blob container for grain state", DefaultValueFactory = _ => "spar-state" };
         var address = new Option<string>("--address") { Description = "Address to bind and advertise (a LAN address on real machines)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Silo-to-silo port", DefaultValueFactory = _ => 11111 };
         var gateway = new Option<int>("--gateway") { Description = "Client gateway port", DefaultValueFactory = _ => 30000 };
         var command = new Command("silo", """
-            Runs one silo of a SPaR cluster until Ctrl-C: Redis for membership, blob storage for grain state.
-            Prints "ready NAME" on stdout once it has joined.
+            Runs one silo of a SPaR cluster until Ctrl-C: Redis or Azure Table storage for membership, blob storage for
+            grain state. Prints "ready NAME" on stdout once it has joined.
             Examples:
               spar silo --role gpu --storage azurite --port 11111 --gateway 30000
-              spar silo --role cpu --storage azurite --port 11112 --gateway 30001 --redis 127.0.0.1:6379
+              spar silo --role cpu --storage azurite --port 11112 --gateway 30001 --cluster 127.0.0.1:6379
+              spar silo --role cpu --storage azurite --cluster azurite   membership and reminders in Azurite's tables
             """)
         {
-            role, redis, storage, container, address, port, gateway,
+            role, cluster, storage, container, address, port, gateway,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -42,14 +47,14 @@ public static class SiloCommand
             }
             var options = new ClusterSiloOptions
             {
-                Cluster = new ClusterEndpoints { Redis = parse.GetValue(redis)! },
+                Cluster = ClusterEndpoints.Parse(parse.GetValue(cluster)!),
                 Spar = new SparSiloOptions { Roles = roles.Distinct().ToList(), Storage = ClusterEndpoints.Storage(parse.GetValue(storage)!, parse.GetValue(container)!) },
                 Address = ip,
                 SiloPort = parse.GetValue(port),
                 GatewayPort = parse.GetValue(gateway),
             };
             await using var silo = await ClusterFailures.UserFacingAsync(options.Cluster, () => ClusterSilo.StartAsync(options, cancellationToken: ct));
-            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}, gateway {options.GatewayPort}, Redis {options.Cluster.Redis}. Ctrl-C stops it.");
+            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}, gateway {options.GatewayPort}, membership on {options.Cluster.Describe}. Ctrl-C stops it.");
             await stdout.WriteLineAsync($"ready {silo.Name}");
             await stdout.FlushAsync(ct);
             try
@@ -66,7 +71,7 @@ public static class SiloCommand
     }
 }
 
-/// <summary>Turns "cannot reach Redis / storage" at start-up into one clear user-facing error.</summary>
+/// <summary>Turns "cannot reach the membership store / storage" at start-up into one clear user-facing error.</summary>
 internal static class ClusterFailures
 {
     public static async Task<T> UserFacingAsync<T>(ClusterEndpoints cluster, Func<Task<T>> start)
@@ -79,22 +84,23 @@ internal static class ClusterFailures
         {
             throw new UserInputException($"{storage.Message} (check --storage)", e);
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (IsClusterFailure(e))
         {
-            var reason = e.GetBaseException().Message;
-            // StackExchange.Redis appends advice about abortConnect that does not apply here: keep the first sentence.
+            // StackExchange.Redis appends advice about abortConnect that does not apply here, Azure a request id and
+            // headers: keep the first sentence.
+            var reason = e.GetBaseException().Message.Split('\n', 2)[0].Trim();
             reason = reason.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? reason[..(end + 1)] : reason;
-            throw new UserInputException($"Cannot reach the cluster (Redis at {cluster.Redis}): {reason}", e);
+            throw new UserInputException($"Cannot reach the cluster ({cluster.Describe}): {reason}", e);
         }
     }
 
-    private static bool IsRedisFailure(Exception e)
+    private static bool IsClusterFailure(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)
         {
             if (x.GetType().FullName?.StartsWith("StackExchange.Redis.", StringComparison.Ordinal) == true
                 || x.GetType().Name.Contains("Redis", StringComparison.Ordinal)
-                || x is OrleansException)
+                || x is OrleansException or Azure.RequestFailedException)
             {
                 return true;
             }
