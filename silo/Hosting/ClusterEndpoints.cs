@@ -65,8 +65,8 @@ public sealed record ClusterEndpoints : IValidatedOptions
         }
         else
         {
-            silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(AzureTables));
-            silo.UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(AzureTables));
+            silo.UseAzureStorageClustering(o => o.TableServiceClient = Tables());
+            silo.UseAzureTableReminderService(o => o.TableServiceClient = Tables());
         }
         silo.Configure<ClusterOptions>(Identify);
     }
@@ -81,9 +81,23 @@ public sealed record ClusterEndpoints : IValidatedOptions
         }
         else
         {
-            client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(AzureTables));
+            client.UseAzureStorageClustering(o => o.TableServiceClient = Tables());
         }
         client.Configure<ClusterOptions>(Identify);
+    }
+
+    /// <summary>
+    /// Bounded SDK retries (about 3 s, not the default minutes): Orleans' membership protocol retries on its own, and
+    /// a start against unreachable tables should fail while the user waits.
+    /// </summary>
+    private TableServiceClient Tables()
+    {
+        var options = new TableClientOptions();
+        options.Retry.MaxRetries = 3;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+        return new TableServiceClient(AzureTables, options);
     }
 
     private static void Identify(ClusterOptions o)
