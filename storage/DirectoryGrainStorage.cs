@@ -98,8 +98,4 @@ public sealed class DirectoryGrainStorage(
 
 /// <summary>Storage could not be reached at silo start; the message says where and why, on one line.</summary>
 public sealed class StorageUnreachableException(string where, Exception inner)
-    : Exception($"Cannot reach grain storage at {where}: {Reason(inner)}", inner)
-{
-    // Azure's messages run over several lines (request id, headers); the root cause's first line says it.
-    private static string Reason(Exception e) => e.GetBaseException().Message.Split('\n', 2)[0].Trim();
-}
+    : Exception($"Cannot reach grain storage at {where}: {StorageFaults.Reason(inner)}", inner);

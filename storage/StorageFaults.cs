@@ -20,4 +20,25 @@ public static class StorageFaults
         AggregateException a => a.InnerExceptions.Count > 0 && a.InnerExceptions.All(IsTransient),
         _ => e.InnerException is not null && IsTransient(e.InnerException),
     };
+
+    /// <summary>
+    /// The root cause of a storage failure on one line: Azure's messages run over several lines (request id,
+    /// headers), and its retry policy wraps every attempt's failure in one AggregateException.
+    /// </summary>
+    public static string Reason(Exception e)
+    {
+        // The first Azure failure says it best ("Connection refused (host:port)", "Server failed to authenticate
+        // the request"); without one, the innermost exception.
+        var root = e;
+        while (root is not RequestFailedException)
+        {
+            var next = root is AggregateException { InnerExceptions.Count: > 0 } all ? all.InnerExceptions[0] : root.InnerException;
+            if (next is null)
+            {
+                break;
+            }
+            root = next;
+        }
+        return root.Message.Split('\n', 2)[0].Trim();
+    }
 }

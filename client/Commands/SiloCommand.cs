@@ -84,6 +84,10 @@ internal static class ClusterFailures
         {
             throw new UserInputException($"{storage.Message} (check --storage)", e);
         }
+        catch (Exception e) when (Find<ClusterUnreachableException>(e) is { } unreachable)
+        {
+            throw new UserInputException(unreachable.Message, e);
+        }
         catch (Exception e) when (IsClusterFailure(e))
         {
             // StackExchange.Redis appends advice about abortConnect that does not apply here, Azure a request id and
@@ -92,6 +96,18 @@ internal static class ClusterFailures
             reason = reason.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? reason[..(end + 1)] : reason;
             throw new UserInputException($"Cannot reach the cluster ({cluster.Describe}): {reason}", e);
         }
+    }
+
+    private static T? Find<T>(Exception e) where T : Exception
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is T found)
+            {
+                return found;
+            }
+        }
+        return null;
     }
 
     private static bool IsClusterFailure(Exception e)

@@ -1,5 +1,6 @@
 using System.Net;
 using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using SparOrleans.Core.Errors;
@@ -67,6 +68,7 @@ public sealed record ClusterEndpoints : IValidatedOptions
         {
             silo.UseAzureStorageClustering(o => o.TableServiceClient = Tables());
             silo.UseAzureTableReminderService(o => o.TableServiceClient = Tables());
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new TableProbe(this));
         }
         silo.Configure<ClusterOptions>(Identify);
     }
@@ -82,6 +84,7 @@ public sealed record ClusterEndpoints : IValidatedOptions
         else
         {
             client.UseAzureStorageClustering(o => o.TableServiceClient = Tables());
+            client.Services.AddSingleton<ILifecycleParticipant<IClusterClientLifecycle>>(new TableProbe(this));
         }
         client.Configure<ClusterOptions>(Identify);
     }
@@ -98,6 +101,30 @@ public sealed record ClusterEndpoints : IValidatedOptions
         options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
         options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
         return new TableServiceClient(AzureTables, options);
+    }
+
+    /// <summary>
+    /// Reaches the Table service before anything else starts: Orleans' membership would retry an unreachable table
+    /// for minutes (its join limit), and print a stack trace per attempt, before the user saw one clear line.
+    /// </summary>
+    private sealed class TableProbe(ClusterEndpoints cluster) : ILifecycleParticipant<ISiloLifecycle>, ILifecycleParticipant<IClusterClientLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) => lifecycle.Subscribe(nameof(TableProbe), ServiceLifecycleStage.First, ProbeAsync);
+
+        public void Participate(IClusterClientLifecycle lifecycle) => lifecycle.Subscribe(nameof(TableProbe), ServiceLifecycleStage.First, ProbeAsync);
+
+        private async Task ProbeAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await cluster.Tables().GetPropertiesAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is Azure.RequestFailedException or AggregateException or TimeoutException or InvalidOperationException
+                || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ClusterUnreachableException(cluster.Describe, StorageFaults.Reason(e), e);
+            }
+        }
     }
 
     private static void Identify(ClusterOptions o)
@@ -175,3 +202,7 @@ public sealed record ClusterEndpoints : IValidatedOptions
     /// <summary>The host part of a Redis configuration string: its password and other options stay out of messages.</summary>
     private static string RedactRedis(string redis) => redis.Split(',', 2)[0];
 }
+
+/// <summary>The cluster's membership store could not be reached at start; the message says where and why, on one line.</summary>
+public sealed class ClusterUnreachableException(string where, string reason, Exception inner)
+    : Exception($"Cannot reach the cluster ({where}): {reason}", inner);
