@@ -163,13 +163,51 @@ public sealed class AzureBlobGrainStorageTests(AzuriteFixture azurite) : GrainSt
 {
     private const string Container = "official-provider-tests";
 
-    protected override async Task<IGrainStorage> StorageAsync()
+    protected override Task<IGrainStorage> StorageAsync() => StorageAsync(azurite.ConnectionString);
+
+    private static async Task<IGrainStorage> StorageAsync(string connection, bool createContainer = true)
     {
-        var client = new BlobServiceClient(azurite.ConnectionString, Hosting.GrainStorageHostingExtensions.ClientOptions(new GrainStorageOptions { ConnectionString = azurite.ConnectionString }));
+        var client = new BlobServiceClient(connection, Hosting.GrainStorageHostingExtensions.ClientOptions(new GrainStorageOptions { ConnectionString = connection }));
         var options = new AzureBlobStorageOptions { BlobServiceClient = client, ContainerName = Container, GrainStorageSerializer = GrainStateJson.Serializer };
         var containers = new SingleContainer(options.ContainerName);
-        await containers.InitializeAsync(client);
+        await containers.InitializeAsync(client, createContainer);
         return new AzureBlobGrainStorage("test", options, containers, Activators, NullLogger<AzureBlobGrainStorage>.Instance);
+    }
+
+    [Fact]
+    public async Task StorageDown_ProviderFailure_StaysTransientAfterCrossingAGrainCall()
+    {
+        // Blob storage that stops answering mid-run: the provider's failure (after its bounded retries) travels back
+        // through grain calls to the run, which retries its phase only if it still reads as transient there.
+        var down = azurite.ConnectionString.Replace($":{azurite.Port}/", $":{RedisServer.FreePort()}/", StringComparison.Ordinal);
+        var storage = await StorageAsync(down, createContainer: false);
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() =>
+            storage.WriteStateAsync("state", NewGrainId(), new GrainState<TreeState>(new TreeState { Version = 1 })));
+
+        var crossed = CrossGrainCall(failure);
+
+        Assert.True(StorageFaults.IsTransient(failure), failure.ToString());
+        Assert.True(StorageFaults.IsTransient(crossed), crossed.ToString());
+        Assert.Equal(failure.GetType(), crossed.GetType());
+    }
+
+    [Fact]
+    public async Task WriteStateAsync_Conflict_StaysAnInconsistentStateExceptionAfterCrossingAGrainCall()
+    {
+        var storage = await StorageAsync();
+        var id = NewGrainId();
+        await storage.WriteStateAsync("state", id, new GrainState<TreeState>(new TreeState { Version = 1 }));
+        var conflict = await Assert.ThrowsAsync<InconsistentStateException>(() =>
+            storage.WriteStateAsync("state", id, new GrainState<TreeState>(new TreeState { Version = 2 })));
+
+        Assert.IsType<InconsistentStateException>(CrossGrainCall(conflict));
+    }
+
+    /// <summary>An exception as a caller receives it: through Orleans' serializer, as a grain call's result.</summary>
+    private static Exception CrossGrainCall(Exception e)
+    {
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        return serializer.Deserialize<Exception>(serializer.SerializeToArray(e))!;
     }
 
     [Fact]
@@ -193,10 +231,15 @@ public sealed class AzureBlobGrainStorageTests(AzuriteFixture azurite) : GrainSt
 
         public BlobContainerClient GetBlobContainerClient(GrainId grainId) => _container!;
 
-        public async Task InitializeAsync(BlobServiceClient client)
+        public Task InitializeAsync(BlobServiceClient client) => InitializeAsync(client, create: true);
+
+        public async Task InitializeAsync(BlobServiceClient client, bool create)
         {
             _container = client.GetBlobContainerClient(name);
-            await _container.CreateIfNotExistsAsync();
+            if (create)
+            {
+                await _container.CreateIfNotExistsAsync();
+            }
         }
     }
 }
