@@ -68,7 +68,7 @@ public sealed class RunStore
 
     public async Task<StoredRun> GetAsync(string runId, CancellationToken cancellationToken) =>
         await ReadRunAsync(runId, cancellationToken)
-        ?? throw new UserInputException($"No run '{runId}' in {_where}. `spar list` shows the stored runs (use --home if they live elsewhere).");
+        ?? throw new UserInputException($"No run '{runId}' in {_where}. `spar list` shows the stored runs ({(IsDirectory ? "use --home if they live elsewhere" : "with the same --storage and --container")}).");
 
     /// <summary>
     /// The stored state of every prompt of <paramref name="iteration"/> (1-based), in prompt order. A prompt whose
@@ -145,7 +145,9 @@ public sealed class RunStore
     private Task<StoredBlob?> ReadAsync(string name, CancellationToken cancellationToken) =>
         Reachable(async () => await _blobs.ReadAsync(name, cancellationToken) is { Data.IsEmpty: false } blob ? blob : null);
 
-    private string Where(string name) => _blobs is DirectoryBlobStore ? Path.Combine(_where, name) : $"{_where}/{name}";
+    private bool IsDirectory => _layout == GrainStateLayout.Directory;
+
+    private string Where(string name) => IsDirectory ? Path.Combine(_where, name) : $"{_where}/{name}";
 
     /// <summary>A storage call; an unreachable store or a missing container is one clear line, not an Azure exception.</summary>
     private async Task<T> Reachable<T>(Func<Task<T>> call)

@@ -2,6 +2,7 @@ using System.Net;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Options;
@@ -85,6 +86,11 @@ public sealed record ClusterEndpoints : IValidatedOptions
         {
             client.UseAzureStorageClustering(o => o.TableServiceClient = Tables());
             client.Services.AddSingleton<ILifecycleParticipant<IClusterClientLifecycle>>(new TableProbe(this));
+            // The gateway-list provider logs each failed table call with its stack trace; a client (the CLI) reports
+            // an unreachable cluster as the probe's one line instead.
+            client.Services.AddLogging(logging => logging
+                .AddFilter("Orleans.Clustering.AzureStorage", LogLevel.Critical)
+                .AddFilter("Orleans.AzureUtils", LogLevel.Critical));
         }
         client.Configure<ClusterOptions>(Identify);
     }

@@ -110,4 +110,27 @@ public sealed class AzureClusterTests : IAsyncLifetime
         Assert.Single(error.Split('\n'), l => l.StartsWith("error: Cannot reach grain storage at http://127.0.0.1:", StringComparison.Ordinal));
         Assert.DoesNotContain("   at ", error);
     }
+
+    [Fact]
+    public async Task RunCluster_AzureTablesUnreachable_OneErrorLineAndNoOutputs()
+    {
+        var (code, _, error) = await Spar("run", "--cluster", $"azurite:{RedisServer.FreePort()}", "--preset", "tiny", "--run-id", "lonely", "--home", _home);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Single(error.Split('\n'), l => l.StartsWith("error: Cannot reach the cluster (Azure Table storage at", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", error);
+        Assert.False(Directory.Exists(Path.Combine(_home, "lonely")));
+    }
+
+    [Theory]
+    [InlineData("list")]
+    [InlineData("export", "some-run", "--what", "dpo", "--to", "pairs.jsonl")]
+    public async Task Readers_StorageUnreachable_OneErrorLine(params string[] verb)
+    {
+        var (code, _, error) = await Spar([.. verb, "--storage", $"azurite:{RedisServer.FreePort()}"]);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Single(error.Split('\n'), l => l.StartsWith("error: Cannot reach grain storage at http://127.0.0.1:", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", error);
+    }
 }
