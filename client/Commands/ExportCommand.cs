@@ -39,6 +39,7 @@ public static class ExportCommand
             Description = "Prompts of dpo/rft files: paper (Figure 8 templates, for real models) or compact (default: the run's own, compact)",
         };
         var home = SparHome.Option();
+        var source = new StoredRunSource();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("export", """
             Writes one iteration of a stored run as a file, from the stored state (no silo is started):
@@ -55,10 +56,12 @@ public static class ExportCommand
               spar export run-20261122-180000 --what dpo --to pairs.jsonl
               spar export my-run --iteration 2 --what rft --style llama-factory --role-format paper --to data/rft.jsonl
               spar export my-run --what trees --to trees.json --format json
+              spar export cluster-1 --what dpo --to pairs.jsonl --storage azurite:10000   a run of a spar silo cluster
             """)
         {
             run, iteration, what, to, style, roleFormat, home, format,
         };
+        source.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var kind = Choice(Kinds, "--what", parse.GetValue(what)!);
@@ -70,7 +73,7 @@ public static class ExportCommand
             {
                 throw new UserInputException($"--iteration must be at least 1 (got {parse.GetValue(iteration)}): iteration 0 is the bootstrap, which has no prompts.");
             }
-            var store = new RunStore(SparHome.From(parse, home).StateDirectory);
+            var store = source.Open(parse, home);
             var path = parse.GetValue(to)!.FullName;
             ExportResult result;
             try

@@ -13,6 +13,7 @@ public static class ReportCommand
         var run = new Argument<string>("RUN") { Description = "The run to report on (see spar list)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where report.md and the plots go (default: <run output>/report)" };
         var home = SparHome.Option();
+        var source = new StoredRunSource();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("report", """
             Writes a Markdown report with PNG plots of a stored run (finished or not; no silo is started): actor
@@ -21,13 +22,15 @@ public static class ReportCommand
             Examples:
               spar report run-20261122-180000
               spar report my-run --out report/ --format json
+              spar report cluster-1 --storage azurite:10000   a run of a spar silo cluster
             """)
         {
             run, output, home, format,
         };
+        source.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            var store = new RunStore(SparHome.From(parse, home).StateDirectory);
+            var store = source.Open(parse, home);
             ReportResult result;
             try
             {

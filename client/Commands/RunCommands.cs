@@ -82,7 +82,7 @@ public static class RunCommands
         };
         var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options, and replace the cached ones with the new ones" };
         var home = SparHome.Option();
-        var cluster = ClusterOption("Run on a cluster started with `spar silo` instead of in-process: its Redis, HOST:PORT");
+        var cluster = ClusterOption("Run on a cluster started with `spar silo` instead of in-process: its membership store, Redis HOST:PORT, azurite[:PORT] or an Azure Storage connection string");
         var tlsCert = RemoteAccess.TlsCertOption();
         var web = new WebViewOptions();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
@@ -184,7 +184,7 @@ public static class RunCommands
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write summary.json (default: where the run was started)" };
         var home = SparHome.Option();
         var web = new WebViewOptions();
-        var cluster = ClusterOption("A run of a cluster started with `spar silo`: its Redis, HOST:PORT (the run grain resumes it there)");
+        var cluster = ClusterOption("A run of a cluster started with `spar silo`: its --cluster (the run grain resumes it there)");
         var tlsCert = RemoteAccess.TlsCertOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("resume", """
@@ -228,18 +228,21 @@ public static class RunCommands
     {
         var run = new Argument<string?>("RUN") { Description = "A run id (default: the latest run)", Arity = ArgumentArity.ZeroOrOne };
         var home = SparHome.Option();
-        var cluster = ClusterOption("A run of a cluster started with `spar silo`: its Redis, HOST:PORT (asks its run grain)");
+        var cluster = ClusterOption("A run of a cluster started with `spar silo`: its --cluster (asks its run grain)");
         var tlsCert = RemoteAccess.TlsCertOption();
+        var source = new StoredRunSource();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("status", """
             Shows a stored run: status, phase, iteration and its table so far.
             Examples:
               spar status --format json
               spar status tiny-1 --cluster 127.0.0.1:6379   a run started with spar run --cluster
+              spar status tiny-1 --storage azurite:10000    the same, read from the cluster's storage (no silo needed)
             """)
         {
             run, home, cluster, tlsCert, format,
         };
+        source.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var tls = ClusterTlsOf(parse, cluster, tlsCert);
@@ -255,7 +258,7 @@ public static class RunCommands
             }
             else
             {
-                var store = new RunStore(SparHome.From(parse, home).StateDirectory);
+                var store = source.Open(parse, home);
                 stored = parse.GetValue(run) is { } id
                     ? await store.GetAsync(id, ct)
                     : (await store.ListAsync(ct)).LastOrDefault() ?? throw new UserInputException("There are no runs yet: start one with `spar run`.");
@@ -287,11 +290,13 @@ public static class RunCommands
     private static Command List(TextWriter stdout, TextWriter stderr)
     {
         var home = SparHome.Option();
+        var source = new StoredRunSource();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
-        var command = new Command("list", "Lists the stored runs.\nExample: spar list --format json") { home, format };
+        var command = new Command("list", "Lists the stored runs.\nExamples:\n  spar list --format json\n  spar list --storage azurite:10000   the runs of a spar silo cluster") { home, format };
+        source.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            var runs = await new RunStore(SparHome.From(parse, home).StateDirectory).ListAsync(ct);
+            var runs = await source.Open(parse, home).ListAsync(ct);
             if (parse.GetValue(format) == OutputFormat.Json)
             {
                 CliOutput.WriteJson(stdout, runs.Select(r => new
@@ -346,7 +351,7 @@ public static class RunCommands
 
     private static async Task<ClusterConnection> ConnectAsync(string cluster, ClusterTls? tls, CancellationToken ct)
     {
-        var endpoints = new ClusterEndpoints { Redis = cluster, Tls = tls };
+        var endpoints = ClusterEndpoints.Parse(cluster) with { Tls = tls };
         return await ClusterFailures.UserFacingAsync(endpoints, () => ClusterConnection.ConnectAsync(endpoints, ct));
     }
 

@@ -13,7 +13,11 @@ public static class SiloCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var role = new Option<string>("--role") { Description = "gpu (models, training), cpu (run, prompt and tree grains) or gpu,cpu", DefaultValueFactory = _ => "gpu,cpu" };
-        var redis = new Option<string>("--redis") { Description = "Redis holding the cluster's membership, HOST:PORT", DefaultValueFactory = _ => "127.0.0.1:6379" };
+        var cluster = new Option<string>("--cluster", "--redis")
+        {
+            Description = "Where the cluster's membership (and reminders) live: Redis HOST:PORT, azurite[:PORT] (Azurite's Table service, default port 10002) or an Azure Storage connection string (Azure Table storage)",
+            DefaultValueFactory = _ => "127.0.0.1:6379",
+        };
         var storage = new Option<string>("--storage") { Description = "Grain storage: azurite[:PORT] (local emulator, default port 10000), an Azure Storage connection string, or a directory (one silo only)", Required = true };
         var container = new Option<string>("--container") { Description = "Blob container for grain state", DefaultValueFactory = _ => "spar-state" };
         var address = new Option<string>("--address") { Description = $"Address to bind (default 127.0.0.1; any other needs {RemoteAccess.Flag}; 0.0.0.0 binds every interface)", DefaultValueFactory = _ => "127.0.0.1" };
@@ -23,15 +27,16 @@ public static class SiloCommand
         var port = new Option<int>("--port") { Description = "Silo-to-silo port", DefaultValueFactory = _ => 11111 };
         var gateway = new Option<int>("--gateway") { Description = "Client gateway port", DefaultValueFactory = _ => 30000 };
         var command = new Command("silo", """
-            Runs one silo of a SPaR cluster until Ctrl-C: Redis for membership, blob storage for grain state.
-            Prints "ready NAME" on stdout once it has joined.
+            Runs one silo of a SPaR cluster until Ctrl-C: Redis or Azure Table storage for membership, blob storage for
+            grain state. Prints "ready NAME" on stdout once it has joined.
             Examples:
               spar silo --role gpu --storage azurite --port 11111 --gateway 30000
-              spar silo --role cpu --storage azurite --port 11112 --gateway 30001 --redis 127.0.0.1:6379
-              spar silo --address 0.0.0.0 --allow-remote --tls-cert cluster.pfx --storage "$CONN" --redis 10.0.0.2:6379
+              spar silo --role cpu --storage azurite --port 11112 --gateway 30001 --cluster 127.0.0.1:6379
+              spar silo --role cpu --storage azurite --cluster azurite   membership and reminders in Azurite's tables
+              spar silo --address 0.0.0.0 --allow-remote --tls-cert cluster.pfx --storage "$CONN" --cluster 10.0.0.2:6379
             """)
         {
-            role, redis, storage, container, address, advertise, allowRemote, tlsCert, port, gateway,
+            role, cluster, storage, container, address, advertise, allowRemote, tlsCert, port, gateway,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -50,7 +55,7 @@ public static class SiloCommand
                 : null;
             var options = new ClusterSiloOptions
             {
-                Cluster = new ClusterEndpoints { Redis = parse.GetValue(redis)!, Tls = tls },
+                Cluster = ClusterEndpoints.Parse(parse.GetValue(cluster)!) with { Tls = tls },
                 Spar = new SparSiloOptions { Roles = roles.Distinct().ToList(), Storage = ClusterEndpoints.Storage(parse.GetValue(storage)!, parse.GetValue(container)!) },
                 Address = ip,
                 Advertise = advertised,
@@ -64,7 +69,7 @@ public static class SiloCommand
             }
             var advertisedNote = options.Advertise is { } adv && !adv.Equals(ip) ? $" (advertised as {adv})" : "";
             var tlsNote = tls is null ? "" : $", TLS (certificate {tls.Thumbprint[..16]}...)";
-            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, Redis {Secrets.Redact(options.Cluster.Redis)}. Ctrl-C stops it.");
+            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, membership on {options.Cluster.Describe}. Ctrl-C stops it.");
             await stdout.WriteLineAsync($"ready {silo.Name}");
             await stdout.FlushAsync(ct);
             try
@@ -81,7 +86,7 @@ public static class SiloCommand
     }
 }
 
-/// <summary>Turns "cannot reach Redis / storage" at start-up into one clear user-facing error.</summary>
+/// <summary>Turns "cannot reach the membership store / storage" at start-up into one clear user-facing error.</summary>
 internal static class ClusterFailures
 {
     public static async Task<T> UserFacingAsync<T>(ClusterEndpoints cluster, Func<Task<T>> start)
@@ -97,7 +102,7 @@ internal static class ClusterFailures
         catch (Exception e) when (ClusterSecurity.IsHandshakeRefusal(e))
         {
             throw new UserInputException(
-                $"Cannot join the cluster (Redis at {cluster.Redis}): its gateway closed the connection during the handshake, so the cluster and this process disagree on TLS: " +
+                $"Cannot join the cluster ({cluster.Describe}): its gateway closed the connection during the handshake, so the cluster and this process disagree on TLS: " +
                 (cluster.Tls is null ? "give --tls-cert with the cluster's certificate." : "the cluster runs without TLS or with another certificate than --tls-cert."), e);
         }
         catch (Exception e) when (e.GetBaseException() is FormatException { Source: { } source } format && source.StartsWith("Azure.", StringComparison.Ordinal))
@@ -105,22 +110,39 @@ internal static class ClusterFailures
             // The Azure SDK parses a connection string only when the silo builds its storage client.
             throw new UserInputException($"--storage is not a usable Azure Storage connection string: {format.Message}", e);
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (Find<ClusterUnreachableException>(e) is { } unreachable)
         {
-            var reason = e.GetBaseException().Message;
-            // StackExchange.Redis appends advice about abortConnect that does not apply here: keep the first sentence.
+            throw new UserInputException(unreachable.Message, e);
+        }
+        catch (Exception e) when (IsClusterFailure(e))
+        {
+            // StackExchange.Redis appends advice about abortConnect that does not apply here, Azure a request id and
+            // headers: keep the first sentence.
+            var reason = e.GetBaseException().Message.Split('\n', 2)[0].Trim();
             reason = reason.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? reason[..(end + 1)] : reason;
-            throw new UserInputException($"Cannot reach the cluster (Redis at {cluster.Redis}): {reason}", e);
+            throw new UserInputException($"Cannot reach the cluster ({cluster.Describe}): {reason}", e);
         }
     }
 
-    private static bool IsRedisFailure(Exception e)
+    private static T? Find<T>(Exception e) where T : Exception
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is T found)
+            {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    private static bool IsClusterFailure(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)
         {
             if (x.GetType().FullName?.StartsWith("StackExchange.Redis.", StringComparison.Ordinal) == true
                 || x.GetType().Name.Contains("Redis", StringComparison.Ordinal)
-                || x is OrleansException)
+                || x is OrleansException or Azure.RequestFailedException)
             {
                 return true;
             }

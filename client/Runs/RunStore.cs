@@ -9,20 +9,56 @@ using SparOrleans.Storage.Blobs;
 namespace SparOrleans.Client.Runs;
 
 /// <summary>
-/// Reads stored runs and their prompts straight from the state directory, without starting a silo (starting one
-/// would resume a run that was interrupted, which `status`, `list`, `export` and `report` must not do).
+/// Reads stored runs and their prompts straight from grain storage, without starting a silo (starting one would
+/// resume a run that was interrupted, which `status`, `list`, `export` and `report` must not do): the embedded
+/// silo's state directory, or a cluster's blob container as the official Azure provider wrote it.
 /// </summary>
-public sealed class RunStore(string stateDirectory)
+public sealed class RunStore
 {
-    private const string Prefix = "state/run/";
-    private readonly DirectoryBlobStore _blobs = new(stateDirectory);
+    private const string State = "state";
+    private readonly IBlobStore _blobs;
+    private readonly GrainStateLayout _layout;
+    private readonly string _where;
+
+    /// <summary>The embedded silo's state directory.</summary>
+    public RunStore(string stateDirectory)
+        : this(new DirectoryBlobStore(stateDirectory), GrainStateLayout.Directory, stateDirectory)
+    {
+    }
+
+    private RunStore(IBlobStore blobs, GrainStateLayout layout, string where)
+    {
+        _blobs = blobs;
+        _layout = layout;
+        _where = where;
+    }
+
+    /// <summary>The grain storage a silo was given (<c>spar silo --storage</c>): a cluster's blob container, or a directory.</summary>
+    public static RunStore For(GrainStorageOptions storage)
+    {
+        if (storage.ConnectionString is not { } connection)
+        {
+            return new RunStore(storage.LocalDirectory!);
+        }
+        var blobs = new AzureBlobStore(connection, storage.ContainerName);
+        return new RunStore(blobs, GrainStateLayout.AzureBlob, blobs.Describe);
+    }
 
     public async Task<IReadOnlyList<StoredRun>> ListAsync(CancellationToken cancellationToken)
     {
-        var runs = new List<StoredRun>();
-        await foreach (var name in _blobs.ListAsync(Prefix, cancellationToken))
+        var names = new List<string>();
+        await Reachable(async () =>
         {
-            if (await ReadBlobAsync(name, cancellationToken) is { } run)
+            await foreach (var name in _blobs.ListAsync(_layout.Prefix(State, "run"), cancellationToken))
+            {
+                names.Add(name);
+            }
+            return true;
+        });
+        var runs = new List<StoredRun>();
+        foreach (var name in names)
+        {
+            if (await ReadRunAsync(_layout.KeyOf(State, "run", name), cancellationToken) is { } run)
             {
                 runs.Add(run);
             }
@@ -31,8 +67,8 @@ public sealed class RunStore(string stateDirectory)
     }
 
     public async Task<StoredRun> GetAsync(string runId, CancellationToken cancellationToken) =>
-        await ReadBlobAsync($"{Prefix}{Uri.EscapeDataString(runId)}.json", cancellationToken)
-        ?? throw new UserInputException($"No run '{runId}' in {stateDirectory}. `spar list` shows the stored runs (use --home if they live elsewhere).");
+        await ReadRunAsync(runId, cancellationToken)
+        ?? throw new UserInputException($"No run '{runId}' in {_where}. `spar list` shows the stored runs ({(IsDirectory ? "use --home if they live elsewhere" : "with the same --storage and --container")}).");
 
     /// <summary>
     /// The stored state of every prompt of <paramref name="iteration"/> (1-based), in prompt order. A prompt whose
@@ -65,28 +101,29 @@ public sealed class RunStore(string stateDirectory)
 
     private async Task<PromptGrain.PromptState?> ReadPromptAsync(string key, CancellationToken cancellationToken)
     {
-        var name = BlobGrainStorage.BlobName("state", GrainId.Create("prompt", key));
+        var name = _layout.BlobName(State, "prompt", key);
         try
         {
-            var blob = await _blobs.ReadAsync(name, cancellationToken);
+            var blob = await ReadAsync(name, cancellationToken);
             return blob is null
                 ? null
-                : JsonSerializer.Deserialize<PromptGrain.PromptState>(blob.Data.ToStream(), BlobGrainStorage.StateJson)
+                : JsonSerializer.Deserialize<PromptGrain.PromptState>(blob.Data.ToStream(), GrainStateJson.Options)
                   ?? throw new InvalidDataException("it is empty.");
         }
         catch (Exception e) when (e is JsonException or InvalidDataException)
         {
             // `export`, `watch` and `report` read every prompt: one damaged file is named, not a JSON parser's trace.
-            throw new UserInputException($"Stored prompt state {Path.Combine(stateDirectory, name)} is corrupt ({e.Message.TrimEnd('.')}): restore it from a backup, or delete it (the prompt then counts as not started).", e);
+            throw new UserInputException($"Stored prompt state {Where(name)} is corrupt ({e.Message.TrimEnd('.')}): restore it from a backup, or delete it (the prompt then counts as not started).", e);
         }
     }
 
-    private async Task<StoredRun?> ReadBlobAsync(string name, CancellationToken cancellationToken)
+    private async Task<StoredRun?> ReadRunAsync(string id, CancellationToken cancellationToken)
     {
+        var name = _layout.BlobName(State, "run", id);
         StoredBlob? blob;
         try
         {
-            blob = await _blobs.ReadAsync(name, cancellationToken);
+            blob = await ReadAsync(name, cancellationToken);
         }
         catch (InvalidDataException e)
         {
@@ -99,19 +136,43 @@ public sealed class RunStore(string stateDirectory)
         StoredRunState? state;
         try
         {
-            state = JsonSerializer.Deserialize<StoredRunState>(blob.Data.ToStream(), BlobGrainStorage.StateJson);
+            state = JsonSerializer.Deserialize<StoredRunState>(blob.Data.ToStream(), GrainStateJson.Options);
         }
         catch (JsonException e)
         {
-            throw new UserInputException($"Stored run state {Path.Combine(stateDirectory, name)} is corrupt ({e.Message}): restore it from a backup, or delete it to forget the run.", e);
+            throw new UserInputException($"Stored run state {Where(name)} is corrupt ({e.Message}): restore it from a backup, or delete it to forget the run.", e);
         }
         if (state is null)
         {
-            throw new UserInputException($"Stored run state {Path.Combine(stateDirectory, name)} is empty: delete it to forget the run.");
+            throw new UserInputException($"Stored run state {Where(name)} is empty: delete it to forget the run.");
         }
-        var id = Uri.UnescapeDataString(name[Prefix.Length..^".json".Length]);
         return new StoredRun(id, state.Status, state.Phase, state.Iteration, state.Created, state.Updated, state.Spec, state.Reports ?? [], state.Error,
             state.PromptIds ?? []);
+    }
+
+    /// <summary>A state blob; null when it is missing or empty (the official provider's cleared state).</summary>
+    private Task<StoredBlob?> ReadAsync(string name, CancellationToken cancellationToken) =>
+        Reachable(async () => await _blobs.ReadAsync(name, cancellationToken) is { Data.IsEmpty: false } blob ? blob : null);
+
+    private bool IsDirectory => _layout == GrainStateLayout.Directory;
+
+    private string Where(string name) => IsDirectory ? Path.Combine(_where, name) : $"{_where}/{name}";
+
+    /// <summary>A storage call; an unreachable store or a missing container is one clear line, not an Azure exception.</summary>
+    private async Task<T> Reachable<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            throw new UserInputException($"No grain state at {_where}: check --storage and --container (the silos' own).", e);
+        }
+        catch (Exception e) when (e is Azure.RequestFailedException or AggregateException || StorageFaults.IsTransient(e) && e is not IOException)
+        {
+            throw new UserInputException(new StorageUnreachableException(_where, e).Message, e);
+        }
     }
 
     /// <summary>The fields of the run grain's persisted state that tools read (the grain's class is internal to it).</summary>

@@ -25,7 +25,7 @@ public static class RunFaults
             return false;
         }
         return chain.Any(x => x is OrleansException or TimeoutException or BrokenCircuitException or HttpRequestException
-            || IsServerAway(x) || StorageResilience.IsTransient(x));
+            || IsServerAway(x) || StorageFaults.IsTransient(x));
     }
 
     /// <summary>

@@ -9,8 +9,9 @@ using SparOrleans.Interfaces;
 namespace SparOrleans.Silo.Hosting;
 
 /// <summary>
-/// One silo of a multi-silo SPaR cluster (<c>spar silo</c>): Redis membership, blob grain storage, roles. Binds to
-/// <see cref="ClusterSiloOptions.Address"/> (127.0.0.1 by default) and advertises <see cref="ClusterSiloOptions.AdvertisedAddress"/>.
+/// One silo of a multi-silo SPaR cluster (<c>spar silo</c>): membership on Redis or Azure Table storage (see
+/// <see cref="ClusterEndpoints"/>), blob grain storage, roles. Binds to <see cref="ClusterSiloOptions.Address"/>
+/// (127.0.0.1 by default) and advertises <see cref="ClusterSiloOptions.AdvertisedAddress"/>.
 /// </summary>
 public sealed class ClusterSilo : IAsyncDisposable
 {
@@ -35,12 +36,7 @@ public sealed class ClusterSilo : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.UseOrleans(silo =>
         {
-            silo.UseRedisClustering(options.Cluster.Redis);
-            silo.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = ClusterEndpoints.ClusterId;
-                o.ServiceId = ClusterEndpoints.ServiceId;
-            });
+            options.Cluster.UseClustering(silo);
             silo.ConfigureClusterNetwork(options);
             silo.ConfigureSpar(options.Spar);
             configure?.Invoke(silo);
@@ -86,7 +82,7 @@ public sealed record ClusterSiloOptions : IValidatedOptions
         .Concat(Spar.Problems());
 }
 
-/// <summary>A client of a multi-silo cluster (<c>spar run --cluster</c>): Redis membership, gateways found there.</summary>
+/// <summary>A client of a multi-silo cluster (<c>spar run --cluster</c>): gateways found in its membership store.</summary>
 public sealed class ClusterConnection : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -107,12 +103,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.UseOrleansClient(client =>
         {
-            client.UseRedisClustering(cluster.Redis);
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = ClusterEndpoints.ClusterId;
-                o.ServiceId = ClusterEndpoints.ServiceId;
-            });
+            cluster.UseClustering(client);
             client.Services.AddSparSerialization();
             client.UseClusterTls(cluster.Tls);
         });

@@ -98,7 +98,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
             silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: gatewayPort, serviceId: ServiceId, clusterId: ClusterId);
             silo.ConfigureSpar(new SparSiloOptions
             {
-                Storage = new BlobStorageOptions { LocalDirectory = stateDirectory },
+                Storage = new GrainStorageOptions { LocalDirectory = stateDirectory },
                 BootstrapCacheDirectory = bootstrapCache,
                 RefreshBootstrapCache = refreshBootstrapCache,
             });

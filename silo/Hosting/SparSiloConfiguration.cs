@@ -13,7 +13,6 @@ using SparOrleans.Models.Runs;
 using SparOrleans.Silo.Runs;
 using SparOrleans.Interfaces;
 using SparOrleans.Interfaces.Runs;
-using SparOrleans.Storage.Checkpoints;
 using SparOrleans.Storage.Hosting;
 
 namespace SparOrleans.Silo.Hosting;
@@ -28,7 +27,7 @@ public static class SparSiloConfiguration
         builder.Services.AddSparSerialization();
         if (options.Storage is { } storage)
         {
-            builder.AddSparBlobGrainStorage(SparStorage.Name, storage);
+            builder.AddSparGrainStorage(SparStorage.Name, storage);
         }
         else
         {
@@ -43,10 +42,7 @@ public static class SparSiloConfiguration
         if (options.IsGpu)
         {
             builder.Services.AddSingleton(options.Models);
-            // Checkpoints go through blob storage only where silos may not share a disk (Azure Storage or Azurite).
-            builder.Services.AddSingleton(new CheckpointSync(options.Storage is { ConnectionString: not null } blob
-                ? new CheckpointStore(BlobStorageHostingExtensions.CreateStore(blob with { ContainerName = blob.ContainerName + "-models" }))
-                : null));
+            builder.Services.AddSingleton(new CheckpointSync(GrainStorageHostingExtensions.ClusterCheckpoints(options.Storage)));
             // ModelHost fetches a checkpoint this silo lacks through it.
             builder.Services.AddSingleton<ICheckpointSource>(sp => sp.GetRequiredService<CheckpointSync>());
             builder.Services.AddSingleton<ModelHost>();

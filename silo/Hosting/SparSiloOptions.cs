@@ -13,7 +13,7 @@ public sealed record SparSiloOptions : IValidatedOptions
 {
     public IReadOnlyList<string> Roles { get; init; } = [SiloRoles.Gpu, SiloRoles.Cpu];
 
-    public BlobStorageOptions? Storage { get; init; }
+    public GrainStorageOptions? Storage { get; init; }
 
     public ModelHostOptions Models { get; init; } = new();
 

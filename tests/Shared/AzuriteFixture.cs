@@ -6,16 +6,33 @@ using System.Runtime.InteropServices;
 namespace SparOrleans.Tests.Shared;
 
 /// <summary>
-/// A real Azurite blob service on a free loopback port, installed by <c>npm ci</c> in <c>infra/</c>. It can be
-/// stopped and restarted on the same port and data folder, to test storage outages.
+/// A real Azurite blob service on a free loopback port, installed by <c>npm ci</c> in <c>infra/</c>, and with
+/// <see cref="WithTables"/> its Table service too (cluster membership and reminders). It can be stopped and restarted on
+/// the same ports and data folder, to test storage outages.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private readonly string _location = Path.Combine(Path.GetTempPath(), $"azurite-{Guid.NewGuid():N}");
     private Process? _process;
+    private Process? _tables;
+
+    private readonly bool _withTables;
+
+    /// <summary>Blob service only (one public constructor: xunit creates class fixtures with it).</summary>
+    public AzuriteFixture()
+    {
+    }
+
+    private AzuriteFixture(bool tables) => _withTables = tables;
+
+    /// <summary>Blob and Table services.</summary>
+    public static AzuriteFixture WithTables() => new(tables: true);
 
     public int Port { get; } = FreePort();
+
+    /// <summary>The Table service's port (started only <see cref="WithTables"/>).</summary>
+    public int TablePort { get; } = FreePort();
 
     public string ConnectionString =>
         $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
@@ -24,15 +41,22 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async Task StartAsync()
     {
-        var exe = Path.Combine(RepoPaths.Root, "infra", "node_modules", ".bin", "azurite-blob");
-        if (!File.Exists(exe))
-        {
-            throw new InvalidOperationException($"Azurite is not installed at {exe}: run `npm ci` in infra/ (.ci/run does).");
-        }
         Directory.CreateDirectory(_location);
-        _process = await ServerProcess.StartAsync(exe,
+        _process = await ServerProcess.StartAsync(Executable("azurite-blob"),
             ["--blobHost", "127.0.0.1", "--blobPort", Port.ToString(), "--location", _location, "--skipApiVersionCheck", "--loose"],
             "successfully listens on", "Azurite", TimeSpan.FromSeconds(60));
+        if (_withTables)
+        {
+            _tables = await ServerProcess.StartAsync(Executable("azurite-table"),
+                ["--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(), "--location", _location, "--skipApiVersionCheck", "--loose"],
+                "successfully started on", "Azurite tables", TimeSpan.FromSeconds(60));
+        }
+    }
+
+    private static string Executable(string name)
+    {
+        var exe = Path.Combine(RepoPaths.Root, "infra", "node_modules", ".bin", name);
+        return File.Exists(exe) ? exe : throw new InvalidOperationException($"Azurite is not installed at {exe}: run `npm ci` in infra/ (.ci/run does).");
     }
 
     /// <summary>
@@ -42,7 +66,15 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// </summary>
     public async Task StopAsync()
     {
-        if (_process is { HasExited: false } p)
+        await StopAsync(_process);
+        await StopAsync(_tables);
+        _process = null;
+        _tables = null;
+    }
+
+    private static async Task StopAsync(Process? process)
+    {
+        if (process is { HasExited: false } p)
         {
             if (Terminate(p.Id, Sigterm) == 0)
             {
@@ -62,7 +94,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
                 await p.WaitForExitAsync();
             }
         }
-        _process = null;
     }
 
     private const int Sigterm = 15;

@@ -141,9 +141,9 @@ public sealed class BadInputFiles : IDisposable
         };
         var store = new DirectoryBlobStore(state);
         store.EnsureContainerAsync(default).GetAwaiter().GetResult();
-        var runBlob = $"state/run/{runId}.json";
-        var promptBlob = BlobGrainStorage.BlobName("state", Orleans.Runtime.GrainId.Create("prompt", PromptKeys.Prompt(runId, 1, "p0")));
-        store.WriteAsync(runBlob, BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(runState, BlobGrainStorage.StateJson)), null, default).GetAwaiter().GetResult();
+        var runBlob = GrainStateLayout.Directory.BlobName("state", "run", runId);
+        var promptBlob = GrainStateLayout.Directory.BlobName("state", "prompt", PromptKeys.Prompt(runId, 1, "p0"));
+        store.WriteAsync(runBlob, BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(runState, GrainStateJson.Options)), null, default).GetAwaiter().GetResult();
         store.WriteAsync(promptBlob, BinaryData.FromString("{}"), null, default).GetAwaiter().GetResult();
         if (run is not null)
         {

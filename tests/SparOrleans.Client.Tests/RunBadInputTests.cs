@@ -120,7 +120,7 @@ public sealed class RunBadInputTests : IDisposable
         };
         var store = new DirectoryBlobStore(Path.Combine(_home, ".state"));
         await store.EnsureContainerAsync(default);
-        await store.WriteAsync($"state/run/{runId}.json", BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(state, BlobGrainStorage.StateJson)), null, default);
+        await store.WriteAsync(GrainStateLayout.Directory.BlobName("state", "run", runId), BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(state, GrainStateJson.Options)), null, default);
         return spec;
     }
 

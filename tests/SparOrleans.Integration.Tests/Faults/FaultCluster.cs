@@ -34,7 +34,7 @@ public sealed class FaultCluster : IAsyncDisposable
 
     public static async Task<FaultCluster> StartAsync(string connectionString, int cpuSilos = 2, RunRetryOptions? retry = null)
     {
-        var storage = new BlobStorageOptions
+        var storage = new GrainStorageOptions
         {
             ConnectionString = connectionString,
             ContainerName = $"faults-{Guid.NewGuid():N}"[..20],
