@@ -3,6 +3,7 @@ using System.Net;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Runs;
 using SparOrleans.Silo.Hosting;
 
 namespace SparOrleans.Client.Commands;
@@ -19,6 +20,19 @@ public static class SiloCommand
         var address = new Option<string>("--address") { Description = "Address to bind and advertise (a LAN address on real machines)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Silo-to-silo port", DefaultValueFactory = _ => 11111 };
         var gateway = new Option<int>("--gateway") { Description = "Client gateway port", DefaultValueFactory = _ => 30000 };
+        var retryLimit = new Option<int>("--retry-limit")
+        {
+            Description = "Attempts a run coordinated here makes at a phase that keeps failing transiently (no gpu silo, storage away) before it fails",
+            DefaultValueFactory = _ => RunRetryOptions.Default.MaxAttempts,
+        };
+        var retryDelay = new Option<double>("--retry-delay") { Description = "Seconds before the first retry; each next waits twice as long", DefaultValueFactory = _ => RunRetryOptions.Default.FirstDelay.TotalSeconds };
+        var retryMaxDelay = new Option<double>("--retry-max-delay") { Description = "Longest wait between retries, seconds", DefaultValueFactory = _ => RunRetryOptions.Default.MaxDelay.TotalSeconds };
+        var reminderPeriod = new Option<double>("--reminder-period")
+        {
+            Description = "Seconds between the ticks of a running run's reminder, which continue it on a live silo when its coordinator's silo died",
+            DefaultValueFactory = _ => RunReminderOptions.Default.Period.TotalSeconds,
+        };
+        var probeTimeout = new Option<double?>("--probe-timeout") { Description = "Seconds of Orleans' membership probe timeout (default 5): a dead silo is declared dead after about 3 missed probes" };
         var command = new Command("silo", """
             Runs one silo of a SPaR cluster until Ctrl-C: Redis for membership, blob storage for grain state.
             Prints "ready NAME" on stdout once it has joined.
@@ -27,7 +41,7 @@ public static class SiloCommand
               spar silo --role cpu --storage azurite --port 11112 --gateway 30001 --redis 127.0.0.1:6379
             """)
         {
-            role, redis, storage, container, address, port, gateway,
+            role, redis, storage, container, address, port, gateway, retryLimit, retryDelay, retryMaxDelay, reminderPeriod, probeTimeout,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -43,13 +57,26 @@ public static class SiloCommand
             var options = new ClusterSiloOptions
             {
                 Cluster = new ClusterEndpoints { Redis = parse.GetValue(redis)! },
-                Spar = new SparSiloOptions { Roles = roles.Distinct().ToList(), Storage = ClusterEndpoints.Storage(parse.GetValue(storage)!, parse.GetValue(container)!) },
+                Spar = new SparSiloOptions
+                {
+                    Roles = roles.Distinct().ToList(),
+                    Storage = ClusterEndpoints.Storage(parse.GetValue(storage)!, parse.GetValue(container)!),
+                    Retry = new RunRetryOptions
+                    {
+                        MaxAttempts = parse.GetValue(retryLimit),
+                        FirstDelay = Seconds("--retry-delay", parse.GetValue(retryDelay)),
+                        MaxDelay = Seconds("--retry-max-delay", parse.GetValue(retryMaxDelay)),
+                    },
+                    Reminder = new RunReminderOptions { Period = Seconds("--reminder-period", parse.GetValue(reminderPeriod)) },
+                },
                 Address = ip,
                 SiloPort = parse.GetValue(port),
                 GatewayPort = parse.GetValue(gateway),
+                ProbeTimeout = parse.GetValue(probeTimeout) is { } probe ? Seconds("--probe-timeout", probe) : null,
             };
             await using var silo = await ClusterFailures.UserFacingAsync(options.Cluster, () => ClusterSilo.StartAsync(options, cancellationToken: ct));
-            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}, gateway {options.GatewayPort}, Redis {options.Cluster.Redis}. Ctrl-C stops it.");
+            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}, gateway {options.GatewayPort}, Redis {options.Cluster.Redis}, " +
+                $"runs retry a failing phase {options.Spar.Retry.MaxAttempts} times. Ctrl-C stops it.");
             await stdout.WriteLineAsync($"ready {silo.Name}");
             await stdout.FlushAsync(ct);
             try
@@ -64,6 +91,12 @@ public static class SiloCommand
         });
         return command;
     }
+
+    /// <summary>A duration option in seconds; its range is checked with the options record it goes into.</summary>
+    private static TimeSpan Seconds(string name, double seconds) =>
+        double.IsFinite(seconds) && Math.Abs(seconds) < TimeSpan.MaxValue.TotalSeconds / 2
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new UserInputException($"{name} {seconds}: give a number of seconds.");
 }
 
 /// <summary>Turns "cannot reach Redis / storage" at start-up into one clear user-facing error.</summary>

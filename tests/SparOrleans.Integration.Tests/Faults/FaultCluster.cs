@@ -53,7 +53,7 @@ public sealed class FaultCluster : IAsyncDisposable
             {
                 silo.Services.AddSingleton(retry);
             }
-            silo.ConfigureSpar(new SparSiloOptions { Roles = gpu ? [SiloRoles.Gpu] : [SiloRoles.Cpu], Storage = storage });
+            silo.ConfigureSpar(new SparSiloOptions { Roles = gpu ? [SiloRoles.Gpu] : [SiloRoles.Cpu], Storage = storage }).UseInMemoryReminderService();
             if (FileLog.Path is { } log)
             {
                 silo.Services.AddLogging(logging => logging.AddProvider(new FileLog($"{log}.{options.SiloName}")));
