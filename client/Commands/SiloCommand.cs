@@ -32,6 +32,7 @@ public static class SiloCommand
             Description = "Seconds between the ticks of a running run's reminder, which continue it on a live silo when its coordinator's silo died",
             DefaultValueFactory = _ => RunReminderOptions.Default.Period.TotalSeconds,
         };
+        var bootstrapCache = new Option<DirectoryInfo?>("--bootstrap-cache") { Description = "gpu silos: keep bootstrapped M_0/R_0 here and reuse them for runs with the same bootstrap options (as spar run's <home>/.cache)" };
         var probeTimeout = new Option<double?>("--probe-timeout") { Description = "Seconds of Orleans' membership probe timeout (default 5): a dead silo is declared dead after about 3 missed probes" };
         var command = new Command("silo", """
             Runs one silo of a SPaR cluster until Ctrl-C: Redis for membership, blob storage for grain state.
@@ -41,7 +42,7 @@ public static class SiloCommand
               spar silo --role cpu --storage azurite --port 11112 --gateway 30001 --redis 127.0.0.1:6379
             """)
         {
-            role, redis, storage, container, address, port, gateway, retryLimit, retryDelay, retryMaxDelay, reminderPeriod, probeTimeout,
+            role, redis, storage, container, address, port, gateway, retryLimit, retryDelay, retryMaxDelay, reminderPeriod, probeTimeout, bootstrapCache,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -68,6 +69,7 @@ public static class SiloCommand
                         MaxDelay = Seconds("--retry-max-delay", parse.GetValue(retryMaxDelay)),
                     },
                     Reminder = new RunReminderOptions { Period = Seconds("--reminder-period", parse.GetValue(reminderPeriod)) },
+                    BootstrapCacheDirectory = parse.GetValue(bootstrapCache)?.FullName,
                 },
                 Address = ip,
                 SiloPort = parse.GetValue(port),

@@ -35,13 +35,16 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<SiloProcess> StartAsync(string role, string redis, int azuritePort, string container)
+    public bool HasExited => _process.HasExited;
+
+    /// <param name="options">More <c>spar silo</c> options (retry limit, probe timeout, ...).</param>
+    public static async Task<SiloProcess> StartAsync(string role, string redis, int azuritePort, string container, params string[] options)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         string[] arguments =
         [
             ServeProcess.SparDll, "silo", "--role", role, "--redis", redis, "--storage", $"azurite:{azuritePort}", "--container", container,
-            "--port", RedisServer.FreePort().ToString(), "--gateway", RedisServer.FreePort().ToString(),
+            "--port", RedisServer.FreePort().ToString(), "--gateway", RedisServer.FreePort().ToString(), .. options,
         ];
         foreach (var a in arguments)
         {
@@ -83,13 +86,19 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>SIGKILL, as `kill -9` or a machine that dies: the silo leaves no word, the cluster must notice.</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
         _process.Dispose();
     }
 }
