@@ -75,9 +75,9 @@ public sealed record RunRetryOptions : IValidatedOptions
         TimeSpan.FromTicks((long)Math.Min(MaxDelay.Ticks, FirstDelay.Ticks * Math.Pow(2, Math.Clamp(attempt - 1, 0, 10))));
 
     public IEnumerable<string> Problems() => new ProblemList()
-        .InRange(nameof(MaxAttempts), MaxAttempts, 1, 10_000)
-        .InRange($"{nameof(FirstDelay)} (seconds)", FirstDelay.TotalSeconds, 0.01, 3600)
-        .InRange($"{nameof(MaxDelay)} (seconds)", MaxDelay.TotalSeconds, 0.01, 3600)
+        .InRange($"{nameof(MaxAttempts)} (--retry-limit)", MaxAttempts, 1, 10_000)
+        .InRange($"{nameof(FirstDelay)} (--retry-delay, seconds)", FirstDelay.TotalSeconds, 0.01, 3600)
+        .InRange($"{nameof(MaxDelay)} (--retry-max-delay, seconds)", MaxDelay.TotalSeconds, 0.01, 3600)
         .Require(MaxDelay >= FirstDelay, $"{nameof(MaxDelay)} ({MaxDelay.TotalSeconds} s) must be at least {nameof(FirstDelay)} ({FirstDelay.TotalSeconds} s)");
 }
 
@@ -95,5 +95,5 @@ public sealed record RunReminderOptions : IValidatedOptions
     public TimeSpan Period { get; init; } = TimeSpan.FromMinutes(1);
 
     public IEnumerable<string> Problems() => new ProblemList()
-        .InRange($"{nameof(Period)} (seconds)", Period.TotalSeconds, 1, 24 * 3600);
+        .InRange($"{nameof(Period)} (--reminder-period, seconds)", Period.TotalSeconds, 1, 24 * 3600);
 }

@@ -82,7 +82,7 @@ public sealed record ClusterSiloOptions : IValidatedOptions
         .Require(SiloPort != GatewayPort, $"the silo port and the gateway port must differ (both {SiloPort})")
         .Require(Spar.Storage is not null, "a cluster silo needs --storage: grain state must outlive the silo")
         .Require(ProbeTimeout is null || (ProbeTimeout.Value.TotalSeconds >= 0.2 && ProbeTimeout.Value.TotalSeconds <= 60),
-            $"the membership probe timeout must be between 0.2 and 60 seconds (got {ProbeTimeout?.TotalSeconds})")
+            $"the membership probe timeout (--probe-timeout) must be between 0.2 and 60 seconds (got {ProbeTimeout?.TotalSeconds})")
         .Concat(Cluster.Problems())
         .Concat(Spar.Problems());
 }

@@ -119,7 +119,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         await StartClusterAsync();
         var run = "gpu-lost";
         await using var client = SparProcess.Start(RunArguments(run));
-        await WaitForAsync(run, s => s is { Iteration: 1, Phase: RunPhase.Judging or RunPhase.Search }, client);
+        await WaitForAsync(run, PastBootstrap, client);
         await KillAsync(_silos.Single(s => s.Role == "gpu"));
         await StartSiloAsync("gpu");
 
@@ -138,7 +138,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         var run = "no-gpu";
         await using (var client = SparProcess.Start(RunArguments(run)))
         {
-            await WaitForAsync(run, s => s is { Iteration: 1, Phase: RunPhase.Judging or RunPhase.Search }, client);
+            await WaitForAsync(run, PastBootstrap, client);
             await KillAsync(_silos.Single(s => s.Role == "gpu"));
 
             var failedCode = await client.WaitAsync(TimeSpan.FromMinutes(2));
@@ -175,7 +175,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         await StartClusterAsync();
         var run = "storage-lost";
         await using var client = SparProcess.Start(RunArguments(run));
-        await WaitForAsync(run, s => s is { Iteration: 1, Phase: RunPhase.Judging or RunPhase.Search }, client);
+        await WaitForAsync(run, PastBootstrap, client);
         await _azurite.StopAsync();
         await Task.Delay(TimeSpan.FromSeconds(15));
         await _azurite.StartAsync();
@@ -196,7 +196,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
     {
         const int seed = 20261206;
         const int trials = 20;
-        const int concurrent = 5;
+        const int concurrent = 7;
         output.WriteLine($"random kills: seed {seed}");
         var random = new Random(seed);
         await StartClusterAsync();
@@ -205,8 +205,9 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         {
             var specs = Enumerable.Range(0, concurrent).Select(i => Spec($"trial-{round}-{i}", seed + round * concurrent + i)).ToList();
             await Task.WhenAll(specs.Select(spec => Retrying(() => Client.GetGrain<IRunGrain>(spec.RunId).StartAsync(spec))));
-            await Task.Delay(TimeSpan.FromSeconds(1 + random.NextDouble() * 6));
-            var victim = _silos[random.Next(_silos.Count)];
+            await Task.Delay(TimeSpan.FromSeconds(0.5 + random.NextDouble() * 3));
+            var live = _silos.Where(s => !s.HasExited).ToList();
+            var victim = live[random.Next(live.Count)];
             var running = new List<string>();
             foreach (var spec in specs)
             {
@@ -217,12 +218,13 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
             }
             output.WriteLine($"round {round}: killing the {victim.Role} silo {victim.Name} with {running.Count} runs running");
             await KillAsync(victim);
-            await StartSiloAsync(victim.Role);
+            var replacement = StartSiloAsync(victim.Role);
             foreach (var spec in specs)
             {
                 Assert.Equal(RunStatusKind.Completed, (await WaitForAsync(spec.RunId, s => s.Status != RunStatusKind.Running)).Status);
                 await AssertEveryPromptOnceAsync(spec.RunId);
             }
+            await replacement;
             done += running.Count;
         }
         output.WriteLine($"{done} runs saw a kill and completed with every prompt once");
@@ -232,8 +234,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
 
     private async Task StartClusterAsync(int retryLimit = 60)
     {
-        await StartSiloAsync("gpu", retryLimit);
-        await Task.WhenAll(StartSiloAsync("cpu", retryLimit), StartSiloAsync("cpu", retryLimit));
+        await Task.WhenAll(StartSiloAsync("gpu", retryLimit), StartSiloAsync("cpu", retryLimit), StartSiloAsync("cpu", retryLimit));
         _connection = await ClusterConnection.ConnectAsync(new ClusterEndpoints { Redis = Redis });
         output.WriteLine($"cluster up after {_clock.Elapsed.TotalSeconds:F1} s");
     }
@@ -263,6 +264,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         output.WriteLine($"{silo.Role} silo {silo.Name} killed at {_clock.Elapsed.TotalSeconds:F1} s, declared dead after {clock.Elapsed.TotalSeconds:F1} s");
     }
 
+    /// <summary>Two iterations: the faults strike in the first, and a whole iteration is left to do after them.</summary>
     private string[] RunArguments(string run) =>
         ["run", "--cluster", Redis, "--preset", "tiny", "--iterations", "2", "--run-id", run, "--home", Home, "--format", "json"];
 
@@ -274,7 +276,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         return new RunSpec(runId, Path.Combine(Home, runId), seed, 1, options.IterationPrompts, "bfs", "tiny", RunOptions.ToJson(options), options.SamplesPerPrompt);
     }
 
-    private static bool PastBootstrap(RunStatus s) => s.Iteration >= 1 && s.Phase >= RunPhase.Sampling;
+    private static bool PastBootstrap(RunStatus s) => s is { Status: RunStatusKind.Running, Iteration: 1, Phase: >= RunPhase.Sampling };
 
     private async Task<RunStatus> WaitForAsync(string run, Func<RunStatus, bool> until, SparProcess? client = null)
     {
