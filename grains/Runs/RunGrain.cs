@@ -152,7 +152,8 @@ public sealed class RunGrain(
             catch (Exception) when (lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 // The silo is stopping (Ctrl-C, a rolling restart): the run stays Running and continues where its last
-                // phase ended when it is activated again (`spar resume`).
+                // phase ended when it is activated again: by its reminder on another silo of a cluster, a client, or
+                // `spar resume`. The reminder stays registered for that.
                 logger.LogInformation("Run {Run} interrupted at {Phase} by the silo stopping", Id, state.State.Phase);
                 return;
             }

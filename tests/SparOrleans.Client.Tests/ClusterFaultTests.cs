@@ -196,7 +196,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
     {
         const int seed = 20261206;
         const int trials = 20;
-        const int concurrent = 7;
+        const int concurrent = 4;
         output.WriteLine($"random kills: seed {seed}");
         var random = new Random(seed);
         await StartClusterAsync();
