@@ -110,6 +110,10 @@ public sealed class FaultCluster : IAsyncDisposable
         return (busiest, counts.GetValueOrDefault(busiest.SiloAddress));
     }
 
+    /// <summary>The reminders the cluster's reminder table holds for <paramref name="grain"/> (the run's keep-running one).</summary>
+    public async Task<IReadOnlyList<string>> RemindersOfAsync(IAddressable grain) =>
+        (await Gpu.GetRequiredService<IReminderTable>().ReadRows(grain.GetGrainId())).Reminders.Select(r => r.ReminderName).ToList();
+
     public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
 }
 
