@@ -83,7 +83,8 @@ public static class RunCommands
         var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options, and replace the cached ones with the new ones" };
         var home = SparHome.Option();
         var cluster = ClusterOption("Run on a cluster started with `spar silo` instead of in-process: its Redis, HOST:PORT");
-        var web = WebPortOption();
+        var tlsCert = RemoteAccess.TlsCertOption();
+        var web = new WebViewOptions();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("run", """
             Runs SPaR end to end on an in-process silo: M_0/R_0, then per iteration sampling, judging, tree-search
@@ -101,11 +102,14 @@ public static class RunCommands
             M_0 and R_0 are kept in <home>/.cache and reused by runs with the same bootstrap options.
             """)
         {
-            quick, preset, iterations, prompts, perIteration, samples, seed, policy, pairs, runId, output, optionsFile, fresh, home, cluster, web, format,
+            quick, preset, iterations, prompts, perIteration, samples, seed, policy, pairs, runId, output, optionsFile, fresh, home, cluster, tlsCert, format,
             actor, refiner, evalIfEval, evalLlmBar, roleFormat, generation, servedActor, servedRefiner, generationUpdate, restartCommand,
         };
+        AddAll(command, web.All);
         command.SetAction(async (parse, ct) =>
         {
+            var tls = ClusterTlsOf(parse, cluster, tlsCert);
+            var webView = web.Read(parse);
             if (parse.GetValue(actor) is not null || parse.GetValue(refiner) is not null)
             {
                 RefuseGiven(parse, [quick, fresh], "applies to simulator runs only, not to a run on --actor/--refiner.");
@@ -167,7 +171,7 @@ public static class RunCommands
                     samplesPerPrompt,
                     PairSources.Parse(parse.GetValue(pairs)!),
                     models);
-                return DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct,
+                return DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), tls, webView, parse.GetValue(format), stdout, stderr, ct,
                     refreshCache: parse.GetValue(fresh));
             }
         });
@@ -179,8 +183,9 @@ public static class RunCommands
         var run = new Argument<string>("RUN") { Description = "The run to continue (see spar list)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write summary.json (default: where the run was started)" };
         var home = SparHome.Option();
-        var web = WebPortOption();
+        var web = new WebViewOptions();
         var cluster = ClusterOption("A run of a cluster started with `spar silo`: its Redis, HOST:PORT (the run grain resumes it there)");
+        var tlsCert = RemoteAccess.TlsCertOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("resume", """
             Continues a stored run where it stopped (after Ctrl-C, a kill or a crash).
@@ -189,15 +194,18 @@ public static class RunCommands
               spar resume tiny-1 --cluster 127.0.0.1:6379   a run started with spar run --cluster
             """)
         {
-            run, output, home, web, cluster, format,
+            run, output, home, cluster, tlsCert, format,
         };
+        AddAll(command, web.All);
         command.SetAction(async (parse, ct) =>
         {
+            var tls = ClusterTlsOf(parse, cluster, tlsCert);
+            var webView = web.Read(parse);
             if (parse.GetValue(cluster) is { } redis)
             {
                 // The cluster's storage holds the run, not this machine's home: the run grain knows its spec, and its
                 // checkpoints are where the gpu silos keep them.
-                await using var connection = await ConnectAsync(redis, ct);
+                await using var connection = await ConnectAsync(redis, tls, ct);
                 var known = await KnownRunAsync(connection.Client, parse.GetValue(run)!, redis);
                 var clusterSpec = parse.GetValue(output) is { } to ? known.Spec! with { OutputDirectory = to.FullName } : known.Spec!;
                 EnsureWritable(clusterSpec.OutputDirectory);
@@ -211,7 +219,7 @@ public static class RunCommands
             {
                 spec = spec with { OutputDirectory = dir.FullName };
             }
-            return await DriveAsync(paths, spec, resume: true, cluster: null, parse.GetValue(web), parse.GetValue(format), stdout, stderr, ct);
+            return await DriveAsync(paths, spec, resume: true, cluster: null, tls: null, webView, parse.GetValue(format), stdout, stderr, ct);
         });
         return command;
     }
@@ -221,6 +229,7 @@ public static class RunCommands
         var run = new Argument<string?>("RUN") { Description = "A run id (default: the latest run)", Arity = ArgumentArity.ZeroOrOne };
         var home = SparHome.Option();
         var cluster = ClusterOption("A run of a cluster started with `spar silo`: its Redis, HOST:PORT (asks its run grain)");
+        var tlsCert = RemoteAccess.TlsCertOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command("status", """
             Shows a stored run: status, phase, iteration and its table so far.
@@ -229,17 +238,18 @@ public static class RunCommands
               spar status tiny-1 --cluster 127.0.0.1:6379   a run started with spar run --cluster
             """)
         {
-            run, home, cluster, format,
+            run, home, cluster, tlsCert, format,
         };
         command.SetAction(async (parse, ct) =>
         {
+            var tls = ClusterTlsOf(parse, cluster, tlsCert);
             StoredRun stored;
             string? coordinator = null;
             if (parse.GetValue(cluster) is { } redis)
             {
                 var runId = parse.GetValue(run)
                     ?? throw new UserInputException($"--cluster needs the RUN to show: spar status RUN --cluster {redis}.");
-                await using var connection = await ConnectAsync(redis, ct);
+                await using var connection = await ConnectAsync(redis, tls, ct);
                 var known = await KnownRunAsync(connection.Client, runId, redis);
                 stored = new StoredRun(known.RunId, known.Status, known.Phase, known.Iteration, known.Created, known.Updated, known.Spec,
                     known.Iterations, known.Error, []);
@@ -321,16 +331,25 @@ public static class RunCommands
     /// <summary>The preset name a run on real models stores (its settings are in <see cref="ModelRunSpec.SettingsJson"/>).</summary>
     private const string ModelRunPreset = "models";
 
-    private static Option<int?> WebPortOption() => new("--web-port")
-    {
-        Description = "Also serve the run page (/runs/RUN, like spar watch) and the Orleans Dashboard (/dashboard) on 127.0.0.1:PORT (0 = a free port)",
-    };
-
     private static Option<string?> ClusterOption(string description) => new("--cluster") { Description = description };
 
-    private static async Task<ClusterConnection> ConnectAsync(string cluster, CancellationToken ct)
+    private static void AddAll(Command command, IEnumerable<Option> options)
     {
-        var endpoints = new ClusterEndpoints { Redis = cluster };
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The cluster certificate of <c>--tls-cert</c>, checked before anything connects; it goes with <c>--cluster</c> only.</summary>
+    private static ClusterTls? ClusterTlsOf(ParseResult parse, Option<string?> cluster, Option<string?> tlsCert) =>
+        parse.GetValue(tlsCert) is not null && parse.GetValue(cluster) is null
+            ? throw new UserInputException("--tls-cert goes with --cluster HOST:PORT (the in-process silo has no network traffic to protect).")
+            : ClusterTls.FromOption(parse.GetValue(tlsCert));
+
+    private static async Task<ClusterConnection> ConnectAsync(string cluster, ClusterTls? tls, CancellationToken ct)
+    {
+        var endpoints = new ClusterEndpoints { Redis = cluster, Tls = tls };
         return await ClusterFailures.UserFacingAsync(endpoints, () => ClusterConnection.ConnectAsync(endpoints, ct));
     }
 
@@ -344,19 +363,23 @@ public static class RunCommands
             : status;
     }
 
-    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, int? webPort, OutputFormat format,
+    private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, ClusterTls? tls, SiloWebOptions? webView, OutputFormat format,
         TextWriter stdout, TextWriter stderr, CancellationToken ct, bool refreshCache = false)
     {
         EnsureWritable(spec.OutputDirectory);
         if (cluster is not null)
         {
-            await using var connection = await ConnectAsync(cluster, ct);
+            await using var connection = await ConnectAsync(cluster, tls, ct);
             return await FollowAsync(connection.Client, spec, resume, cluster, format, stdout, stderr, ct);
         }
-        var web = webPort is { } port ? new SiloWebOptions(port) { Map = app => WatchWeb.Map(app, spec.RunId) } : null;
+        var web = webView is null ? null : webView with { Map = app => WatchWeb.Map(app, spec.RunId) };
         await using var silo = await StartSiloAsync(paths, web, refreshCache, ct);
         if (silo.WebAddress is { } address)
         {
+            if (WebViewOptions.Warning(web!, address) is { } warning)
+            {
+                await stderr.WriteLineAsync(warning);
+            }
             await stderr.WriteLineAsync($"run page: {new Uri(address, WatchWeb.RunPath(spec.RunId))} · Orleans Dashboard: {new Uri(address, EmbeddedSilo.DashboardPath)}");
         }
         // `spar watch` finds the silo through this file; it is removed before the silo stops.

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Security;
 using SparOrleans.Engine.Model;
 using SparOrleans.OpenAi.Server;
 
@@ -16,13 +17,16 @@ public static class ServeCommand
     /// <summary>The line on stderr that carries the address; tests and scripts read the URL from it.</summary>
     public const string ListeningPrefix = "listening on ";
 
+    /// <summary>The key every request must carry as a bearer token; from the environment, where other users cannot read it.</summary>
+    public const string ApiKeyVariable = "SPAR_SERVE_API_KEY";
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var models = new Option<string[]>("--model") { Description = "NAME=DIR: serve the model directory DIR (HF layout) as NAME; repeat for more", Arity = ArgumentArity.ZeroOrMore };
         var adapters = new Option<string[]>("--adapter") { Description = "NAME=BASE:DIR: serve the PEFT LoRA adapter in DIR on top of model BASE as NAME; repeat for more", Arity = ArgumentArity.ZeroOrMore };
         var port = new Option<int>("--port") { Description = "TCP port (default 8000; 0 picks a free one and prints it)", DefaultValueFactory = _ => 8000 };
-        var address = new Option<string>("--address") { Description = "Address to listen on (default 127.0.0.1; any other needs --api-key)", DefaultValueFactory = _ => "127.0.0.1" };
-        var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on every request" };
+        var address = new Option<string>("--address") { Description = $"Address to listen on (default 127.0.0.1; any other needs {RemoteAccess.Flag}; {ApiKeyVariable} sets the key)", DefaultValueFactory = _ => "127.0.0.1" };
+        var allowRemote = RemoteAccess.Option("the server");
         var dtype = new Option<string>("--dtype") { Description = "Weights and compute: float32 (default), bfloat16 or float16", DefaultValueFactory = _ => "float32" };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda", DefaultValueFactory = _ => "cpu" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Rows decoded together across all models (default 64)", DefaultValueFactory = _ => 64 };
@@ -33,31 +37,27 @@ public static class ServeCommand
             Examples:
               spar serve --model actor=runs/run-1/models/actor-3 --port 8000
               spar serve --model base=DIR --adapter tuned=base:DIR/adapter --port 0
-              spar serve --model base=DIR --address 0.0.0.0 --api-key "$KEY"
+              SPAR_SERVE_API_KEY=KEY spar serve --model base=DIR --address 0.0.0.0 --allow-remote
+            With SPAR_SERVE_API_KEY set, every request needs 'Authorization: Bearer KEY'.
             """)
         {
-            models, adapters, port, address, apiKey, dtype, device, maxBatch,
+            models, adapters, port, address, allowRemote, dtype, device, maxBatch,
         };
         command.SetAction(async (parse, ct) =>
         {
             var modelDirs = ParseModels(parse.GetValue(models) ?? []);
             var adapterSpecs = ParseAdapters(parse.GetValue(adapters) ?? [], modelDirs);
-            if (!IPAddress.TryParse(parse.GetValue(address), out var ip))
-            {
-                throw new UserInputException($"--address '{parse.GetValue(address)}' is not an IP address.");
-            }
-            var key = parse.GetValue(apiKey);
-            if (!IPAddress.IsLoopback(ip) && key is null)
-            {
-                throw new UserInputException($"--address {ip} is reachable from other machines: give --api-key KEY, or the models would answer anyone unauthenticated.");
-            }
+            var ip = RemoteAccess.Address("--address", parse.GetValue(address));
+            var key = ApiKeys.FromEnvironment(ApiKeyVariable);
+            RemoteAccess.Require(ip, parse.GetValue(allowRemote), "--address",
+                key is null ? $"the models would answer anyone: {ApiKeyVariable} is not set" : "the API key would cross the network in plain HTTP");
             var deviceName = parse.GetValue(device)!;
             if (deviceName != "cpu" && deviceName != "cuda" && !deviceName.StartsWith("cuda:", StringComparison.Ordinal))
             {
                 throw new UserInputException($"--device must be cpu or cuda (got '{deviceName}').");
             }
             var type = ModelCheckpoint.ParseDtype(parse.GetValue(dtype)!);
-            var options = new OpenAiServerOptions { Address = ip, Port = parse.GetValue(port), ApiKey = key, MaxBatchSize = parse.GetValue(maxBatch) };
+            var options = new OpenAiServerOptions { Address = ip, AllowRemote = parse.GetValue(allowRemote), Port = parse.GetValue(port), ApiKey = key, MaxBatchSize = parse.GetValue(maxBatch) };
             var problems = options.Problems().ToList();
             if (problems.Count > 0)
             {
@@ -85,7 +85,9 @@ public static class ServeCommand
                 }
                 if (!IPAddress.IsLoopback(ip))
                 {
-                    await stderr.WriteLineAsync($"warning: plain HTTP on {ip}: the API key and every prompt cross the network unencrypted; put a TLS proxy in front beyond a trusted network.");
+                    await stderr.WriteLineAsync(key is null
+                        ? $"warning: the serving endpoint on {ip} is unauthenticated: anyone who can reach port {server.Address.Port} can use the models; set {ApiKeyVariable} to require a key."
+                        : $"warning: plain HTTP on {ip}: the API key and every prompt cross the network unencrypted; put a TLS proxy in front beyond a trusted network.");
                 }
                 await stderr.WriteLineAsync($"serving {string.Join(", ", server.ModelNames)}; {ListeningPrefix}{server.Address}v1 (OpenAI-compatible). Ctrl-C stops it.");
                 await stderr.FlushAsync(ct);

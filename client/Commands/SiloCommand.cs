@@ -17,7 +17,10 @@ public static class SiloCommand
         var redis = new Option<string>("--redis") { Description = "Redis holding the cluster's membership, HOST:PORT", DefaultValueFactory = _ => "127.0.0.1:6379" };
         var storage = new Option<string>("--storage") { Description = "Grain storage: azurite[:PORT] (local emulator, default port 10000), an Azure Storage connection string, or a directory (one silo only)", Required = true };
         var container = new Option<string>("--container") { Description = "Blob container for grain state", DefaultValueFactory = _ => "spar-state" };
-        var address = new Option<string>("--address") { Description = "Address to bind and advertise (a LAN address on real machines)", DefaultValueFactory = _ => "127.0.0.1" };
+        var address = new Option<string>("--address") { Description = $"Address to bind (default 127.0.0.1; any other needs {RemoteAccess.Flag}; 0.0.0.0 binds every interface)", DefaultValueFactory = _ => "127.0.0.1" };
+        var advertise = new Option<string?>("--advertise") { Description = "Address other silos and clients reach this one at (default --address; with 0.0.0.0 the machine's first LAN IPv4)" };
+        var allowRemote = RemoteAccess.Option("the silo and its gateway");
+        var tlsCert = RemoteAccess.TlsCertOption();
         var port = new Option<int>("--port") { Description = "Silo-to-silo port", DefaultValueFactory = _ => 11111 };
         var gateway = new Option<int>("--gateway") { Description = "Client gateway port", DefaultValueFactory = _ => 30000 };
         var retryLimit = new Option<int>("--retry-limit")
@@ -40,9 +43,11 @@ public static class SiloCommand
             Examples:
               spar silo --role gpu --storage azurite --port 11111 --gateway 30000
               spar silo --role cpu --storage azurite --port 11112 --gateway 30001 --redis 127.0.0.1:6379
+              spar silo --address 0.0.0.0 --allow-remote --tls-cert cluster.pfx --storage "$CONN" --redis 10.0.0.2:6379
             """)
         {
-            role, redis, storage, container, address, port, gateway, retryLimit, retryDelay, retryMaxDelay, reminderPeriod, probeTimeout, bootstrapCache,
+            role, redis, storage, container, address, advertise, allowRemote, tlsCert, port, gateway, retryLimit, retryDelay, retryMaxDelay, reminderPeriod,
+            probeTimeout, bootstrapCache,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -51,13 +56,17 @@ public static class SiloCommand
             {
                 throw new UserInputException($"--role '{parse.GetValue(role)}': give gpu, cpu or gpu,cpu.");
             }
-            if (!IPAddress.TryParse(parse.GetValue(address), out var ip))
-            {
-                throw new UserInputException($"--address '{parse.GetValue(address)}' is not an IP address.");
-            }
+            var ip = RemoteAccess.Address("--address", parse.GetValue(address));
+            var tls = ClusterTls.FromOption(parse.GetValue(tlsCert));
+            RemoteAccess.Require(ip, parse.GetValue(allowRemote), "--address",
+                tls is null ? "silo and gateway traffic is unauthenticated without --tls-cert" : "TLS protects the traffic, but opening the ports is said explicitly");
+            var advertised = parse.GetValue(advertise) is { } a ? RemoteAccess.Address("--advertise", a)
+                : ClusterSecurity.IsAny(ip) ? ClusterSecurity.FirstLanAddress()
+                    ?? throw new UserInputException($"--address {ip}: this machine has no LAN IPv4 address to advertise; give --advertise ADDRESS.")
+                : null;
             var options = new ClusterSiloOptions
             {
-                Cluster = new ClusterEndpoints { Redis = parse.GetValue(redis)! },
+                Cluster = new ClusterEndpoints { Redis = parse.GetValue(redis)!, Tls = tls },
                 Spar = new SparSiloOptions
                 {
                     Roles = roles.Distinct().ToList(),
@@ -72,12 +81,19 @@ public static class SiloCommand
                     BootstrapCacheDirectory = parse.GetValue(bootstrapCache)?.FullName,
                 },
                 Address = ip,
+                Advertise = advertised,
                 SiloPort = parse.GetValue(port),
                 GatewayPort = parse.GetValue(gateway),
                 ProbeTimeout = parse.GetValue(probeTimeout) is { } probe ? Seconds("--probe-timeout", probe) : null,
             };
             await using var silo = await ClusterFailures.UserFacingAsync(options.Cluster, () => ClusterSilo.StartAsync(options, cancellationToken: ct));
-            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}, gateway {options.GatewayPort}, Redis {options.Cluster.Redis}, " +
+            if (!IPAddress.IsLoopback(ip) && tls is null)
+            {
+                await stderr.WriteLineAsync($"warning: listening on {ip} without --tls-cert: silo-to-silo and gateway traffic (ports {options.SiloPort}, {options.GatewayPort}) is unauthenticated and unencrypted; anyone who can reach them can join the cluster or call its grains.");
+            }
+            var advertisedNote = options.Advertise is { } adv && !adv.Equals(ip) ? $" (advertised as {adv})" : "";
+            var tlsNote = tls is null ? "" : $", TLS (certificate {tls.Thumbprint[..16]}...)";
+            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, Redis {options.Cluster.Redis}, " +
                 $"runs retry a failing phase {options.Spar.Retry.MaxAttempts} times. Ctrl-C stops it.");
             await stdout.WriteLineAsync($"ready {silo.Name}");
             await stdout.FlushAsync(ct);
@@ -113,6 +129,12 @@ internal static class ClusterFailures
         catch (Exception e) when (RunCommands.StorageFailure(e) is { } storage)
         {
             throw new UserInputException($"{storage.Message} (check --storage)", e);
+        }
+        catch (Exception e) when (ClusterSecurity.IsHandshakeRefusal(e))
+        {
+            throw new UserInputException(
+                $"Cannot join the cluster (Redis at {cluster.Redis}): its gateway closed the connection during the handshake, so the cluster and this process disagree on TLS: " +
+                (cluster.Tls is null ? "give --tls-cert with the cluster's certificate." : "the cluster runs without TLS or with another certificate than --tls-cert."), e);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {

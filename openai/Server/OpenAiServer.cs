@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Options;
+using SparOrleans.Core.Security;
 using SparOrleans.Engine.Generation;
 using SparOrleans.Engine.Model;
 using SparOrleans.OpenAi.Protocol;
@@ -273,9 +274,7 @@ public sealed class OpenAiServer : IAsyncDisposable
         {
             throw new OpenAiException(401, "Missing API key: send it as 'Authorization: Bearer KEY'.", OpenAiException.Authentication, code: "invalid_api_key");
         }
-        // Constant time, so response timing does not reveal how much of a guess was right.
-        var given = Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());
-        return CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(key))
+        return ApiKeys.Matches(header["Bearer ".Length..].Trim(), key)
             ? next(context)
             : throw new OpenAiException(401, "Incorrect API key provided.", OpenAiException.Authentication, code: "invalid_api_key");
     }

@@ -17,6 +17,9 @@ public sealed record ClusterEndpoints : IValidatedOptions
     /// <summary>Redis for membership, <c>HOST:PORT</c> (any StackExchange.Redis configuration string).</summary>
     public required string Redis { get; init; }
 
+    /// <summary>The cluster's shared TLS certificate (<c>--tls-cert</c>); null = plain TCP between silos and clients.</summary>
+    public ClusterTls? Tls { get; init; }
+
     public IEnumerable<string> Problems() => new ProblemList()
         .Require(!string.IsNullOrWhiteSpace(Redis), "--redis/--cluster needs HOST:PORT of the Redis that holds membership");
 

@@ -10,7 +10,7 @@ namespace SparOrleans.Silo.Hosting;
 
 /// <summary>
 /// One silo of a multi-silo SPaR cluster (<c>spar silo</c>): Redis membership, blob grain storage, roles. Binds to
-/// <see cref="ClusterSiloOptions.Address"/> (127.0.0.1 by default) and advertises it.
+/// <see cref="ClusterSiloOptions.Address"/> (127.0.0.1 by default) and advertises <see cref="ClusterSiloOptions.AdvertisedAddress"/>.
 /// </summary>
 public sealed class ClusterSilo : IAsyncDisposable
 {
@@ -40,7 +40,7 @@ public sealed class ClusterSilo : IAsyncDisposable
                 o.ClusterId = ClusterEndpoints.ClusterId;
                 o.ServiceId = ClusterEndpoints.ServiceId;
             });
-            silo.ConfigureEndpoints(options.Address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            silo.ConfigureClusterNetwork(options);
             silo.ConfigureSpar(options.Spar);
             silo.ConfigureSelfHealing(options);
             configure?.Invoke(silo);
@@ -61,8 +61,13 @@ public sealed record ClusterSiloOptions : IValidatedOptions
     /// <summary>Roles, storage and models; storage is required in a cluster (state must outlive any silo).</summary>
     public required SparSiloOptions Spar { get; init; }
 
-    /// <summary>Address to bind and advertise. Default 127.0.0.1; a machine's LAN address in a real deployment.</summary>
+    /// <summary>Address to bind. Default 127.0.0.1; a machine's LAN address (or 0.0.0.0 with <see cref="Advertise"/>) in a real deployment.</summary>
     public IPAddress Address { get; init; } = IPAddress.Loopback;
+
+    /// <summary>Address other silos and clients reach this one at; default <see cref="Address"/>, which must then not be 0.0.0.0 or ::.</summary>
+    public IPAddress? Advertise { get; init; }
+
+    public IPAddress AdvertisedAddress => Advertise ?? Address;
 
     /// <summary>Silo-to-silo port (1–65535). Default 11111.</summary>
     public int SiloPort { get; init; } = 11111;
@@ -80,6 +85,7 @@ public sealed record ClusterSiloOptions : IValidatedOptions
         .InRange(nameof(SiloPort), SiloPort, 1, 65535)
         .InRange(nameof(GatewayPort), GatewayPort, 1, 65535)
         .Require(SiloPort != GatewayPort, $"the silo port and the gateway port must differ (both {SiloPort})")
+        .Require(!ClusterSecurity.IsAny(AdvertisedAddress), $"a silo bound to {Address} must advertise a concrete address: give --advertise ADDRESS")
         .Require(Spar.Storage is not null, "a cluster silo needs --storage: grain state must outlive the silo")
         .Require(ProbeTimeout is null || (ProbeTimeout.Value.TotalSeconds >= 0.2 && ProbeTimeout.Value.TotalSeconds <= 60),
             $"the membership probe timeout (--probe-timeout) must be between 0.2 and 60 seconds (got {ProbeTimeout?.TotalSeconds})")
@@ -114,6 +120,7 @@ public sealed class ClusterConnection : IAsyncDisposable
                 o.ServiceId = ClusterEndpoints.ServiceId;
             });
             client.Services.AddSparSerialization();
+            client.UseClusterTls(cluster.Tls);
         });
         var host = builder.Build();
         await host.StartAsync(cancellationToken);

@@ -37,7 +37,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     /// <summary>The loopback port where clients (e.g. <c>spar watch</c>) connect.</summary>
     public int GatewayPort { get; }
 
-    /// <summary>Where the silo's web side answers (loopback), or null when it has none.</summary>
+    /// <summary>Where the silo's web side answers, or null when it has none.</summary>
     public Uri? WebAddress { get; }
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
@@ -49,7 +49,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     /// disposed: a second silo on it throws <see cref="StateDirectoryInUseException"/>.
     /// </param>
     /// <param name="minimumLogLevel">Silo logs below this level are dropped (the CLI draws its own progress).</param>
-    /// <param name="web">Serve pages on loopback (the Orleans Dashboard, the caller's endpoints); null = none.</param>
+    /// <param name="web">Serve pages (the Orleans Dashboard, the caller's endpoints); null = none.</param>
     /// <param name="bootstrapCache">Where bootstrapped M_0/R_0 are kept for later runs (null = always train them).</param>
     /// <param name="refreshBootstrapCache">Train M_0/R_0 even when <paramref name="bootstrapCache"/> holds them, and store the new ones there.</param>
     public static async Task<EmbeddedSilo> StartAsync(string stateDirectory, LogLevel minimumLogLevel = LogLevel.Warning,
@@ -114,16 +114,19 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         Uri? address = null;
         if (builder is WebApplicationBuilder webBuilder)
         {
-            // Loopback only: the pages are read-only but unauthenticated.
-            webBuilder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, webPort));
+            webBuilder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(web!.Address, webPort));
             var app = webBuilder.Build();
+            if (web!.ApiKey is { } key)
+            {
+                app.UseWebApiKey(key);
+            }
             if (web!.Dashboard)
             {
                 app.MapOrleansDashboard(routePrefix: DashboardPath);
             }
             web.Map?.Invoke(app);
             host = app;
-            address = new Uri($"http://127.0.0.1:{webPort}/");
+            address = new UriBuilder(Uri.UriSchemeHttp, web.Address.ToString(), webPort).Uri;
         }
         else
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
+using SparOrleans.Client.Commands;
 using SparOrleans.Client.Runs;
 using SparOrleans.Core.Errors;
 using SparOrleans.Interfaces.Runs;
@@ -162,8 +163,8 @@ public sealed class ModelRunTests(TinyCheckpoint checkpoint) : IClassFixture<Tin
         ServeProcess? server = null;
         if (kind is "unknown-model" or "key-required")
         {
-            string[] key = kind == "key-required" ? ["--api-key", "s3cret"] : [];
-            server = await ServeProcess.StartAsync(["--model", $"actor={checkpoint.ModelDir}", "--model", $"refiner={checkpoint.ModelDir}", "--port", "0", .. key]);
+            var key = kind == "key-required" ? new Dictionary<string, string> { [ServeCommand.ApiKeyVariable] = "s3cret" } : new Dictionary<string, string>();
+            server = await ServeProcess.StartAsync(key, ["--model", $"actor={checkpoint.ModelDir}", "--model", $"refiner={checkpoint.ModelDir}", "--port", "0"]);
             arguments = [.. arguments.Select(a => a == "openai=URL" ? $"openai={server.Url}" : a)];
         }
         try

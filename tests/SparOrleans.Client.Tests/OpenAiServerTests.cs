@@ -181,12 +181,12 @@ public sealed class OpenAiServerTests(OpenAiFixture fixture) : IClassFixture<Ope
     }
 
     [Fact]
-    public void Options_OffLoopbackWithoutKey_Refused()
+    public void Options_OffLoopbackWithoutAllowRemote_Refused()
     {
-        var problems = new OpenAiServerOptions { Address = IPAddress.Any }.Problems().ToList();
+        var problems = new OpenAiServerOptions { Address = IPAddress.Any, ApiKey = "k" }.Problems().ToList();
 
-        Assert.Contains(problems, p => p.Contains("needs an API key", StringComparison.Ordinal));
-        Assert.Empty(new OpenAiServerOptions { Address = IPAddress.Any, ApiKey = "k" }.Problems());
+        Assert.Contains(problems, p => p.Contains("must be allowed explicitly", StringComparison.Ordinal));
+        Assert.Empty(new OpenAiServerOptions { Address = IPAddress.Any, AllowRemote = true }.Problems());
     }
 
     [Fact]

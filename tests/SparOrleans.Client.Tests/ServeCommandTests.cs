@@ -87,12 +87,42 @@ public sealed class ServeCommandTests(TinyCheckpoint checkpoint) : IClassFixture
     }
 
     [Fact]
-    public async Task Serve_OffLoopbackWithoutKey_Refused()
+    public async Task Serve_OffLoopbackWithoutAllowRemote_Refused()
     {
         var (code, _, error) = await Spar("serve", "--model", $"tiny={checkpoint.ModelDir}", "--address", "0.0.0.0", "--port", "0");
 
         Assert.Equal(ExitCodes.UserError, code);
-        Assert.Contains("give --api-key", error);
+        Assert.Contains("add --allow-remote", error);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Serve_AllowRemote_OneWarning_KeyFromTheEnvironment401WithoutIt200WithIt(bool withKey)
+    {
+        const string key = "sk-serve-1";
+        var environment = withKey ? new Dictionary<string, string> { [ServeCommand.ApiKeyVariable] = key } : new Dictionary<string, string>();
+        using var served = await ServeProcess.StartAsync(environment, "--model", $"tiny={checkpoint.ModelDir}", "--address", "0.0.0.0", "--allow-remote", "--port", "0");
+        var models = new Uri($"http://127.0.0.1:{served.Url.Port}/v1/models");
+        using var http = new HttpClient();
+
+        var warning = Assert.Single(served.Errors.Split('\n'), l => l.StartsWith("warning:", StringComparison.Ordinal));
+        Assert.Contains(withKey ? "plain HTTP" : "unauthenticated", warning);
+        using var anonymous = await http.GetAsync(models);
+        if (!withKey)
+        {
+            Assert.Equal(HttpStatusCode.OK, anonymous.StatusCode);
+            return;
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using (var body = System.Text.Json.JsonDocument.Parse(await anonymous.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("authentication_error", body.RootElement.GetProperty("error").GetProperty("type").GetString());
+        }
+        using var keyed = new HttpRequestMessage(HttpMethod.Get, models);
+        keyed.Headers.Authorization = new("Bearer", key);
+        using var served200 = await http.SendAsync(keyed);
+        Assert.Equal(HttpStatusCode.OK, served200.StatusCode);
     }
 
     [Fact]

@@ -40,12 +40,19 @@ public sealed class ServeProcess : IDisposable
     }
 
     /// <summary>Starts <c>spar serve ARGS</c> and waits for the line it prints on stderr once listening.</summary>
-    public static async Task<ServeProcess> StartAsync(params string[] arguments)
+    public static Task<ServeProcess> StartAsync(params string[] arguments) => StartAsync(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Starts <c>spar serve ARGS</c> with <paramref name="environment"/> set for it alone (e.g. its API key).</summary>
+    public static async Task<ServeProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in new[] { SparDll, "serve" }.Concat(arguments))
         {
             start.ArgumentList.Add(a);
+        }
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
         var errors = new List<string>();
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);

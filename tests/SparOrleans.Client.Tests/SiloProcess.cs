@@ -37,18 +37,24 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <param name="options">More <c>spar silo</c> options (retry limit, probe timeout, ...).</param>
-    public static async Task<SiloProcess> StartAsync(string role, string redis, int azuritePort, string container, params string[] options)
+    /// <param name="extra">More <c>spar silo</c> options (e.g. <c>--tls-cert</c>, <c>--retry-limit</c>).</param>
+    /// <param name="environment">Variables set for the process only (e.g. the certificate password).</param>
+    public static async Task<SiloProcess> StartAsync(string role, string redis, int azuritePort, string container,
+        IEnumerable<string>? extra = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         string[] arguments =
         [
             ServeProcess.SparDll, "silo", "--role", role, "--redis", redis, "--storage", $"azurite:{azuritePort}", "--container", container,
-            "--port", RedisServer.FreePort().ToString(), "--gateway", RedisServer.FreePort().ToString(), .. options,
+            "--port", RedisServer.FreePort().ToString(), "--gateway", RedisServer.FreePort().ToString(), .. extra ?? [],
         ];
         foreach (var a in arguments)
         {
             start.ArgumentList.Add(a);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
         var output = new List<string>();
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

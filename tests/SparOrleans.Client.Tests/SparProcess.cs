@@ -22,12 +22,19 @@ public sealed class SparProcess : IAsyncDisposable
 
     public string Err => Lines(_stderr);
 
-    public static SparProcess Start(params string[] arguments)
+    public static SparProcess Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Starts <c>spar ARGS</c> with <paramref name="environment"/> set for it alone (keys, passwords).</summary>
+    public static SparProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in new[] { ServeProcess.SparDll }.Concat(arguments))
         {
             start.ArgumentList.Add(a);
+        }
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
         var process = new Process { StartInfo = start };
         var spar = new SparProcess(process);
