@@ -92,7 +92,10 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         var healed = Stopwatch.StartNew();
         while (!await ActivatedOnALiveSiloAsync())
         {
-            Assert.True(healed.Elapsed < TimeSpan.FromSeconds(60), $"no silo re-activated the run within 60 s of its coordinator's death: {Logs()}");
+            if (healed.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                Assert.Fail($"no silo re-activated the run within 60 s of its coordinator's death: {Logs()}");
+            }
             await Task.Delay(250);
         }
         output.WriteLine($"the run was re-activated {healed.Elapsed.TotalSeconds:F1} s after its coordinator was declared dead");
@@ -288,8 +291,14 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
             {
                 return status;
             }
-            Assert.False(client?.HasExited == true, $"spar run exited early: {client?.Err}");
-            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), $"run {run} stuck at iteration {status.Iteration}, {status.Phase}, {status.Status}: {Logs()}");
+            if (client?.HasExited == true)
+            {
+                Assert.Fail($"spar run exited early: {client.Err}");
+            }
+            if (clock.Elapsed > TimeSpan.FromMinutes(3))
+            {
+                Assert.Fail($"run {run} stuck at iteration {status.Iteration}, {status.Phase}, {status.Status}: {Logs()}");
+            }
             await Task.Delay(200);
         }
     }
@@ -337,7 +346,13 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
 
     private static JsonElement Summary(SparProcess client) => JsonDocument.Parse(client.Out).RootElement;
 
-    private string Logs() => string.Join("\n", _silos.Select(s => $"--- {s.Role} {s.Name}{(s.HasExited ? " (dead)" : "")}:\n{s.Output}"));
+    private string Logs()
+    {
+        lock (_silos)
+        {
+            return string.Join("\n", _silos.Select(s => $"--- {s.Role} {s.Name}{(s.HasExited ? " (dead)" : "")}:\n{s.Output}"));
+        }
+    }
 
     /// <summary>The gpu silos' bootstrap cache, shared by the class's cases and removed after them.</summary>
     public sealed class BootstrapCacheFolder : IDisposable
