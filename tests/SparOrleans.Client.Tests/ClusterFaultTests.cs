@@ -208,7 +208,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         {
             var specs = Enumerable.Range(0, concurrent).Select(i => Spec($"trial-{round}-{i}", seed + round * concurrent + i)).ToList();
             await Task.WhenAll(specs.Select(spec => Retrying(() => Client.GetGrain<IRunGrain>(spec.RunId).StartAsync(spec))));
-            await Task.Delay(TimeSpan.FromSeconds(0.5 + random.NextDouble() * 3));
+            await Task.Delay(TimeSpan.FromSeconds(0.3 + random.NextDouble() * 1.7));
             var live = _silos.Where(s => !s.HasExited).ToList();
             var victim = live[random.Next(live.Count)];
             var running = new List<string>();
