@@ -316,8 +316,8 @@ public sealed record SimulatorOptions : IValidatedOptions
             .Positive(nameof(Heads), Heads)
             .Require(Heads > 0 && HiddenSize % Heads == 0 && HiddenSize / Heads % 2 == 0,
                 $"{nameof(HiddenSize)} ({HiddenSize}) must be a multiple of {nameof(Heads)} ({Heads}) with an even head size")
-            .InRange(nameof(Threads), Threads, 0, 1024)
-            .Require(Device is "cpu" or "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), $"{nameof(Device)} must be cpu or cuda[:N] (got '{Device}')")
+            .Threads(nameof(Threads), Threads, min: 0)
+            .Device(nameof(Device), Device)
             .InRange(nameof(SubwordMerges), SubwordMerges, 0, 4096)
             .Require(ActorSft.MaxSteps > 0, "ActorSft.MaxSteps must be greater than 0 (it sets the number of fresh examples)")
             .Require(RefinerSft.MaxSteps > 0, "RefinerSft.MaxSteps must be greater than 0 (it sets the number of fresh examples)")

@@ -53,14 +53,14 @@ public static class SparCli
                 }
                 // A misspelt verb also leaves "required command was not provided": the misspelling is the news.
                 var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-                await stderr.WriteLineAsync($"error: {Readable(error.Message)} (`{string.Join(' ', names)} --help` lists the options)");
+                await WriteErrorAsync(stderr, $"{Readable(error.Message)} (`{string.Join(' ', names)} --help` lists the options)");
                 return ExitCodes.UserError;
             }
             return await parse.InvokeAsync(config);
         }
         catch (UserInputException e)
         {
-            await stderr.WriteLineAsync($"error: {e.Message}");
+            await WriteErrorAsync(stderr, e.Message);
             return ExitCodes.UserError;
         }
         catch (OperationCanceledException)
@@ -70,16 +70,23 @@ public static class SparCli
         }
         catch (Exception e) when (Environmental(e) is { } problem)
         {
-            await stderr.WriteLineAsync($"error: {problem}");
+            await WriteErrorAsync(stderr, problem);
             return ExitCodes.UserError;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("SPAR_DEBUG") != "1")
         {
             // A bug, not the user's mistake: still one line (SPAR_DEBUG=1 shows the stack trace).
-            await stderr.WriteLineAsync($"error: internal error ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}); please report it with the command line. SPAR_DEBUG=1 shows where it happened.");
+            await WriteErrorAsync(stderr, $"internal error ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}); please report it with the command line. SPAR_DEBUG=1 shows where it happened.");
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>
+    /// The one line a failed command prints: on one line whatever the message holds, and with any credential of a
+    /// connection string the user gave masked (messages echo --cluster, --redis and --storage values).
+    /// </summary>
+    private static Task WriteErrorAsync(TextWriter stderr, string message) =>
+        stderr.WriteLineAsync($"error: {Secrets.Redact(message.ReplaceLineEndings(" ").Trim())}");
 
     /// <summary>
     /// Failures of the machine or its files rather than of our code: a path that cannot be written, a port in use, a

@@ -20,6 +20,12 @@ public sealed record SparHome(string Root)
         Description = "Folder holding runs and their state (default: $SPAR_HOME, else ./runs)",
     };
 
-    public static SparHome From(ParseResult parse, Option<DirectoryInfo?> option) =>
-        new(Path.GetFullPath(parse.GetValue(option)?.FullName ?? Environment.GetEnvironmentVariable("SPAR_HOME") ?? "runs"));
+    public static SparHome From(ParseResult parse, Option<DirectoryInfo?> option)
+    {
+        var root = Path.GetFullPath(parse.GetValue(option)?.FullName ?? Environment.GetEnvironmentVariable("SPAR_HOME") ?? "runs");
+        // Read as a folder, a file would look like an empty home ("no runs yet") and hide the mistake.
+        return File.Exists(root)
+            ? throw new Core.Errors.UserInputException($"--home {root} is a file, not a folder: give the folder that holds your runs (or a new one).")
+            : new SparHome(root);
+    }
 }

@@ -23,7 +23,8 @@ public static class BenchCommand
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var engine = new Command("engine",
-            "Training tokens/s and FLOP rate vs torch.mm (d=256, 4 layers), KV-cache decoding at batch 1/8/32/64, "
+            "Training tokens/s and FLOP rate vs torch.mm (d=256, 4 layers), KV-cache decoding at batch 1/8/32/64/256 as a "
+            + "fraction of the FLOP ceiling, one decode step's profile, a judging workload with and without prefix sharing, "
             + "and 64 concurrent callers vs one static batch.")
         {
             quick, threads, device, format,
@@ -72,6 +73,10 @@ public static class BenchCommand
         };
         command.SetAction((ParseResult pr, CancellationToken ct) =>
         {
+            if (pr.GetValue(keep) is { } kept)
+            {
+                OutputPaths.EnsureWritable(kept, "--keep");
+            }
             var options = new CheckpointBenchmarkOptions
             {
                 Quick = pr.GetValue(quick),
@@ -144,9 +149,13 @@ public static class BenchCommand
         stdout.WriteLine(string.Create(c, $"training                 {r.TrainTokensPerS,10:F0} tokens/s  {r.TrainGflops:F1} GFLOP/s  fraction of mm {r.TrainFractionOfMm:F2} (target >= 0.60)"));
         foreach (var (batch, tps) in r.DecodeTokensPerS)
         {
-            stdout.WriteLine(string.Create(c, $"decode batch {batch,-3}         {tps,10:F0} tokens/s"));
+            stdout.WriteLine(string.Create(c, $"decode batch {batch,-3}         {tps,10:F0} tokens/s  fraction of FLOP ceiling {r.DecodeFractionOfCeiling[batch]:F3}"));
         }
-        stdout.WriteLine(string.Create(c, $"decode batch32 / batch1  {r.DecodeBatch32OverBatch1,10:F2}x (target >= 8)"));
+        stdout.WriteLine(string.Create(c, $"decode batch32 / batch1  {r.DecodeBatch32OverBatch1,10:F2}x (target >= 8); ceiling from torch.mm {r.DecodeMmGflops:F1} GFLOP/s beside each round"));
+        var p = r.StepProfile;
+        stdout.WriteLine(string.Create(c, $"decode step, batch {p.Batch,-3}  {p.StepMs,10:F2} ms  forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms ({p.CacheColumns} cached columns)"));
+        var j = r.Judging;
+        stdout.WriteLine(string.Create(c, $"judging {j.Responses}x{j.Votes} votes     {j.Speedup,10:F2}x faster with prefix sharing ({j.UnsharedSeconds:F2} s -> {j.SharedSeconds:F2} s; ~{j.PromptTokens}-token prompts, {j.NewTokens} new tokens; hit rate {j.HitRate:F2}; target >= 2)"));
         stdout.WriteLine(string.Create(c, $"load average             {r.LoadAverageStart} at start, {r.LoadAverageEnd} at end ({Environment.ProcessorCount} cores)"));
         stdout.WriteLine(string.Create(c, $"continuous / static      {r.ContinuousOverStatic,10:F2} ({r.ContinuousTokensPerS:F0} vs {r.StaticTokensPerS:F0} tokens/s; target >= 0.85)"));
     }

@@ -51,6 +51,11 @@ public static class BenchSearchCommand
             {
                 throw new UserInputException($"--roots must be between 1 and 10000 (got {count}).");
             }
+            if (parse.GetValue(refiner) is { } given)
+            {
+                // A corrupt checkpoint is refused before the scratch silo and the warm-up pass start.
+                ModelCheckpoint.Inspect(given.FullName);
+            }
             var result = await RunAsync(count, parse.GetValue(refiner)?.FullName, line => stderr.WriteLine(line), ct);
             if (parse.GetValue(format) == OutputFormat.Json)
             {

@@ -50,6 +50,10 @@ public static class EvalCommand
             };
             command.SetAction((ParseResult parse, CancellationToken ct) =>
             {
+                if (parse.GetValue(output) is { } outputDir)
+                {
+                    OutputPaths.EnsureWritable(outputDir.FullName, "--output");
+                }
                 var report = Run(parse.GetValue(input)!, parse.GetValue(responses)!, parse.GetValue(output), ct);
                 var json = parse.GetValue(format) == OutputFormat.Json;
                 var human = json ? stderr : stdout;

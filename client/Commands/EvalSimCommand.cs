@@ -45,6 +45,13 @@ public static class EvalSimCommand
             {
                 throw new UserInputException($"--n must be between 1 and 5000 (got {n}).");
             }
+            if (parse.GetValue(output) is { } outputDir)
+            {
+                // Checked before the model answers: minutes of generation would be lost.
+                OutputPaths.EnsureWritable(outputDir.FullName, "--output");
+            }
+            // A bad response file is refused before the held-out set is composed.
+            var given = responseFile is null ? null : IfEvalFiles.ReadResponses(responseFile.FullName);
             var prompts = SimBenchmark.HeldOut(n, parse.GetValue(seed));
             var examples = SimBenchmark.ToIfEval(prompts);
             IReadOnlyDictionary<string, string> byPrompt;
@@ -64,8 +71,8 @@ public static class EvalSimCommand
             }
             else
             {
-                byPrompt = IfEvalFiles.ReadResponses(responseFile!.FullName);
-                source = responseFile.FullName;
+                byPrompt = given!;
+                source = responseFile!.FullName;
             }
             var report = EvalCommand.IfEval.Score(examples, byPrompt, source, parse.GetValue(output));
             if (parse.GetValue(format) == OutputFormat.Json)

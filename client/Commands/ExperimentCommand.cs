@@ -60,6 +60,19 @@ public static class ExperimentCommand
             DefaultValueFactory = _ => new FileInfo(Path.Combine("docs", ResultsFile)),
         });
 
+    /// <summary>
+    /// The <c>--output</c> folder and <c>--results</c> file as full paths, both checked writable before an experiment
+    /// measures for minutes and then fails to keep what it measured.
+    /// </summary>
+    public static (string Dir, string ResultsPath) WritableDestinations(ParseResult parse, Option<DirectoryInfo> output, Option<FileInfo> results)
+    {
+        var dir = parse.GetValue(output)!.FullName;
+        var resultsPath = parse.GetValue(results)!.FullName;
+        OutputPaths.EnsureWritable(dir, "--output");
+        OutputPaths.EnsureWritableFile(resultsPath, "--results");
+        return (dir, resultsPath);
+    }
+
     /// <summary><c>spar experiment strategies</c>: Table 10 (greedy, best-of-N, iterative, BFS, DFS at equal budget).</summary>
     public static class Strategies
     {
@@ -104,13 +117,12 @@ public static class ExperimentCommand
             };
             command.SetAction(async (parse, ct) =>
             {
+                var (dir, resultsPath) = ExperimentCommand.WritableDestinations(parse, output, results);
                 var options = new StrategyExperimentOptions(parse.GetValue(n), parse.GetValue(seeds), parse.GetValue(accuracy),
                     parse.GetValue(judge), parse.GetValue(budget), parse.GetValue(votes)).Validated();
                 var json = parse.GetValue(format) == OutputFormat.Json;
                 var human = json ? stderr : stdout;
                 var result = await StrategyExperiment.RunAsync(options, new Progress<string>(line => human.WriteLine(line)), ct);
-                var dir = parse.GetValue(output)!.FullName;
-                var resultsPath = parse.GetValue(results)!.FullName;
                 var verdict = Verdict(result);
                 Write(result, verdict, dir);
                 UpdateResults(resultsPath, Section(result, verdict, dir, resultsPath));
@@ -275,7 +287,9 @@ public static class ExperimentCommand
         try
         {
             using var document = JsonDocument.Parse(File.ReadAllText(file.FullName));
-            return document.RootElement.Clone();
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? document.RootElement.Clone()
+                : throw new UserInputException($"'{file.FullName}' is not an experiment's results.json: it holds a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object.");
         }
         catch (JsonException e)
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Options;
 using SparOrleans.Core.Formats;
 using SparOrleans.Engine.Generation;
 using SparOrleans.Engine.Model;
@@ -87,9 +88,9 @@ public static class GenerateCommand
             {
                 throw new UserInputException($"--top-p must be in (0, 1] (got {p}).");
             }
-            if (deviceName != "cpu" && deviceName != "cuda" && !deviceName.StartsWith("cuda:", StringComparison.Ordinal))
+            if (!ProblemList.IsDevice(deviceName))
             {
-                throw new UserInputException($"--device must be cpu or cuda (got '{deviceName}').");
+                throw new UserInputException($"--device must be cpu, cuda or cuda:N (got '{deviceName}').");
             }
             // The file is read before the model so that a mistake in it costs no loading time.
             var chat = messagesFile is not null

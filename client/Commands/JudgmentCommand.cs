@@ -51,6 +51,7 @@ public static class JudgmentCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            var (dir, resultsPath) = ExperimentCommand.WritableDestinations(parse, output, results);
             var options = new JudgmentOptions(parse.GetValue(seeds), parse.GetValue(cases), parse.GetValue(votes)).Validated();
             var json = parse.GetValue(format) == OutputFormat.Json;
             var human = json ? stderr : stdout;
@@ -68,8 +69,6 @@ public static class JudgmentCommand
             {
                 (result, source) = await MeasureAsync(options, runDir, SparHome.From(parse, home), simulator, human.WriteLine, ct);
             }
-            var dir = parse.GetValue(output)!.FullName;
-            var resultsPath = parse.GetValue(results)!.FullName;
             var verdict = Verdict(result);
             Write(result, verdict, source, runDir, dir);
             UpdateResults(resultsPath, Section(result, verdict, source, runDir, dir, resultsPath));

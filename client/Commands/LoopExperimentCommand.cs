@@ -79,6 +79,7 @@ public static class LoopExperimentCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            var (dir, resultsPath) = ExperimentCommand.WritableDestinations(parse, output, results);
             var chosen = parse.GetValue(variants) is { Length: > 0 } names
                 ? names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(n =>
                     definition.Variants.FirstOrDefault(v => v.Name == n)
@@ -108,8 +109,6 @@ public static class LoopExperimentCommand
                     return ExitCodes.Cancelled;
                 }
             }
-            var dir = parse.GetValue(output)!.FullName;
-            var resultsPath = parse.GetValue(results)!.FullName;
             var verdict = Verdict(definition, result);
             Write(definition, result, verdict, dir);
             UpdateResults(resultsPath, Section(definition, result, verdict, dir, resultsPath));

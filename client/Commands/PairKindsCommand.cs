@@ -47,6 +47,7 @@ public static class PairKindsCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            var (dir, resultsPath) = ExperimentCommand.WritableDestinations(parse, output, results);
             var options = (defaults with
             {
                 Seeds = parse.GetValue(seeds), DpoSteps = parse.GetValue(steps), EvalEvery = parse.GetValue(every),
@@ -72,8 +73,6 @@ public static class PairKindsCommand
                     runs.Add(await PairKindsExperiment.RunAsync(options, new StoryPairTask(), progress, ct));
                 }
             }
-            var dir = parse.GetValue(output)!.FullName;
-            var resultsPath = parse.GetValue(results)!.FullName;
             var verdicts = runs.Select(Verdict).ToList();
             Write(runs, verdicts, dir);
             UpdateResults(resultsPath, Section(runs, verdicts, dir, resultsPath));

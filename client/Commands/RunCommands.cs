@@ -208,7 +208,7 @@ public static class RunCommands
                 await using var connection = await ConnectAsync(redis, tls, ct);
                 var known = await KnownRunAsync(connection.Client, parse.GetValue(run)!, redis);
                 var clusterSpec = parse.GetValue(output) is { } to ? known.Spec! with { OutputDirectory = to.FullName } : known.Spec!;
-                EnsureWritable(clusterSpec.OutputDirectory);
+                OutputPaths.EnsureWritable(clusterSpec.OutputDirectory, "--out");
                 return await FollowAsync(connection.Client, clusterSpec, resume: true, redis, parse.GetValue(format), stdout, stderr, ct);
             }
             var paths = SparHome.From(parse, home);
@@ -366,7 +366,9 @@ public static class RunCommands
     private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, ClusterTls? tls, SiloWebOptions? webView, OutputFormat format,
         TextWriter stdout, TextWriter stderr, CancellationToken ct, bool refreshCache = false)
     {
-        EnsureWritable(spec.OutputDirectory);
+        // The run's output directory must take files before the run is stored: otherwise it fails at its first
+        // checkpoint, minutes in, with a stored run left behind.
+        OutputPaths.EnsureWritable(spec.OutputDirectory, "--out");
         if (cluster is not null)
         {
             await using var connection = await ConnectAsync(cluster, tls, ct);
@@ -394,6 +396,8 @@ public static class RunCommands
     private static async Task<int> FollowAsync(IClusterClient client, RunSpec spec, bool resume, string? cluster, OutputFormat format,
         TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
+        // Said on the terminal: a password in the Redis configuration is masked.
+        cluster = cluster is null ? null : Secrets.Redact(cluster);
         var resumeCommand = cluster is null ? $"spar resume {spec.RunId}" : $"spar resume {spec.RunId} --cluster {cluster}";
         var what = spec.Models is { } m ? $"M_0 {m.ActorDirectory}, R_0 {m.RefinerDirectory}, {m.RoleFormat} format, generation {m.Generation?.BaseUrl ?? "local"}" : spec.Preset;
         var grain = client.GetGrain<IRunGrain>(spec.RunId);
@@ -475,6 +479,21 @@ public static class RunCommands
     /// <summary>The embedded silo, or one clear error when its state directory cannot be used or another process drives it.</summary>
     private static async Task<EmbeddedSilo> StartSiloAsync(SparHome paths, SiloWebOptions? web, bool refreshCache, CancellationToken ct)
     {
+        // A silo that does not start (its web port in use, its state unusable) leaves no new home behind.
+        var created = OutputPaths.Missing(paths.Root);
+        try
+        {
+            return await StartSiloOrExplainAsync(paths, web, refreshCache, ct);
+        }
+        catch when (created is not null && Directory.Exists(created))
+        {
+            Directory.Delete(created, recursive: true);
+            throw;
+        }
+    }
+
+    private static async Task<EmbeddedSilo> StartSiloOrExplainAsync(SparHome paths, SiloWebOptions? web, bool refreshCache, CancellationToken ct)
+    {
         try
         {
             return await EmbeddedSilo.StartAsync(paths.StateDirectory, web: web, cancellationToken: ct, bootstrapCache: paths.BootstrapCacheDirectory,
@@ -525,31 +544,6 @@ public static class RunCommands
 
     private static int Positive(string name, int value, int min, int max) =>
         value >= min && value <= max ? value : throw new UserInputException($"{name} must be between {min} and {max} (got {value.ToString(CultureInfo.InvariantCulture)}).");
-
-    /// <summary>
-    /// The run's output directory must take files before the run is stored: otherwise it fails at its first
-    /// checkpoint, minutes in, with a stored run left behind.
-    /// </summary>
-    private static void EnsureWritable(string directory)
-    {
-        var existed = Directory.Exists(directory);
-        try
-        {
-            Directory.CreateDirectory(directory);
-            var probe = Path.Combine(directory, $".write-test-{Environment.ProcessId}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-            // Nothing of a run that may still be refused (its state storage, its server) is left behind.
-            if (!existed)
-            {
-                Directory.Delete(directory);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UserInputException($"--out {directory} cannot be written ({e.Message.TrimEnd('.')}).", e);
-        }
-    }
 
     private static void ValidateRunId(string id)
     {

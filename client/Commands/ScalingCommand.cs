@@ -44,6 +44,7 @@ public static class ScalingCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            var (dir, resultsPath) = ExperimentCommand.WritableDestinations(parse, output, results);
             var options = new ScalingOptions(parse.GetValue(seeds), parse.GetValue(prompts), parse.GetValue(generations), parse.GetValue(votes)).Validated();
             var json = parse.GetValue(format) == OutputFormat.Json;
             var human = json ? stderr : stdout;
@@ -66,8 +67,6 @@ public static class ScalingCommand
                     ExperimentModels.Release(models);
                 }
             }
-            var dir = parse.GetValue(output)!.FullName;
-            var resultsPath = parse.GetValue(results)!.FullName;
             var verdict = Verdict(result);
             Write(result, verdict, dir);
             UpdateResults(resultsPath, Section(result, verdict, dir, resultsPath));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Options;
 using SparOrleans.Core.Security;
 using SparOrleans.Engine.Model;
 using SparOrleans.OpenAi.Server;
@@ -52,9 +53,9 @@ public static class ServeCommand
             RemoteAccess.Require(ip, parse.GetValue(allowRemote), "--address",
                 key is null ? $"the models would answer anyone: {ApiKeyVariable} is not set" : "the API key would cross the network in plain HTTP");
             var deviceName = parse.GetValue(device)!;
-            if (deviceName != "cpu" && deviceName != "cuda" && !deviceName.StartsWith("cuda:", StringComparison.Ordinal))
+            if (!ProblemList.IsDevice(deviceName))
             {
-                throw new UserInputException($"--device must be cpu or cuda (got '{deviceName}').");
+                throw new UserInputException($"--device must be cpu, cuda or cuda:N (got '{deviceName}').");
             }
             var type = ModelCheckpoint.ParseDtype(parse.GetValue(dtype)!);
             var options = new OpenAiServerOptions { Address = ip, AllowRemote = parse.GetValue(allowRemote), Port = parse.GetValue(port), ApiKey = key, MaxBatchSize = parse.GetValue(maxBatch) };

@@ -93,7 +93,7 @@ public static class SiloCommand
             }
             var advertisedNote = options.Advertise is { } adv && !adv.Equals(ip) ? $" (advertised as {adv})" : "";
             var tlsNote = tls is null ? "" : $", TLS (certificate {tls.Thumbprint[..16]}...)";
-            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, Redis {options.Cluster.Redis}, " +
+            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, Redis {Secrets.Redact(options.Cluster.Redis)}, " +
                 $"runs retry a failing phase {options.Spar.Retry.MaxAttempts} times. Ctrl-C stops it.");
             await stdout.WriteLineAsync($"ready {silo.Name}");
             await stdout.FlushAsync(ct);
@@ -135,6 +135,11 @@ internal static class ClusterFailures
             throw new UserInputException(
                 $"Cannot join the cluster (Redis at {cluster.Redis}): its gateway closed the connection during the handshake, so the cluster and this process disagree on TLS: " +
                 (cluster.Tls is null ? "give --tls-cert with the cluster's certificate." : "the cluster runs without TLS or with another certificate than --tls-cert."), e);
+        }
+        catch (Exception e) when (e.GetBaseException() is FormatException { Source: { } source } format && source.StartsWith("Azure.", StringComparison.Ordinal))
+        {
+            // The Azure SDK parses a connection string only when the silo builds its storage client.
+            throw new UserInputException($"--storage is not a usable Azure Storage connection string: {format.Message}", e);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {

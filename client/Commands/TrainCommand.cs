@@ -103,10 +103,7 @@ public static class TrainCommand
             // The data is read and checked before the model is loaded: a bad row costs no load time.
             var examples = SftDataFile.Read(dataFile);
             var threadCount = parse.GetValue(threads);
-            if (threadCount is < 1 or > 1024)
-            {
-                throw new UserInputException($"--threads must be between 1 and 1024 (got {threadCount}).");
-            }
+            new ProblemList().Threads("--threads", threadCount).Device("--device", parse.GetValue(device)!).ThrowIfAny();
             TorchRuntime.Configure(threadCount, options.Seed);
             using var lm = ModelCheckpoint.Load(modelDir, parse.GetValue(device)!, dtype: type);
             var sequences = examples.Select(e => TrainingSequence.FromChat(lm.Template, e.Take(e.Count - 1).ToList(), e[^1].Content)).ToList();

@@ -193,8 +193,11 @@ public static class WorldCommand
         stdout.WriteLine();
     }
 
+    /// <summary>Most prompts one command composes: a mistyped count would otherwise exhaust memory.</summary>
+    private const int MaxPrompts = 100_000;
+
     private static int Positive(int value, string name) =>
-        value >= 1 ? value : throw new UserInputException($"{name} must be at least 1 (got {value})");
+        value is >= 1 and <= MaxPrompts ? value : throw new UserInputException($"{name} must be between 1 and {MaxPrompts} (got {value})");
 
     private static Option<int> CountOption(int defaultValue) =>
         new("--n") { Description = $"Number of prompts (default {defaultValue})", DefaultValueFactory = _ => defaultValue };

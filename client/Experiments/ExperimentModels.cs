@@ -31,6 +31,8 @@ public static class ExperimentModels
                 {
                     throw new UserInputException($"'{dir}' is not a model checkpoint (no config.json), e.g. runs/<run>/models/refiner-0.");
                 }
+                // Corrupt weights or tokenizer files are refused now, not after the experiment has started.
+                ModelCheckpoint.Inspect(dir);
             }
             return new Pair(Path.GetFullPath(actor), Path.GetFullPath(refiner), $"{actor} and {refiner}", null);
         }

@@ -86,9 +86,10 @@ public static class ModelRunInputs
     {
         if (arguments.Generation == Local)
         {
-            if (arguments.ServedActor is not null || arguments.ServedRefiner is not null || arguments.RestartCommand is not null)
+            // The default update (lora) is no choice of the user's; restart is, and would be silently ignored.
+            if (arguments.ServedActor is not null || arguments.ServedRefiner is not null || arguments.RestartCommand is not null || arguments.GenerationUpdate != "lora")
             {
-                throw new UserInputException("--served-actor, --served-refiner and --restart-command apply to --generation openai=URL only.");
+                throw new UserInputException("--served-actor, --served-refiner, --generation-update and --restart-command apply to --generation openai=URL only.");
             }
             return null;
         }

@@ -65,11 +65,20 @@ public sealed class RunStore(string stateDirectory)
 
     private async Task<PromptGrain.PromptState?> ReadPromptAsync(string key, CancellationToken cancellationToken)
     {
-        var blob = await _blobs.ReadAsync(BlobGrainStorage.BlobName("state", GrainId.Create("prompt", key)), cancellationToken);
-        return blob is null
-            ? null
-            : JsonSerializer.Deserialize<PromptGrain.PromptState>(blob.Data.ToStream(), BlobGrainStorage.StateJson)
-              ?? throw new InvalidDataException($"Prompt state {key} is empty.");
+        var name = BlobGrainStorage.BlobName("state", GrainId.Create("prompt", key));
+        try
+        {
+            var blob = await _blobs.ReadAsync(name, cancellationToken);
+            return blob is null
+                ? null
+                : JsonSerializer.Deserialize<PromptGrain.PromptState>(blob.Data.ToStream(), BlobGrainStorage.StateJson)
+                  ?? throw new InvalidDataException("it is empty.");
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            // `export`, `watch` and `report` read every prompt: one damaged file is named, not a JSON parser's trace.
+            throw new UserInputException($"Stored prompt state {Path.Combine(stateDirectory, name)} is corrupt ({e.Message.TrimEnd('.')}): restore it from a backup, or delete it (the prompt then counts as not started).", e);
+        }
     }
 
     private async Task<StoredRun?> ReadBlobAsync(string name, CancellationToken cancellationToken)

@@ -24,6 +24,9 @@ public sealed record SimulationSummary(
 /// <summary>Runs a policy against the <see cref="SimulatedRefiner"/> for <c>n</c> independent roots.</summary>
 public static class SearchSimulation
 {
+    /// <summary>Most roots one simulation draws: enough for tight figures in seconds; a mistyped count would run for hours.</summary>
+    public const int MaxRoots = 100_000;
+
     public static async Task<SimulationSummary> RunAsync(
         SearchPolicyKind policy,
         SimulatedRefinerOptions refiner,
@@ -33,9 +36,9 @@ public static class SearchSimulation
         VotingOptions? voting = null,
         CancellationToken cancellationToken = default)
     {
-        if (n < 1)
+        if (n is < 1 or > MaxRoots)
         {
-            throw new Errors.UserInputException($"n must be at least 1 (got {n}).");
+            throw new Errors.UserInputException($"n must be between 1 and {MaxRoots} (got {n}).");
         }
         var format = new CompactFormat();
         var rootJudgment = format.RenderJudgment(new JudgmentContent([new ConstraintCheck("constraints", "one unmet", false)], false));

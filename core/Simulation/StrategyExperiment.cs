@@ -22,7 +22,7 @@ public sealed record StrategyExperimentOptions(
     int Votes = 5) : IValidatedOptions
 {
     public IEnumerable<string> Problems() => new ProblemList()
-        .InRange(nameof(N), N, 1, 100_000)
+        .InRange(nameof(N), N, 1, SearchSimulation.MaxRoots)
         .InRange(nameof(Seeds), Seeds, 1, 100)
         .InRange(nameof(RefinerAccuracy), RefinerAccuracy, 0, 1)
         .InRange(nameof(JudgeAccuracy), JudgeAccuracy, 0, 1)

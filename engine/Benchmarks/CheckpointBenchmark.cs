@@ -54,7 +54,7 @@ public sealed record CheckpointBenchmarkOptions : IValidatedOptions
     public int EffectivePairTokens => PairTokens ?? (Quick ? 64 : 256);
 
     public IEnumerable<string> Problems() => new ProblemList()
-        .Positive("threads", Threads)
+        .Threads("threads", Threads)
         .Positive("new tokens", NewTokens)
         .Positive("pairs", Pairs)
         .InRange("micro-batch pairs", MicroBatchPairs, 1, Pairs)

@@ -21,7 +21,7 @@ public sealed record EngineBenchmarkOptions : IValidatedOptions
 
     public string Device { get; init; } = "cpu";
 
-    public IEnumerable<string> Problems() => new ProblemList().Positive("threads", Threads);
+    public IEnumerable<string> Problems() => new ProblemList().Threads("threads", Threads).Device("device", Device);
 }
 
 /// <summary>Figures from one run; ratios compare measurements taken in that same run.</summary>
@@ -36,13 +36,34 @@ public sealed record EngineBenchmarkResult(
     double TrainGflops,
     double TrainFractionOfMm,
     IReadOnlyDictionary<string, double> DecodeTokensPerS,
+    IReadOnlyDictionary<string, double> DecodeFractionOfCeiling,
+    double DecodeMmGflops,
     double DecodeBatch32OverBatch1,
+    DecodeStepProfile StepProfile,
+    JudgingWorkload Judging,
     double StaticTokensPerS,
     double ContinuousTokensPerS,
     double ContinuousOverStatic,
     double Seconds,
     double? LoadAverageStart,
     double? LoadAverageEnd);
+
+/// <summary>
+/// Where one decoding step's time goes at a batch size, milliseconds per step (medians): the whole step
+/// (<see cref="BatchDecoder.Step"/>), the network's forward alone, and the same matmuls alone (every projection and
+/// the head, at the step's shapes). Step minus forward is sampling and bookkeeping; forward minus matmuls is every
+/// other native call (norms, rotary, attention, cache writes) and their overhead.
+/// </summary>
+public sealed record DecodeStepProfile(int Batch, long CacheColumns, double StepMs, double ForwardMs, double MatmulMs);
+
+/// <summary>
+/// Judging's shape: <see cref="Votes"/> votes (different seeds) on each of <see cref="Responses"/> prompts of about
+/// <see cref="PromptTokens"/> tokens, <see cref="NewTokens"/> new tokens each, through a generation service, with and
+/// without prefix sharing (medians of interleaved rounds; <see cref="Speedup"/> the median of per-round ratios);
+/// <see cref="HitRate"/> is the service's own figure.
+/// </summary>
+public sealed record JudgingWorkload(int Responses, int Votes, int PromptTokens, int NewTokens, double SharedSeconds,
+    double UnsharedSeconds, double Speedup, double HitRate);
 
 /// <summary>Measures training FLOP rate against torch.mm, KV-cache decoding by batch size, and continuous batching.</summary>
 public static class EngineBenchmark
@@ -64,18 +85,27 @@ public static class EngineBenchmark
         log?.Invoke($"training: {trainTps:F0} tokens/s, {trainGflops:F1} GFLOP/s = {fraction:P0} of mm");
 
         var decode = new Dictionary<string, double>();
-        foreach (var b in new[] { 1, 8, 32, 64 })
+        var fractions = new Dictionary<string, double>();
+        var decodeMm = new List<double>();
+        foreach (var b in quick ? new[] { 1, 8, 32, 64 } : new[] { 1, 8, 32, 64, 256 })
         {
             cancellationToken.ThrowIfCancellationRequested();
-            decode[b.ToString(System.Globalization.CultureInfo.InvariantCulture)] = MeasureDecode(model, b, newTokens);
-            log?.Invoke($"decode batch {b}: {decode[b.ToString(System.Globalization.CultureInfo.InvariantCulture)]:F0} tokens/s");
+            var key = b.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var (tps, ofCeiling, mmRate) = MeasureDecode(model, b, newTokens, matmulParams, quick ? 256 : 1024, options.Device);
+            (decode[key], fractions[key]) = (tps, ofCeiling);
+            decodeMm.Add(mmRate);
+            log?.Invoke($"decode batch {b}: {tps:F0} tokens/s = {ofCeiling:P1} of the FLOP ceiling (mm {mmRate:F1} GFLOP/s)");
         }
+        var profile = ProfileStep(model, quick ? 8 : 64, quick ? 8 : 32);
+        log?.Invoke($"decode step at batch {profile.Batch} ({profile.CacheColumns} columns): {profile.StepMs:F2} ms, forward {profile.ForwardMs:F2} ms, its matmuls alone {profile.MatmulMs:F2} ms");
+        var judging = await MeasureJudging(model, quick, options.Threads, cancellationToken);
+        log?.Invoke($"judging {judging.Responses} x {judging.Votes} votes: {judging.UnsharedSeconds:F2} s without prefix sharing, {judging.SharedSeconds:F2} s with ({judging.Speedup:F2}x, hit rate {judging.HitRate:P0})");
 
         var (staticTps, continuousTps) = await MeasureContinuous(model, newTokens, options.Threads, cancellationToken);
         log?.Invoke($"64 requests: static batch {staticTps:F0} tokens/s, 64 concurrent callers {continuousTps:F0} tokens/s");
 
         return new EngineBenchmarkResult(options.Device, options.Threads, d, layers, matmulParams, mm, trainTps, trainGflops,
-            fraction, decode, decode["32"] / decode["1"], staticTps, continuousTps, continuousTps / staticTps,
+            fraction, decode, fractions, Median(decodeMm), decode["32"] / decode["1"], profile, judging, staticTps, continuousTps, continuousTps / staticTps,
             clock.Elapsed.TotalSeconds, loadStart, LoadAverage());
     }
 
@@ -191,13 +221,111 @@ public static class EngineBenchmark
         }).ToList();
     }
 
-    private static double MeasureDecode(LanguageModel model, int batch, int newTokens)
+    // Decode FLOPs per generated token: 2 per matmul weight plus 4·L·d per attended column (scores and values);
+    // columns average the prompt plus half the new tokens. The ceiling is torch.mm's rate timed beside each round.
+    private static (double TokensPerS, double FractionOfCeiling, double MmGflops) MeasureDecode(LanguageModel model, int batch, int newTokens,
+        long matmulParams, int mmSize, string device)
     {
         BatchGenerator.Generate(model, Requests(batch, 4, varied: false), maxBatchSize: batch);
         var requests = Requests(batch, newTokens, varied: false);
-        var sw = Stopwatch.StartNew();
-        var results = BatchGenerator.Generate(model, requests, maxBatchSize: batch);
-        return results.Sum(r => r.TokenIds.Count) / sw.Elapsed.TotalSeconds;
+        var promptTokens = requests.Average(r => model.Template.Encode(r.Prompt).Tokens.Length);
+        var flopsPerToken = 2.0 * matmulParams + 4.0 * model.Config.NumHiddenLayers * model.Config.HiddenSize * (promptTokens + newTokens / 2.0);
+        var rates = new List<double>();
+        var ratios = new List<double>();
+        var mmRates = new List<double>();
+        var rounds = batch >= 64 ? 2 : 3;
+        for (var round = 0; round < rounds; round++)
+        {
+            var mm = MeasureMm(mmSize, device, 3);
+            var sw = Stopwatch.StartNew();
+            var results = BatchGenerator.Generate(model, requests, maxBatchSize: batch);
+            var tps = results.Sum(r => r.TokenIds.Count) / sw.Elapsed.TotalSeconds;
+            rates.Add(tps);
+            mmRates.Add(mm);
+            ratios.Add(tps * flopsPerToken / 1e9 / mm);
+        }
+        return (Median(rates), Median(ratios), Median(mmRates));
+    }
+
+    // Times `steps` decoding steps three ways at one batch size (see DecodeStepProfile), interleaved step by step.
+    private static DecodeStepProfile ProfileStep(LanguageModel model, int batch, int steps)
+    {
+        using var noGrad = no_grad();
+        var rows = Requests(batch, steps * 4, varied: false).Select(r => BatchDecoder.Prepare(model, r)).ToList();
+        using var decoder = new BatchDecoder(model, prefixSharing: false);
+        decoder.Admit(rows);
+        var c = model.Config;
+        var shapes = new List<(long In, long Out)>();
+        for (var l = 0; l < c.NumHiddenLayers; l++)
+        {
+            shapes.Add((c.HiddenSize, (c.NumAttentionHeads + 2L * c.NumKeyValueHeads) * c.HeadDim));
+            shapes.Add((c.NumAttentionHeads * c.HeadDim, c.HiddenSize));
+            shapes.Add((c.HiddenSize, 2L * c.IntermediateSize));
+            shapes.Add((c.IntermediateSize, c.HiddenSize));
+        }
+        shapes.Add((c.HiddenSize, c.VocabSize));
+        using var scope = NewDisposeScope();
+        var weights = shapes.Select(s => randn(s.Out, s.In, device: model.Device) * 0.02).ToList();
+        var inputs = shapes.Select(s => randn(batch, 1, s.In, device: model.Device)).ToList();
+        var (stepMs, forwardMs, matmulMs) = (new List<double>(), new List<double>(), new List<double>());
+        var columns = decoder.CacheColumns;
+        for (var s = 0; s < steps; s++)
+        {
+            var sw = Stopwatch.StartNew();
+            decoder.Step();
+            stepMs.Add(sw.Elapsed.TotalMilliseconds);
+            forwardMs.Add(decoder.LastForwardMilliseconds);
+            sw.Restart();
+            for (var i = 0; i < shapes.Count; i++)
+            {
+                nn.functional.linear(inputs[i], weights[i]).Dispose();
+            }
+            matmulMs.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        return new DecodeStepProfile(batch, columns, Median(stepMs), Median(forwardMs), Median(matmulMs));
+    }
+
+    // Five votes on each of 64 responses (~120-token prompts, short verdicts) through a fresh service per round, so
+    // no round finds another's prompts cached; rounds alternate with and without sharing.
+    private static async Task<JudgingWorkload> MeasureJudging(LanguageModel model, bool quick, int threads, CancellationToken ct)
+    {
+        var (responses, votes, newTokens, rounds) = quick ? (8, 5, 4, 1) : (64, 5, 16, 3);
+        var rng = new Random(5);
+        const string Letters = "abcdefghijklmnopqrstuvwxyz ";
+        var prompts = Enumerable.Range(0, responses).Select(i =>
+            $"Does the response follow the instruction? Answer yes or no.\nResponse {i}: "
+            + new string(Enumerable.Range(0, 40).Select(_ => Letters[rng.Next(Letters.Length)]).ToArray())).ToList();
+        var requests = prompts.SelectMany((p, i) => Enumerable.Range(0, votes).Select(v => GenerationRequest.FromUser(p) with
+        {
+            Seed = i * votes + v,
+            MaxNewTokens = newTokens,
+            StopAtEndOfTurn = false,
+        })).ToList();
+        var promptTokens = (int)Math.Round(prompts.Average(p => model.Template.Encode(GenerationRequest.FromUser(p).Prompt).Tokens.Length));
+        var (shared, unshared, ratios) = (new List<double>(), new List<double>(), new List<double>());
+        double hitRate = 0;
+        for (var round = -1; round < rounds; round++)
+        {
+            foreach (var sharing in new[] { false, true })
+            {
+                await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 64, Threads = threads, PrefixSharing = sharing });
+                var sw = Stopwatch.StartNew();
+                await Task.WhenAll(requests.Select(r => service.GenerateAsync(r, ct)));
+                if (round >= 0)
+                {
+                    (sharing ? shared : unshared).Add(sw.Elapsed.TotalSeconds);
+                }
+                if (sharing)
+                {
+                    hitRate = service.PrefixSharing.HitRate;
+                    if (round >= 0)
+                    {
+                        ratios.Add(unshared[^1] / shared[^1]);
+                    }
+                }
+            }
+        }
+        return new JudgingWorkload(responses, votes, promptTokens, newTokens, Median(shared), Median(unshared), Median(ratios), hitRate);
     }
 
     // Alternates static and continuous rounds so that load changes on a shared machine hit both sides alike.

@@ -37,19 +37,40 @@ internal sealed class BatchDecoder : IDisposable
         }
     }
 
+    /// <summary>Prompt tokens a decoder keeps for whole-prompt reuse unless told otherwise (see <see cref="PrefixCache"/>).</summary>
+    public const int DefaultPrefixCacheTokens = 4_096;
+
+    private static readonly Scalar One = 1L.ToScalar();
+
     private readonly LanguageModel _model;
     private readonly List<Row> _rows = [];
     private readonly KvCache _cache;
     private readonly HashSet<int> _stopIds;
-    private Tensor? _mask;       // [B,S] int64: 1 for real tokens, 0 for left padding
+    private readonly PrefixCache? _prefixes;
+    // Left padding of each row, kept on the host: it changes only when rows join or leave, so a step over a batch
+    // without padding (every batch of one, every batch of equal prompts) needs no mask at all, and compaction finds
+    // the columns no row needs without reading a tensor back.
+    private readonly List<long> _pads = [];
+    private Tensor? _padTensor;  // [B,1] int64 copy of _pads; null when no row is padded
     private Tensor? _lastTokens; // [B,1] the token each row feeds next
+    private Tensor? _positions;  // [B,1] int64: the position of that token (real tokens before it)
 
-    public BatchDecoder(LanguageModel model)
+    /// <param name="prefixSharing">
+    /// Identical prompts are prefilled once and their keys and values copied to each row: within one join, and
+    /// across joins through a cache of <paramref name="prefixCacheTokens"/> recent prompt tokens (0: within joins).
+    /// </param>
+    public BatchDecoder(LanguageModel model, bool prefixSharing = true, int prefixCacheTokens = DefaultPrefixCacheTokens,
+        PrefixStatistics? statistics = null)
     {
         _model = model;
         _cache = new KvCache(model.Config.NumHiddenLayers);
         _stopIds = [.. model.Template.StopTokenIds];
+        _prefixes = prefixSharing ? new PrefixCache(prefixCacheTokens) : null;
+        Statistics = statistics ?? new PrefixStatistics();
     }
+
+    /// <summary>Prefix sharing counts of this decoder (or of the service that passed its own).</summary>
+    public PrefixStatistics Statistics { get; }
 
     public LanguageModel Model => _model;
 
@@ -81,6 +102,12 @@ internal sealed class BatchDecoder : IDisposable
 
     public long CacheColumns => _cache.Length;
 
+    /// <summary>
+    /// The network forward of the last <see cref="Step"/> (the benchmark's step profile). On a CPU the forward has
+    /// finished when it returns; on a GPU this is launch time only.
+    /// </summary>
+    public double LastForwardMilliseconds { get; private set; }
+
     /// <summary>Renders and validates a request; throws <see cref="InvalidOptionsException"/> for bad values.</summary>
     public static Row Prepare(LanguageModel model, GenerationRequest request, object? tag = null)
     {
@@ -100,7 +127,10 @@ internal sealed class BatchDecoder : IDisposable
         return new Row(request, prompt, tag);
     }
 
-    /// <summary>Prefills the rows as one left-padded batch, samples their first tokens, and adds them to the batch.</summary>
+    /// <summary>
+    /// Prefills the rows as one left-padded batch (each distinct prompt once when sharing), samples their first
+    /// tokens, and adds them to the batch.
+    /// </summary>
     public List<Row> Admit(IReadOnlyList<Row> joining)
     {
         if (joining.Count == 0)
@@ -114,12 +144,85 @@ internal sealed class BatchDecoder : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var device = _model.Device;
-        var width = joining.Max(r => r.Prompt.Length);
-        var ids = new long[joining.Count * width];
-        var maskValues = new long[joining.Count * width];
-        for (var r = 0; r < joining.Count; r++)
+        var (fresh, logits, prefilled) = _prefixes is null ? PrefillEach(joining) : PrefillShared(joining);
+        Tensor first;
+        using (fresh)
         {
-            var p = joining[r].Prompt;
+            first = Sample(logits, joining);
+            var width = fresh.Length;
+            var (padThis, padOther) = _cache.Merge(fresh);
+            for (var r = 0; r < _pads.Count; r++)
+            {
+                _pads[r] += padThis;
+            }
+            _pads.AddRange(joining.Select(row => width - row.Prompt.Length + padOther));
+            var positions = tensor(joining.Select(row => (long)row.Prompt.Length).ToArray(), [joining.Count, 1], device: device);
+            SetState(
+                _lastTokens is null ? first.unsqueeze(1) : cat([_lastTokens, first.unsqueeze(1)], 0),
+                _positions is null ? positions : cat([_positions, positions], 0));
+        }
+        Statistics.Record(joining.Count, joining.Count - prefilled.Rows, joining.Sum(r => (long)r.Prompt.Length), prefilled.Tokens);
+        _rows.AddRange(joining);
+        _live += joining.Count;
+        return Record(first, _rows.Count - joining.Count);
+    }
+
+    // Every row prefilled for itself: a left-padded batch of all the prompts.
+    private (KvCache Cache, Tensor Logits, (int Rows, long Tokens) Prefilled) PrefillEach(IReadOnlyList<Row> rows)
+    {
+        var cache = new KvCache(_model.Config.NumHiddenLayers);
+        var logits = Prefill(rows.Select(r => r.Prompt).ToList(), cache);
+        return (cache, logits, (rows.Count, rows.Sum(r => (long)r.Prompt.Length)));
+    }
+
+    // Distinct prompts not in the prefix cache are prefilled together; every row then gets its prompt's keys,
+    // values and last logits, copied from that prefill or from the cache.
+    private (KvCache Cache, Tensor Logits, (int Rows, long Tokens) Prefilled) PrefillShared(IReadOnlyList<Row> rows)
+    {
+        var entries = new PrefixCache.Entry?[rows.Count];
+        var missing = new List<int[]>();
+        var missingIndex = new Dictionary<int[], int>(PrefixCache.PromptComparer.Instance);
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var prompt = rows[r].Prompt;
+            entries[r] = _prefixes!.Find(prompt);
+            if (entries[r] is null && missingIndex.TryAdd(prompt, missing.Count))
+            {
+                missing.Add(prompt);
+            }
+        }
+        var created = new List<PrefixCache.Entry>();
+        if (missing.Count > 0)
+        {
+            using var prefill = new KvCache(_model.Config.NumHiddenLayers);
+            var logits = Prefill(missing, prefill);
+            for (var u = 0; u < missing.Count; u++)
+            {
+                var (keys, values) = prefill.CopyRow(u, missing[u].Length);
+                created.Add(new PrefixCache.Entry(missing[u], keys, values, logits[u].clone().DetachFromDisposeScope()));
+            }
+        }
+        var sources = entries.Select((e, r) => e ?? created[missingIndex[rows[r].Prompt]]).ToList();
+        var cache = KvCache.FromRows(sources.Select(e => (e.Keys, e.Values)).ToList());
+        var rowLogits = stack(sources.Select(e => e.Logits).ToArray(), 0);
+        // Added only now: eviction may dispose entries this join has just read.
+        foreach (var entry in created)
+        {
+            _prefixes!.Add(entry);
+        }
+        return (cache, rowLogits, (missing.Count, missing.Sum(p => (long)p.Length)));
+    }
+
+    // Logits [n, vocab] after each prompt's last token, the prompts prefilled as one left-padded batch into `cache`.
+    private Tensor Prefill(IReadOnlyList<int[]> prompts, KvCache cache)
+    {
+        var device = _model.Device;
+        var width = prompts.Max(p => p.Length);
+        var ids = new long[prompts.Count * width];
+        var maskValues = new long[prompts.Count * width];
+        for (var r = 0; r < prompts.Count; r++)
+        {
+            var p = prompts[r];
             var offset = r * width + width - p.Length;
             for (var i = 0; i < p.Length; i++)
             {
@@ -127,19 +230,9 @@ internal sealed class BatchDecoder : IDisposable
                 maskValues[offset + i] = 1;
             }
         }
-        var input = tensor(ids, [joining.Count, width], device: device);
-        var mask = tensor(maskValues, [joining.Count, width], device: device);
-        using var fresh = new KvCache(_model.Config.NumHiddenLayers);
-        var logits = _model.Network.Forward(input, mask, fresh, lastOnly: true).squeeze(1);
-        var first = Sample(logits, joining);
-
-        var (padThis, padOther) = _cache.Merge(fresh);
-        var merged = _mask is null ? mask : cat([Pad(_mask, padThis), Pad(mask, padOther)], 0);
-        var last = _lastTokens is null ? first.unsqueeze(1) : cat([_lastTokens, first.unsqueeze(1)], 0);
-        SetState(merged, last);
-        _rows.AddRange(joining);
-        _live += joining.Count;
-        return Record(first, _rows.Count - joining.Count);
+        var input = tensor(ids, [prompts.Count, width], device: device);
+        var mask = tensor(maskValues, [prompts.Count, width], device: device);
+        return _model.Network.Forward(input, mask, cache, lastOnly: true).squeeze(1);
     }
 
     /// <summary>One decoding step for every row; returns the rows that finished (they leave the batch at the next compaction).</summary>
@@ -151,10 +244,13 @@ internal sealed class BatchDecoder : IDisposable
         }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var mask = cat([_mask!, ones(_rows.Count, 1, ScalarType.Int64, _model.Device)], 1);
-        var logits = _model.Network.Forward(_lastTokens!, mask, _cache, lastOnly: true).squeeze(1);
+        // Column c of row r is real when c >= the row's padding (the new token's column included).
+        var valid = _padTensor is null ? null : arange(_cache.Length + 1, ScalarType.Int64, _model.Device).unsqueeze(0).ge(_padTensor);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var logits = _model.Network.DecodeStep(_lastTokens!, _positions!, valid, _cache).squeeze(1);
+        LastForwardMilliseconds = clock.Elapsed.TotalMilliseconds;
         var next = Sample(logits, _rows);
-        SetState(mask, next.unsqueeze(1));
+        SetState(next.unsqueeze(1), _positions!.add(One));
         return Record(next, 0);
     }
 
@@ -246,6 +342,8 @@ internal sealed class BatchDecoder : IDisposable
     {
         var keep = Enumerable.Range(0, _rows.Count).Where(i => _rows[i].Result is null && !_rows[i].Cancelled).ToArray();
         _rows.RemoveAll(r => r.Result is not null || r.Cancelled);
+        var pads = keep.Select(i => _pads[i]).ToList();
+        _pads.Clear();
         if (keep.Length == 0)
         {
             _cache.Dispose();
@@ -255,36 +353,32 @@ internal sealed class BatchDecoder : IDisposable
         using var scope = NewDisposeScope();
         var index = tensor(keep.Select(i => (long)i).ToArray(), device: _model.Device);
         _cache.SelectRows(index);
-        var mask = _mask!.index_select(0, index);
-        var last = _lastTokens!.index_select(0, index);
         // Leading columns that are padding in every remaining row carry nothing: trim them so attention stays short.
-        var used = mask.sum(0).gt(0).nonzero();
-        var lead = used.numel() == 0 ? 0 : used[0, 0].item<long>();
-        if (lead > 0)
-        {
-            _cache.TrimLeft(lead);
-            mask = mask.narrow(1, lead, mask.shape[1] - lead);
-        }
-        SetState(mask, last);
+        var lead = pads.Min();
+        _cache.TrimLeft(lead);
+        _pads.AddRange(pads.Select(p => p - lead));
+        SetState(_lastTokens!.index_select(0, index), _positions!.index_select(0, index));
     }
 
-    private void SetState(Tensor? mask, Tensor? last)
+    private void SetState(Tensor? last, Tensor? positions)
     {
-        var oldMask = _mask;
-        var oldLast = _lastTokens;
-        _mask = mask?.contiguous().DetachFromDisposeScope();
-        _lastTokens = last?.contiguous().DetachFromDisposeScope();
-        if (!ReferenceEquals(oldMask, _mask))
-        {
-            oldMask?.Dispose();
-        }
-        if (!ReferenceEquals(oldLast, _lastTokens))
-        {
-            oldLast?.Dispose();
-        }
+        _lastTokens = Keep(_lastTokens, last);
+        _positions = Keep(_positions, positions);
+        var padded = _pads.Any(p => p > 0);
+        _padTensor?.Dispose();
+        _padTensor = padded ? tensor(_pads.ToArray(), [_pads.Count, 1], device: _model.Device).DetachFromDisposeScope() : null;
     }
 
-    private static Tensor Pad(Tensor mask, long columns) => columns == 0 ? mask : nn.functional.pad(mask, [columns, 0]);
+    // The batch state outlives each step's dispose scope: the new tensor is detached from it, the old one freed.
+    private static Tensor? Keep(Tensor? old, Tensor? fresh)
+    {
+        var kept = fresh?.contiguous().DetachFromDisposeScope();
+        if (!ReferenceEquals(old, kept))
+        {
+            old?.Dispose();
+        }
+        return kept;
+    }
 
     /// <summary>
     /// Next tokens [B] from logits [B,V]: greedy rows take the argmax; the others sample from temperature- and
@@ -321,7 +415,9 @@ internal sealed class BatchDecoder : IDisposable
         var kept = sorted * keep;
         var cdf = kept.cumsum(-1);
         var target = tensor(uniform, [n, 1], device: device) * cdf.narrow(1, cdf.shape[1] - 1, 1);
-        var choice = searchsorted(cdf, target, right: true).clamp_max(cdf.shape[1] - 1);
+        // A Scalar owned here: an implicit conversion would leave its native handle to the finalizer.
+        using var lastIndex = (cdf.shape[1] - 1).ToScalar();
+        var choice = searchsorted(cdf, target, right: true).clamp_max(lastIndex);
         var sampled = order.gather(1, choice).squeeze(1);
         return where(tensor(isGreedy, device: device), greedy, sampled);
     }
@@ -329,6 +425,8 @@ internal sealed class BatchDecoder : IDisposable
     public void Dispose()
     {
         _cache.Dispose();
+        _prefixes?.Dispose();
+        _pads.Clear();
         SetState(null, null);
         foreach (var row in _rows)
         {

@@ -5,13 +5,16 @@ namespace SparOrleans.Engine.Generation;
 /// <summary>Static batched generation: all requests start together; finished rows leave the batch at once.</summary>
 public static class BatchGenerator
 {
-    /// <summary>Generates every request with <paramref name="model"/> on the calling thread; results in request order.</summary>
+    /// <summary>
+    /// Generates every request with <paramref name="model"/> on the calling thread; results in request order.
+    /// <paramref name="prefixSharing"/>: identical prompts are prefilled once (see <see cref="GenerationServiceOptions.PrefixSharing"/>).
+    /// </summary>
     public static IReadOnlyList<GenerationResult> Generate(LanguageModel model, IReadOnlyList<GenerationRequest> requests,
-        int maxBatchSize = 64, CancellationToken cancellationToken = default)
+        int maxBatchSize = 64, CancellationToken cancellationToken = default, bool prefixSharing = true)
     {
         var rows = requests.Select((r, i) => BatchDecoder.Prepare(model, r, i)).ToList();
         var results = new GenerationResult[requests.Count];
-        using var decoder = new BatchDecoder(model);
+        using var decoder = new BatchDecoder(model, prefixSharing);
         var next = 0;
         while (next < rows.Count || decoder.Count > 0)
         {

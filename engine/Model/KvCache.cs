@@ -139,6 +139,53 @@ public sealed class KvCache : IDisposable
         return fresh;
     }
 
+    /// <summary>
+    /// Copies of the last <paramref name="length"/> columns of <paramref name="row"/> in every layer, [1, kvHeads,
+    /// length, headDim]: a right-aligned row's own tokens when <paramref name="length"/> is its prompt's length.
+    /// </summary>
+    internal (Tensor[] Keys, Tensor[] Values) CopyRow(long row, long length)
+    {
+        var keys = new Tensor[_keys.Length];
+        var values = new Tensor[_keys.Length];
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            keys[i] = _keys[i]!.narrow(0, row, 1).narrow(2, Length - length, length).clone().DetachFromDisposeScope();
+            values[i] = _values[i]!.narrow(0, row, 1).narrow(2, Length - length, length).clone().DetachFromDisposeScope();
+        }
+        return (keys, values);
+    }
+
+    /// <summary>
+    /// A cache of <paramref name="rows"/>.Count rows, each given as per-layer keys and values [1, kvHeads, length,
+    /// headDim] (rows may share the same tensors), right aligned at the longest: how a shared prompt's prefill is
+    /// handed to every request that asked for it.
+    /// </summary>
+    internal static KvCache FromRows(IReadOnlyList<(Tensor[] Keys, Tensor[] Values)> rows)
+    {
+        var layers = rows[0].Keys.Length;
+        var length = rows.Max(r => r.Keys[0].shape[2]);
+        var cache = new KvCache(layers);
+        for (var i = 0; i < layers; i++)
+        {
+            cache.Replace(i, Gather(rows, i, keys: true, length), Gather(rows, i, keys: false, length));
+        }
+        cache.Length = length;
+        return cache;
+    }
+
+    private static Tensor Gather(IReadOnlyList<(Tensor[] Keys, Tensor[] Values)> rows, int layer, bool keys, long length)
+    {
+        var like = keys ? rows[0].Keys[layer] : rows[0].Values[layer];
+        var buffer = zeros([rows.Count, like.shape[1], Capacity(length + 1), like.shape[3]], like.dtype, like.device);
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var part = keys ? rows[r].Keys[layer] : rows[r].Values[layer];
+            var own = part.shape[2];
+            buffer.narrow(0, r, 1).narrow(2, length - own, own).copy_(part);
+        }
+        return buffer;
+    }
+
     public void Dispose()
     {
         for (var i = 0; i < _keys.Length; i++)

@@ -57,7 +57,7 @@ public sealed class LanguageModel : IDisposable
             random.manual_seed(seed);
             network = new LlamaForCausalLM(config);
         }
-        network.to(Native.TorchRuntime.ResolveDevice(device));
+        network.MoveTo(Native.TorchRuntime.ResolveDevice(device));
         return new LanguageModel(network, template, version);
     }
 
@@ -67,7 +67,7 @@ public sealed class LanguageModel : IDisposable
     public LanguageModel Clone(string? version = null)
     {
         var copy = new LlamaForCausalLM(Config, Network.DType, initialize: false);
-        copy.to(Device);
+        copy.MoveTo(Device);
         using (no_grad())
         {
             var source = Network.Weights();

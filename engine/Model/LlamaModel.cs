@@ -15,11 +15,12 @@ internal sealed class RmsNorm : nn.Module
 #pragma warning disable IDE1006
     private Parameter weight;
 #pragma warning restore IDE1006
-    private readonly double _eps;
+    // Held for the module's life: an implicit double->Scalar per call is freed only by the finalizer.
+    private readonly Scalar _eps;
 
     public RmsNorm(int size, double eps, ScalarType dtype) : base("RmsNorm")
     {
-        _eps = eps;
+        _eps = eps.ToScalar();
         weight = new Parameter(ones(size, dtype));
         register_parameter("weight", weight);
     }
@@ -33,6 +34,15 @@ internal sealed class RmsNorm : nn.Module
         var variance = h.square().mean([-1], keepdim: true);
         h = h * rsqrt(variance + _eps);
         return (weight * (dtype == ScalarType.Float32 ? h : h.to(dtype))).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _eps.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }
 
@@ -97,17 +107,43 @@ internal sealed class AdaptedLinear(Linear linear)
         return delta.dtype == x.dtype ? delta : delta.to(x.dtype);
     }
 
-    /// <summary>Applies several projections of the same input as one matmul (training's shape), adapters added per part.</summary>
-    public static Tensor[] Fused(Tensor x, bool training, params AdaptedLinear[] parts)
+    /// <summary>
+    /// Applies several projections of the same input as one matmul, adapters added per part. The weights come from
+    /// <paramref name="shared"/> when it still holds them and no base weight needs a gradient (inference, LoRA
+    /// training); otherwise they are concatenated for this call (full training: gradients reach each parameter).
+    /// </summary>
+    public static Tensor[] Fused(Tensor x, bool training, SharedWeights? shared, params AdaptedLinear[] parts) =>
+        Fused(x, training, shared, out _, parts);
+
+    /// <summary>
+    /// As <see cref="Fused(Tensor, bool, SharedWeights?, AdaptedLinear[])"/>; <paramref name="all"/> is the one
+    /// matmul's output before any adapter, or null when the parts were computed one by one.
+    /// </summary>
+    public static Tensor[] Fused(Tensor x, bool training, SharedWeights? shared, out Tensor? all, params AdaptedLinear[] parts)
     {
-        var weights = parts.Select(p => p.Linear.weight!).ToArray();
-        var biases = parts[0].Linear.bias is null ? null : cat(parts.Select(p => p.Linear.bias!).ToArray(), 0);
-        var all = nn.functional.linear(x, cat(weights, 0), biases);
+        var gradients = is_grad_enabled() && parts.Any(p => p.Linear.weight!.requires_grad);
+        if (shared is { Intact: true } && !gradients)
+        {
+            all = nn.functional.linear(x, shared.Weight, shared.Bias);
+        }
+        else if (shared is not null && !gradients)
+        {
+            // Module.to replaced the parameters, so the buffer no longer holds them: one matmul per part, as before
+            // the buffer existed, rather than concatenating every weight at every decoding step.
+            all = null;
+            return parts.Select(p => p.Forward(x, training)).ToArray();
+        }
+        else
+        {
+            var weights = parts.Select(p => p.Linear.weight!).ToArray();
+            var biases = parts[0].Linear.bias is null ? null : cat(parts.Select(p => p.Linear.bias!).ToArray(), 0);
+            all = nn.functional.linear(x, cat(weights, 0), biases);
+        }
         var outputs = new Tensor[parts.Length];
         long offset = 0;
         for (var i = 0; i < parts.Length; i++)
         {
-            var width = weights[i].shape[0];
+            var width = parts[i].Linear.weight!.shape[0];
             outputs[i] = all.narrow(-1, offset, width);
             if (parts[i].HasActiveAdapter)
             {
@@ -120,12 +156,80 @@ internal sealed class AdaptedLinear(Linear linear)
 }
 
 /// <summary>
+/// One buffer that several projections of the same input (q/k/v, gate/up) keep their weights in, each parameter a
+/// view of its rows: a decoding step multiplies by it once instead of once per projection, with no copy per step,
+/// and the parameters keep their HF names (checkpoints, LoRA and optimizers see them as before). Anything that
+/// replaces a parameter object (<c>Module.to</c> onto another device or dtype) ends the sharing, which
+/// <see cref="Intact"/> detects; callers then concatenate per call as training does.
+/// </summary>
+internal sealed class SharedWeights : IDisposable
+{
+    private readonly Linear[] _parts;
+    private readonly Parameter[] _weights;
+    private readonly Parameter?[] _biases;
+
+    public SharedWeights(params Linear[] parts)
+    {
+        using var noGrad = no_grad();
+        _parts = parts;
+        Weight = cat(parts.Select(p => p.weight!).ToArray(), 0).DetachFromDisposeScope();
+        Bias = parts[0].bias is null ? null : cat(parts.Select(p => p.bias!).ToArray(), 0).DetachFromDisposeScope();
+        _weights = new Parameter[parts.Length];
+        _biases = new Parameter?[parts.Length];
+        long offset = 0;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var rows = parts[i].weight!.shape[0];
+            var old = parts[i].weight!;
+            _weights[i] = new Parameter(Weight.narrow(0, offset, rows), old.requires_grad);
+            parts[i].weight = _weights[i];
+            old.Dispose();
+            if (Bias is not null)
+            {
+                var oldBias = parts[i].bias!;
+                _biases[i] = new Parameter(Bias.narrow(0, offset, rows), oldBias.requires_grad);
+                parts[i].bias = _biases[i];
+                oldBias.Dispose();
+            }
+            offset += rows;
+        }
+    }
+
+    public Tensor Weight { get; }
+
+    public Tensor? Bias { get; }
+
+    /// <summary>Whether every part still holds the parameter made over this buffer.</summary>
+    public bool Intact
+    {
+        get
+        {
+            for (var i = 0; i < _parts.Length; i++)
+            {
+                if (!ReferenceEquals(_parts[i].weight, _weights[i]) || !ReferenceEquals(_parts[i].bias, _biases[i]))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    public void Dispose()
+    {
+        Weight.Dispose();
+        Bias?.Dispose();
+    }
+}
+
+/// <summary>
 /// Grouped-query self-attention with rotary embeddings, computed by scaled_dot_product_attention. Qwen2's q/k/v
 /// biases and Qwen3's per-head q/k norms are switched on by the config.
 /// </summary>
 internal sealed class LlamaAttention : nn.Module
 {
     private readonly AdaptedLinear _q, _k, _v, _o;
+    private SharedWeights _qkv;
     private readonly RmsNorm? _qNorm, _kNorm;
     private readonly int _heads, _kvHeads, _headDim;
 
@@ -143,6 +247,7 @@ internal sealed class LlamaAttention : nn.Module
         register_module("v_proj", v);
         register_module("o_proj", o);
         (_q, _k, _v, _o) = (new(q), new(k), new(v), new(o));
+        _qkv = new SharedWeights(q, k, v);
         if (c.QkNorm)
         {
             _qNorm = new RmsNorm(_headDim, c.RmsNormEps, dtype);
@@ -155,35 +260,71 @@ internal sealed class LlamaAttention : nn.Module
     public IEnumerable<(string Name, AdaptedLinear Projection)> Projections() =>
         [("q_proj", _q), ("k_proj", _k), ("v_proj", _v), ("o_proj", _o)];
 
+    /// <summary>Whether decoding multiplies by one q/k/v buffer (false once <c>Module.to</c> replaced the parameters).</summary>
+    internal bool SharesProjectionWeights => _qkv.Intact;
+
+    internal void ShareProjectionWeights() => Reshare(ref _qkv, _q, _k, _v);
+
+    /// <summary>Lays <paramref name="parts"/>' current parameters out in a fresh buffer when the old one no longer holds them.</summary>
+    internal static void Reshare(ref SharedWeights shared, params AdaptedLinear[] parts)
+    {
+        if (!shared.Intact)
+        {
+            shared.Dispose();
+            shared = new SharedWeights(parts.Select(p => p.Linear).ToArray());
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _qkv.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
     /// <param name="mask">Boolean [B,1,T,S], true where a query may attend; null means plain causal.</param>
     /// <param name="training">Training's shape (fused projections, adapter dropout), decided once per model forward.</param>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training)
     {
         var (b, t) = (x.shape[0], x.shape[1]);
-        Tensor q, k, v;
-        if (training)
+        // One wide matmul beats three narrow ones: at a decoding step each native call costs more than its FLOPs.
+        var qkv = AdaptedLinear.Fused(x, training, _qkv, out var all, _q, _k, _v);
+        var (q, k, v) = (qkv[0], qkv[1], qkv[2]);
+        if (all is not null && _qNorm is null && !_q.HasActiveAdapter && !_k.HasActiveAdapter)
         {
-            // Training: one wide matmul beats three narrow ones; concatenating the weights is cheap next to it.
-            var qkv = AdaptedLinear.Fused(x, training, _q, _k, _v);
-            (q, k, v) = (qkv[0], qkv[1], qkv[2]);
+            // Queries and keys sit side by side in the fused output: one rotary over both (four native calls, not
+            // eight), applied before the heads move to dim 1, so cos/sin [B,1,T,hd] are viewed as [B,T,1,hd].
+            var qk = Rotary.Apply(all.narrow(-1, 0, (_heads + _kvHeads) * _headDim).reshape(b, t, _heads + _kvHeads, _headDim),
+                cos.transpose(1, 2), sin.transpose(1, 2));
+            q = qk.narrow(2, 0, _heads).transpose(1, 2);
+            k = qk.narrow(2, _heads, _kvHeads).transpose(1, 2);
         }
         else
         {
-            (q, k, v) = (_q.Forward(x, false), _k.Forward(x, false), _v.Forward(x, false));
+            q = q.reshape(b, t, _heads, _headDim);
+            k = k.reshape(b, t, _kvHeads, _headDim);
+            if (_qNorm is not null)
+            {
+                q = _qNorm.Forward(q);
+                k = _kNorm!.Forward(k);
+            }
+            q = Rotary.Apply(q.transpose(1, 2), cos, sin);
+            k = Rotary.Apply(k.transpose(1, 2), cos, sin);
         }
-        q = q.reshape(b, t, _heads, _headDim);
-        k = k.reshape(b, t, _kvHeads, _headDim);
-        if (_qNorm is not null)
-        {
-            q = _qNorm.Forward(q);
-            k = _kNorm!.Forward(k);
-        }
-        q = Rotary.Apply(q.transpose(1, 2), cos, sin);
-        k = Rotary.Apply(k.transpose(1, 2), cos, sin);
         v = v.reshape(b, t, _kvHeads, _headDim).transpose(1, 2);
         if (cache is not null)
         {
             (k, v) = cache.Append(layer, k, v);
+        }
+        var groups = _heads / _kvHeads;
+        if (t == 1 && groups > 1)
+        {
+            // A decoding step: the queries of one key/value group read the same keys, so they are stacked as rows of
+            // that group instead of copying the whole cache groups times (the mask [B,1,1,S] is the same for each).
+            var grouped = nn.functional.scaled_dot_product_attention(q.reshape(b, _kvHeads, groups, _headDim), k, v, mask);
+            return _o.Forward(grouped.reshape(b, 1, _heads * _headDim), training);
         }
         if (_kvHeads != _heads)
         {
@@ -191,7 +332,8 @@ internal sealed class LlamaAttention : nn.Module
             k = k.repeat_interleave(_heads / _kvHeads, dim: 1);
             v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
         }
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null);
+        // A single query (a decoding step) sees every key: SDPA's causal flag would align it with the first key only.
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null && t > 1);
         return _o.Forward(attended.transpose(1, 2).reshape(b, t, _heads * _headDim), training);
     }
 }
@@ -199,6 +341,7 @@ internal sealed class LlamaAttention : nn.Module
 internal sealed class LlamaMlp : nn.Module
 {
     private readonly AdaptedLinear _gate, _up, _down;
+    private SharedWeights _gateUp;
 
     public LlamaMlp(LlamaConfig c, ScalarType dtype) : base("LlamaMlp")
     {
@@ -209,20 +352,30 @@ internal sealed class LlamaMlp : nn.Module
         register_module("up_proj", up);
         register_module("down_proj", down);
         (_gate, _up, _down) = (new(gate), new(up), new(down));
+        _gateUp = new SharedWeights(gate, up);
     }
 
     public IEnumerable<(string Name, AdaptedLinear Projection)> Projections() =>
         [("gate_proj", _gate), ("up_proj", _up), ("down_proj", _down)];
 
+    internal bool SharesProjectionWeights => _gateUp.Intact;
+
+    internal void ShareProjectionWeights() => LlamaAttention.Reshare(ref _gateUp, _gate, _up);
+
     public Tensor Forward(Tensor x, bool training)
     {
-        if (!training)
+        // Gate and up projections as one matmul (see LlamaAttention).
+        var both = AdaptedLinear.Fused(x, training, _gateUp, _gate, _up);
+        return _down.Forward(nn.functional.silu(both[0]) * both[1], training);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
         {
-            return _down.Forward(nn.functional.silu(_gate.Forward(x, false)) * _up.Forward(x, false), false);
+            _gateUp.Dispose();
         }
-        // Training: gate and up projections as one matmul (see LlamaAttention).
-        var both = AdaptedLinear.Fused(x, true, _gate, _up);
-        return _down.Forward(nn.functional.silu(both[0]) * both[1], true);
+        base.Dispose(disposing);
     }
 }
 
@@ -247,6 +400,14 @@ internal sealed class LlamaDecoderLayer : nn.Module
     public IEnumerable<(string Name, AdaptedLinear Projection)> Projections() =>
         _attention.Projections().Select(p => ("self_attn." + p.Name, p.Projection))
             .Concat(_mlp.Projections().Select(p => ("mlp." + p.Name, p.Projection)));
+
+    internal bool SharesProjectionWeights => _attention.SharesProjectionWeights && _mlp.SharesProjectionWeights;
+
+    internal void ShareProjectionWeights()
+    {
+        _attention.ShareProjectionWeights();
+        _mlp.ShareProjectionWeights();
+    }
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training)
     {
@@ -276,22 +437,25 @@ internal sealed class LlamaBody : nn.Module
 /// <summary>Rotary position embeddings in HF's rotate-half layout, computed from explicit positions.</summary>
 internal static class Rotary
 {
-    /// <summary>cos and sin of shape [B,1,T,headDim] for positions [B,T], in <paramref name="dtype"/> (HF casts them to the model's).</summary>
-    public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, Tensor invFreq, ScalarType dtype)
+    /// <summary>
+    /// cos and signed sin (see <see cref="Apply"/>) of shape [..., headDim] for positions of any shape, in
+    /// <paramref name="dtype"/> (HF casts them to the model's).
+    /// </summary>
+    public static (Tensor Cos, Tensor SignedSin) Tables(Tensor positions, Tensor invFreq, ScalarType dtype)
     {
-        var angles = positions.to(ScalarType.Float32).unsqueeze(-1) * invFreq; // [B,T,hd/2]
-        var emb = cat([angles, angles], -1).unsqueeze(1);
-        var (cos, sin) = (emb.cos(), emb.sin());
+        var angles = positions.to(ScalarType.Float32).unsqueeze(-1) * invFreq; // [..., hd/2]
+        var (cos, sin) = (angles.cos(), angles.sin());
+        cos = cat([cos, cos], -1);
+        sin = cat([sin.neg(), sin], -1);
         return dtype == ScalarType.Float32 ? (cos, sin) : (cos.to(dtype), sin.to(dtype));
     }
 
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
-    {
-        var half = x.shape[^1] / 2;
-        var x1 = x.narrow(-1, 0, half);
-        var x2 = x.narrow(-1, half, half);
-        return x * cos + cat([-x2, x1], -1) * sin;
-    }
+    /// <summary>
+    /// HF's x·cos + rotate_half(x)·sin, with rotate_half(x) = [-x2, x1] written as roll(x)·[-sin, sin]: the same
+    /// products (a sign moved between factors is exact) in four native calls instead of seven.
+    /// </summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor signedSin) =>
+        x * cos + x.roll(x.shape[^1] / 2, -1) * signedSin;
 
     /// <summary>
     /// HF's inverse frequencies for this config at a sequence length (only <c>dynamic</c> scaling depends on it:
@@ -347,6 +511,7 @@ public sealed class LlamaForCausalLM : nn.Module
     private readonly Linear? _head;
     private Tensor? _invFreq;
     private long _invFreqLength = -1;
+    private Tensor? _ropeCos, _ropeSin;
 
     public LlamaConfig Config { get; }
 
@@ -371,6 +536,23 @@ public sealed class LlamaForCausalLM : nn.Module
 
     /// <summary>The device the parameters live on.</summary>
     public Device Device => _body.EmbedTokens.weight!.device;
+
+    /// <summary>Whether every layer multiplies q/k/v and gate/up by one buffer each (see <see cref="SharedWeights"/>).</summary>
+    internal bool SharesProjectionWeights => _body.Layers.All(l => l.SharesProjectionWeights);
+
+    /// <summary>
+    /// Moves the model (<c>Module.to</c>) and lays the q/k/v and gate/up parameters out in shared buffers again
+    /// (moving replaces the parameter objects; see <see cref="SharedWeights"/>). Call before an optimizer holds the
+    /// parameters: the ones it holds would no longer be the model's.
+    /// </summary>
+    public void MoveTo(Device device)
+    {
+        this.to(device);
+        foreach (var layer in _body.Layers)
+        {
+            layer.ShareProjectionWeights();
+        }
+    }
 
     /// <summary>The dtype of the base weights (fp32, bf16 or fp16).</summary>
     public ScalarType DType => _body.EmbedTokens.weight!.dtype;
@@ -442,8 +624,37 @@ public sealed class LlamaForCausalLM : nn.Module
             positions = (valid.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, columns - t, t);
             mask = AttentionWindow(t, columns, device).view(1, 1, t, columns).logical_and(valid.view(b, 1, 1, columns));
         }
-        var invFreq = InverseFrequencies(positions, attentionMask is null ? past + t : -1, device);
-        var (cos, sin) = Rotary.Tables(positions, invFreq, DType);
+        var (cos, sin) = RotaryTables(positions, attentionMask is null ? past + t : -1, columns, device);
+        return Run(inputIds, cos, sin, mask, cache, lastOnly).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One decoding step of a left-padded batch whose caller keeps positions and padding incrementally:
+    /// <paramref name="inputIds"/> [B,1], <paramref name="positions"/> [B,1] (the real tokens before each row's new
+    /// one), <paramref name="valid"/> [B,S] bool over cached plus new columns. The result equals
+    /// <see cref="Forward"/> with <paramref name="valid"/> as its mask and <c>lastOnly</c>, without re-deriving
+    /// positions (a cumulative sum over the whole mask) and the causal mask at every step. Null
+    /// <paramref name="valid"/>: no row is padded.
+    /// </summary>
+    internal Tensor DecodeStep(Tensor inputIds, Tensor positions, Tensor? valid, KvCache cache)
+    {
+        if (Config.SlidingWindow is not null || Config.RopeScaling is { Type: "dynamic" })
+        {
+            // The window cuts columns and dynamic scaling reads the longest position: the general path has both
+            // (without padding its positions, counted from the cache length, are the rows' own).
+            return Forward(inputIds, valid, cache, lastOnly: true);
+        }
+        using var scope = NewDisposeScope();
+        var (b, columns) = (inputIds.shape[0], cache.Length + 1);
+        // A single query per row sees every cached column: the mask is the padding alone, and none without padding.
+        var mask = valid?.view(b, 1, 1, columns);
+        var (cos, sin) = RotaryTables(positions, -1, columns, inputIds.device);
+        return Run(inputIds, cos, sin, mask, cache, lastOnly: true).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Run(Tensor inputIds, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, bool lastOnly)
+    {
+        var t = inputIds.shape[1];
         var h = _body.EmbedTokens.forward(inputIds);
         // Training's shape only when gradients flow and the module is in train mode; a checkpointed layer's forward
         // runs without gradients, so the decision is taken here, once, for its forward and its recomputation alike.
@@ -474,7 +685,34 @@ public sealed class LlamaForCausalLM : nn.Module
             logits = logits.to(ScalarType.Float32);
         }
         cache?.Commit(t);
-        return logits.MoveToOuterDisposeScope();
+        return logits;
+    }
+
+    // cos and signed sin [B,1,T,headDim] for positions [B,T], each below `columns` (a position counts real tokens,
+    // a column every token). Without dynamic scaling the frequencies never change, so the tables for positions
+    // 0..n-1 are computed once (grown by doubling) and looked up: two gathers per forward where computing them took
+    // eight native calls. Each entry is the same fp32 product pos·freq as before. `length`: see InverseFrequencies.
+    private (Tensor Cos, Tensor SignedSin) RotaryTables(Tensor positions, long length, long columns, Device device)
+    {
+        var (b, t) = (positions.shape[0], positions.shape[1]);
+        var invFreq = InverseFrequencies(positions, length, device);
+        if (Config.RopeScaling is { Type: "dynamic" })
+        {
+            var (c, s) = Rotary.Tables(positions, invFreq, DType);
+            return (c.unsqueeze(1), s.unsqueeze(1));
+        }
+        if (_ropeCos is null || _ropeCos.device != device || _ropeCos.shape[0] < columns)
+        {
+            var size = Math.Max(columns, Math.Min(Math.Max(256, (_ropeCos?.shape[0] ?? 0) * 2), Config.MaxPositionEmbeddings));
+            using var scope = NewDisposeScope();
+            var (c, s) = Rotary.Tables(arange(size, ScalarType.Int64, device), invFreq, DType);
+            _ropeCos?.Dispose();
+            _ropeSin?.Dispose();
+            _ropeCos = c.DetachFromDisposeScope();
+            _ropeSin = s.DetachFromDisposeScope();
+        }
+        var flat = positions.reshape(-1);
+        return (_ropeCos.index_select(0, flat).view(b, 1, t, -1), _ropeSin!.index_select(0, flat).view(b, 1, t, -1));
     }
 
     // Causal, and within Mistral's sliding window when there is one: query column q sees key column k when
@@ -526,6 +764,8 @@ public sealed class LlamaForCausalLM : nn.Module
         if (disposing)
         {
             _invFreq?.Dispose();
+            _ropeCos?.Dispose();
+            _ropeSin?.Dispose();
         }
         base.Dispose(disposing);
     }

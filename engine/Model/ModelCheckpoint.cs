@@ -150,7 +150,7 @@ public static class ModelCheckpoint
         try
         {
             LoadWeights(network, headers, directory, ownAliases: savedVersion is not null);
-            network.to(targetDevice);
+            network.MoveTo(targetDevice);
         }
         catch
         {

@@ -70,6 +70,10 @@ public static class TorchRuntime
     public static torch.Device ResolveDevice(string name)
     {
         EnsureNativeLibraryPatched();
+        if (!Core.Options.ProblemList.IsDevice(name))
+        {
+            throw new Core.Errors.UserInputException($"device must be cpu, cuda or cuda:N (got '{name}')");
+        }
         if (name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !torch.cuda.is_available())
         {
             throw new Core.Errors.UserInputException(

@@ -26,7 +26,7 @@ public sealed record ModelHostOptions : IValidatedOptions
     public int MaxBatchSize { get; init; } = 64;
 
     public IEnumerable<string> Problems() => new ProblemList()
-        .Require(Device is "cpu" or "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), $"device must be cpu or cuda[:N] (got '{Device}')")
+        .Device("device", Device)
         .InRange(nameof(MaxBatchSize), MaxBatchSize, 1, 4096);
 }
 

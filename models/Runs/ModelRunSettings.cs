@@ -78,9 +78,9 @@ public sealed record ModelRunSettings : IValidatedOptions
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 
     public IEnumerable<string> Problems() => new ProblemList()
-        .Require(Device is "cpu" or "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), $"Device must be cpu or cuda[:N] (got '{Device}')")
+        .Device(nameof(Device), Device)
         .Require(Dtype is null || ModelCheckpoint.DtypeNames.Contains(Dtype), $"Dtype must be one of {string.Join(", ", ModelCheckpoint.DtypeNames)} (got '{Dtype}')")
-        .InRange(nameof(Threads), Threads, 0, 1024)
+        .Threads(nameof(Threads), Threads, min: 0)
         .InRange(nameof(GenerationBatch), GenerationBatch, 1, 4096)
         .Positive(nameof(EvalMaxNewTokens), EvalMaxNewTokens)
         .Require(EvalPrompts is null or > 0, $"{nameof(EvalPrompts)} must be greater than 0 (got {EvalPrompts})")

@@ -21,7 +21,21 @@ public sealed record ClusterEndpoints : IValidatedOptions
     public ClusterTls? Tls { get; init; }
 
     public IEnumerable<string> Problems() => new ProblemList()
-        .Require(!string.IsNullOrWhiteSpace(Redis), "--redis/--cluster needs HOST:PORT of the Redis that holds membership");
+        .Require(!string.IsNullOrWhiteSpace(Redis), "--redis/--cluster needs HOST:PORT of the Redis that holds membership")
+        .Require(string.IsNullOrWhiteSpace(Redis) || NamesAnEndpoint(Redis), $"--redis/--cluster '{Redis}' names no Redis endpoint: give HOST:PORT");
+
+    // What StackExchange.Redis would otherwise refuse deep inside the silo's start, as an ArgumentException.
+    private static bool NamesAnEndpoint(string configuration)
+    {
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(configuration, ignoreUnknown: true).EndPoints.Count > 0;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// Grain storage from a <c>--storage</c> value: <c>azurite</c> or <c>azurite:PORT</c> (the local emulator's dev

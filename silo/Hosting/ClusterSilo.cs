@@ -28,7 +28,8 @@ public sealed class ClusterSilo : IAsyncDisposable
         options.Validated();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SparConsole(minimumLogLevel);
-        builder.Logging.AddFilter("Orleans", minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error);
+        var started = false;
+        builder.Logging.OrleansLogs(minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error, () => started);
         // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
         // would print a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
@@ -47,6 +48,7 @@ public sealed class ClusterSilo : IAsyncDisposable
         });
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
+        started = true;
         return new ClusterSilo(host);
     }
 
@@ -107,7 +109,8 @@ public sealed class ClusterConnection : IAsyncDisposable
         cluster.Validated();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SparConsole(LogLevel.Warning);
-        builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        var started = false;
+        builder.Logging.OrleansLogs(LogLevel.Error, () => started);
         // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
         // would print a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
@@ -124,6 +127,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         });
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
+        started = true;
         return new ClusterConnection(host);
     }
 

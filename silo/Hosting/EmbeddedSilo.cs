@@ -85,7 +85,8 @@ public sealed class EmbeddedSilo : IAsyncDisposable
             ? Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true })
             : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(EmbeddedSilo).Assembly.GetName().Name });
         builder.Logging.SparConsole(minimumLogLevel);
-        builder.Logging.AddFilter("Orleans", minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error);
+        var started = false;
+        builder.Logging.OrleansLogs(minimumLogLevel < LogLevel.Warning ? minimumLogLevel : LogLevel.Error, () => started);
         // A failed start surfaces as the exception the caller turns into one error line; the host's own log of it
         // would print a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
@@ -135,6 +136,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         try
         {
             await host.StartAsync(cancellationToken);
+            started = true;
         }
         catch
         {

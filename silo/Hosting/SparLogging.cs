@@ -13,4 +13,15 @@ public static class SparLogging
             .AddSimpleConsole(o => o.SingleLine = true)
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             .SetMinimumLevel(minimum);
+
+    /// <summary>
+    /// Orleans' logs from <paramref name="minimum"/> up, but none before <paramref name="started"/> says the host is
+    /// up: a start that fails (Redis unreachable, a port in use) surfaces as the exception the caller turns into one
+    /// error line, and Orleans' own log of the same failure would add a stack trace. SPAR_DEBUG=1 keeps them.
+    /// </summary>
+    public static ILoggingBuilder OrleansLogs(this ILoggingBuilder logging, LogLevel minimum, Func<bool> started)
+    {
+        var debug = Environment.GetEnvironmentVariable("SPAR_DEBUG") == "1";
+        return logging.AddFilter("Orleans", level => level >= minimum && (debug || started()));
+    }
 }

@@ -21,6 +21,15 @@ public class BenchCommandTests
         }
         var decode = root.GetProperty("decode_tokens_per_s");
         Assert.Equal(["1", "8", "32", "64"], decode.EnumerateObject().Select(p => p.Name));
+        var fractions = root.GetProperty("decode_fraction_of_ceiling");
+        Assert.Equal(["1", "8", "32", "64"], fractions.EnumerateObject().Select(p => p.Name));
+        Assert.All(fractions.EnumerateObject(), p => Assert.InRange(p.Value.GetDouble(), 1e-6, 1.0));
+        var profile = root.GetProperty("step_profile");
+        Assert.True(profile.GetProperty("step_ms").GetDouble() >= profile.GetProperty("forward_ms").GetDouble());
+        var judging = root.GetProperty("judging");
+        // 8 prompts x 5 votes admitted in one join: each prompt prefilled once, the other four votes share it.
+        Assert.Equal(0.8, judging.GetProperty("hit_rate").GetDouble(), 6);
+        Assert.True(judging.GetProperty("speedup").GetDouble() > 0);
         Assert.Contains("engine benchmark", stderr.ToString());
     }
 

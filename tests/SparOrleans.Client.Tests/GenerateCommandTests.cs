@@ -155,7 +155,7 @@ public sealed class GenerateCommandTests(TinyCheckpoint checkpoint) : IClassFixt
         { ["generate", "--model", "MODEL", "--prompt", "x", "--temperature", "-0.5"], "--temperature must be between 0 and 10" },
         { ["generate", "--model", "MODEL", "--prompt", "x", "--top-p", "0"], "--top-p must be in (0, 1]" },
         { ["generate", "--model", "MODEL", "--prompt", "x", "--top-p", "1.5"], "--top-p must be in (0, 1]" },
-        { ["generate", "--model", "MODEL", "--prompt", "x", "--device", "tpu"], "--device must be cpu or cuda" },
+        { ["generate", "--model", "MODEL", "--prompt", "x", "--device", "tpu"], "--device must be cpu, cuda or cuda:N" },
         { ["generate", "--model", "ROOT", "--prompt", "x"], "not a model directory (config.json not found)" },
         { ["generate", "--model", "MODEL", "--messages", "ROOT/missing.json"], "cannot read messages file ROOT/missing.json" },
     };

@@ -37,7 +37,7 @@ public sealed class OptionsFileTests : IDisposable
 
     [Theory]
     [InlineData("""{"Dpo": null}""", "option 'Dpo' cannot be null")]
-    [InlineData("""{"Device": "tpu"}""", "Device must be cpu or cuda[:N] (got 'tpu')")]
+    [InlineData("""{"Device": "tpu"}""", "Device must be cpu, cuda or cuda:N (got 'tpu')")]
     [InlineData("""{"Threads": 100000}""", "Threads must be between 0 and 1024")]
     public async Task Run_BadOptionValue_OneErrorLineBeforeAnythingStarts(string json, string expected)
     {

@@ -58,7 +58,7 @@ public class SearchSimulateCommandTests
     [Theory]
     [InlineData("--refiner-accuracy", "1.5", "RefinerAccuracy must be between 0 and 1 (got 1.5)")]
     [InlineData("--budget", "0", "MaxExpansions must be between 1 and 1000 (got 0)")]
-    [InlineData("--n", "0", "n must be at least 1 (got 0)")]
+    [InlineData("--n", "0", "n must be between 1 and 100000 (got 0)")]
     public async Task Simulate_OutOfRangeValue_ExitsTwoWithOneLineError(string option, string value, string message)
     {
         var (code, stdout, stderr) = await Spar("search", "simulate", option, value, "--format", "json");

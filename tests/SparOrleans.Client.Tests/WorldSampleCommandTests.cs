@@ -90,7 +90,7 @@ public class WorldSampleCommandTests
     [Theory]
     [InlineData("--split", "dev", "--split must be train or heldout")]
     [InlineData("--level", "7", "--level must be between 1 and 5")]
-    [InlineData("--n", "0", "--n must be at least 1")]
+    [InlineData("--n", "0", "--n must be between 1 and 100000")]
     [InlineData("--task", "poem", "--task must be one of")]
     public async Task Sample_BadValue_ExitsTwoWithOneClearError(string option, string value, string message)
     {

@@ -54,4 +54,38 @@ public class MemoryTests(ITestOutputHelper output)
         output.WriteLine($"RSS {early:F0} -> {late:F0} MiB");
         Assert.True(late - early < 48, $"RSS grew from {early:F0} to {late:F0} MiB");
     }
+
+    [Fact]
+    public async Task Service_ThousandBatchesWithPrefixSharing_RssStaysFlat()
+    {
+        // Prompts change from batch to batch, so the prefix cache (a small budget here) keeps evicting, and each
+        // batch repeats prompts, so shared rows are copied: neither may leave tensors behind.
+        using var model = TestSupport.TinyModel(d: 32, layers: 1, heads: 2);
+        await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 8, Threads = 1, PrefixCacheTokens = 200 });
+        async Task Batch(int i)
+        {
+            var requests = Enumerable.Range(0, 6).Select(v => GenerationRequest.FromUser($"judge {i % 37} {new string('r', i % 23)}") with
+            {
+                Seed = v,
+                MaxNewTokens = 2 + v % 3,
+                StopAtEndOfTurn = false,
+            });
+            await Task.WhenAll(requests.Select(r => service.GenerateAsync(r)));
+        }
+        for (var i = 0; i < 100; i++)
+        {
+            await Batch(i);
+        }
+        GC.Collect();
+        var early = RssMib();
+        for (var i = 100; i < 1000; i++)
+        {
+            await Batch(i);
+        }
+        GC.Collect();
+        var late = RssMib();
+        output.WriteLine($"RSS after 100 batches {early:F0} MiB, after 1,000 {late:F0} MiB; prefix hit rate {service.PrefixSharing.HitRate:F2}");
+        Assert.True(service.PrefixSharing.HitRate > 0.5, $"hit rate {service.PrefixSharing.HitRate:F2}");
+        Assert.True(late - early < 48, $"RSS grew from {early:F0} to {late:F0} MiB over 900 batches");
+    }
 }

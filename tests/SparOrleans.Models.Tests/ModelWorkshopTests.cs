@@ -110,7 +110,7 @@ public sealed class ModelWorkshopTests : IDisposable
     {
         var e = Assert.ThrowsAny<Exception>(() => ModelRunSettings.FromJson("""{"Device": "tpu", "Dpo": {"Beta": -1}, "Lora": {"Rank": 0}}""", "f.json"));
 
-        Assert.Contains("Device must be cpu or cuda", e.Message);
+        Assert.Contains("Device must be cpu, cuda or cuda:N", e.Message);
         Assert.Contains("Dpo.beta", e.Message);
         Assert.Contains("Lora.LoRA rank", e.Message);
     }
