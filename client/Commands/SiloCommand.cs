@@ -143,11 +143,26 @@ internal static class ClusterFailures
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
-            var reason = e.GetBaseException().Message;
+            // Redis's own exception, when there is one: a start that failed in the reminder table wraps it in a message
+            // that names its type.
+            var reason = (RedisException(e) ?? e.GetBaseException()).Message;
             // StackExchange.Redis appends advice about abortConnect that does not apply here: keep the first sentence.
             reason = reason.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? reason[..(end + 1)] : reason;
             throw new UserInputException($"Cannot reach the cluster (Redis at {cluster.Redis}): {reason}", e);
         }
+    }
+
+    private static Exception? RedisException(Exception e)
+    {
+        Exception? found = null;
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x.GetType().FullName?.StartsWith("StackExchange.Redis.", StringComparison.Ordinal) == true)
+            {
+                found = x;
+            }
+        }
+        return found;
     }
 
     private static bool IsRedisFailure(Exception e)
