@@ -143,9 +143,8 @@ internal static class ClusterFailures
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
-            // Redis's own exception, when there is one: a start that failed in the reminder table wraps it in a message
-            // that names its type.
-            var reason = (RedisException(e) ?? e.GetBaseException()).Message;
+            // Redis's own message: a start that failed in the reminder table wraps it in one that begins with its type.
+            var reason = System.Text.RegularExpressions.Regex.Replace((RedisException(e) ?? e.GetBaseException()).Message, @"^([\w.]+Exception: )+", "");
             // StackExchange.Redis appends advice about abortConnect that does not apply here: keep the first sentence.
             reason = reason.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? reason[..(end + 1)] : reason;
             throw new UserInputException($"Cannot reach the cluster (Redis at {cluster.Redis}): {reason}", e);
