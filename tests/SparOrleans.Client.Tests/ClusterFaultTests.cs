@@ -75,7 +75,9 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
     {
         await StartClusterAsync();
         var run = "orphan";
-        await using (var client = SparProcess.Start(RunArguments(run)))
+        // Six iterations: with a cached bootstrap a tiny iteration takes a second or two, and the run must still be
+        // running when its coordinator is killed after the client.
+        await using (var client = SparProcess.Start(RunArguments(run, iterations: 6)))
         {
             await WaitForAsync(run, PastBootstrap, client);
             await client.KillAsync();
@@ -268,8 +270,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
     }
 
     /// <summary>Two iterations: the faults strike in the first, and a whole iteration is left to do after them.</summary>
-    private string[] RunArguments(string run) =>
-        ["run", "--cluster", Redis, "--preset", "tiny", "--iterations", "2", "--run-id", run, "--home", Home, "--format", "json"];
+    private string[] RunArguments(string run, int iterations = 2) =>
+        ["run", "--cluster", Redis, "--preset", "tiny", "--iterations", iterations.ToString(), "--run-id", run, "--home", Home, "--format", "json"];
 
     /// <summary>What `spar run --preset tiny --iterations 1` starts, for runs the test drives itself.</summary>
     private RunSpec Spec(string runId, int seed)
