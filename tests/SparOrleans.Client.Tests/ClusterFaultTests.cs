@@ -269,8 +269,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         output.WriteLine($"{silo.Role} silo {silo.Name} killed at {_clock.Elapsed.TotalSeconds:F1} s, declared dead after {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    /// <summary>Two iterations: the faults strike in the first, and a whole iteration is left to do after them.</summary>
-    private string[] RunArguments(string run, int iterations = 2) =>
+    /// <summary>Three iterations: the faults strike in the first, and whole iterations are left to do after them.</summary>
+    private string[] RunArguments(string run, int iterations = 3) =>
         ["run", "--cluster", Redis, "--preset", "tiny", "--iterations", iterations.ToString(), "--run-id", run, "--home", Home, "--format", "json"];
 
     /// <summary>What `spar run --preset tiny --iterations 1` starts, for runs the test drives itself.</summary>
