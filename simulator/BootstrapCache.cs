@@ -55,9 +55,20 @@ public sealed class BootstrapCache(string root, bool refresh = false)
         }
         var result = await train().ConfigureAwait(false);
         // The entry's result file is written inside the copy before it is moved into place: an entry either has it
-        // and is complete, or does not exist.
-        CopyAtomically(target, entry, skip: null, alsoWrite: dir =>
-            File.WriteAllText(Path.Combine(dir, ResultFile), JsonSerializer.Serialize(result)));
+        // and is complete, or does not exist. Runs sharing the cache (a gpu silo's concurrent runs) may train the same
+        // entry at once: the first one stored is kept, and losing that race is no failure.
+        if (refresh || !File.Exists(resultFile))
+        {
+            try
+            {
+                CopyAtomically(target, entry, skip: null, alsoWrite: dir =>
+                    File.WriteAllText(Path.Combine(dir, ResultFile), JsonSerializer.Serialize(result)));
+            }
+            catch (IOException) when (File.Exists(resultFile))
+            {
+                // Another run stored the same models first.
+            }
+        }
         return result;
     }
 

@@ -247,6 +247,7 @@ public static class RunCommands
         {
             var tls = ClusterTlsOf(parse, cluster, tlsCert);
             StoredRun stored;
+            string? coordinator = null;
             if (parse.GetValue(cluster) is { } redis)
             {
                 var runId = parse.GetValue(run)
@@ -255,6 +256,7 @@ public static class RunCommands
                 var known = await KnownRunAsync(connection.Client, runId, redis);
                 stored = new StoredRun(known.RunId, known.Status, known.Phase, known.Iteration, known.Created, known.Updated, known.Spec,
                     known.Iterations, known.Error, []);
+                coordinator = known.Coordinator;
             }
             else
             {
@@ -268,11 +270,12 @@ public static class RunCommands
                 CliOutput.WriteJson(stdout, new
                 {
                     stored.Id, Status = stored.Status.ToString().ToLowerInvariant(), Phase = stored.Phase.ToString().ToLowerInvariant(),
-                    stored.Iteration, stored.Created, stored.Updated, stored.Error, Iterations = stored.Reports,
+                    stored.Iteration, stored.Created, stored.Updated, stored.Error, Coordinator = coordinator, Iterations = stored.Reports,
                 });
                 return ExitCodes.Success;
             }
-            await stdout.WriteLineAsync($"{stored.Id}: {stored.Status.ToString().ToLowerInvariant()}, phase {stored.Phase}, iteration {stored.Iteration}, updated {stored.Updated:u}");
+            await stdout.WriteLineAsync($"{stored.Id}: {stored.Status.ToString().ToLowerInvariant()}, phase {stored.Phase}, iteration {stored.Iteration}, updated {stored.Updated:u}" +
+                (coordinator is null ? "" : $", coordinator silo {coordinator}"));
             if (stored.Error is not null)
             {
                 await stdout.WriteLineAsync($"error: {stored.Error}");
@@ -402,8 +405,9 @@ public static class RunCommands
         cluster = cluster is null ? null : Secrets.Redact(cluster);
         var resumeCommand = cluster is null ? $"spar resume {spec.RunId}" : $"spar resume {spec.RunId} --cluster {cluster}";
         var what = spec.Models is { } m ? $"M_0 {m.ActorDirectory}, R_0 {m.RefinerDirectory}, {m.RoleFormat} format, generation {m.Generation?.BaseUrl ?? "local"}" : spec.Preset;
-        await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({what}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
         var grain = client.GetGrain<IRunGrain>(spec.RunId);
+        await SayWhereItStandsAsync(grain, spec, resume, cluster, resumeCommand, stderr);
+        await stderr.WriteLineAsync($"{(resume ? "resuming" : "starting")} {spec.RunId} ({what}, seed {spec.Seed}, {spec.Iterations} iterations x {spec.PromptsPerIteration} prompts){(cluster is null ? "" : $" on the cluster at {cluster}")}; outputs in {spec.OutputDirectory}");
         RunStatus final;
         try
         {
@@ -453,6 +457,28 @@ public static class RunCommands
             return ExitCodes.Failure;
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// One activation of the run grain drives a run: a second `run`/`resume` of a cluster run that is running follows
+    /// it and says so; a `run` of a failed run is refused, pointing at `resume` (the run's retries are spent).
+    /// </summary>
+    private static async Task SayWhereItStandsAsync(IRunGrain grain, RunSpec spec, bool resume, string? cluster, string resumeCommand, TextWriter stderr)
+    {
+        var before = await grain.GetStatusAsync();
+        if (before.Spec is null)
+        {
+            return;
+        }
+        if (!resume && before.Status == RunStatusKind.Failed)
+        {
+            throw new UserInputException($"run {spec.RunId} failed at {before.Phase} (iteration {before.Iteration}): {before.Error?.TrimEnd('.')}. Fix the cause, then continue it: {resumeCommand}");
+        }
+        if (cluster is not null && before.Status == RunStatusKind.Running)
+        {
+            await stderr.WriteLineAsync($"run {spec.RunId} is already running on the cluster (iteration {before.Iteration}, phase {before.Phase}" +
+                $"{(before.Coordinator is { } silo ? $", coordinated by silo {silo}" : "")}); following it");
+        }
     }
 
     /// <summary>The embedded silo, or one clear error when its state directory cannot be used or another process drives it.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Runs;
 using SparOrleans.Silo.Hosting;
 
 namespace SparOrleans.Client.Commands;
@@ -26,6 +27,20 @@ public static class SiloCommand
         var tlsCert = RemoteAccess.TlsCertOption();
         var port = new Option<int>("--port") { Description = "Silo-to-silo port", DefaultValueFactory = _ => 11111 };
         var gateway = new Option<int>("--gateway") { Description = "Client gateway port", DefaultValueFactory = _ => 30000 };
+        var retryLimit = new Option<int>("--retry-limit")
+        {
+            Description = "Attempts a run coordinated here makes at a phase that keeps failing transiently (no gpu silo, storage away) before it fails",
+            DefaultValueFactory = _ => RunRetryOptions.Default.MaxAttempts,
+        };
+        var retryDelay = new Option<double>("--retry-delay") { Description = "Seconds before the first retry; each next waits twice as long", DefaultValueFactory = _ => RunRetryOptions.Default.FirstDelay.TotalSeconds };
+        var retryMaxDelay = new Option<double>("--retry-max-delay") { Description = "Longest wait between retries, seconds", DefaultValueFactory = _ => RunRetryOptions.Default.MaxDelay.TotalSeconds };
+        var reminderPeriod = new Option<double>("--reminder-period")
+        {
+            Description = "Seconds between the ticks of a running run's reminder, which continue it on a live silo when its coordinator's silo died",
+            DefaultValueFactory = _ => RunReminderOptions.Default.Period.TotalSeconds,
+        };
+        var bootstrapCache = new Option<DirectoryInfo?>("--bootstrap-cache") { Description = "gpu silos: keep bootstrapped M_0/R_0 here and reuse them for runs with the same bootstrap options (as spar run's <home>/.cache)" };
+        var probeTimeout = new Option<double?>("--probe-timeout") { Description = "Seconds of Orleans' membership probe timeout (default 5): a dead silo is declared dead after about 3 missed probes" };
         var command = new Command("silo", """
             Runs one silo of a SPaR cluster until Ctrl-C: Redis or Azure Table storage for membership, blob storage for
             grain state. Prints "ready NAME" on stdout once it has joined.
@@ -36,7 +51,8 @@ public static class SiloCommand
               spar silo --address 0.0.0.0 --allow-remote --tls-cert cluster.pfx --storage "$CONN" --cluster 10.0.0.2:6379
             """)
         {
-            role, cluster, storage, container, address, advertise, allowRemote, tlsCert, port, gateway,
+            role, cluster, storage, container, address, advertise, allowRemote, tlsCert, port, gateway, retryLimit, retryDelay, retryMaxDelay, reminderPeriod,
+            probeTimeout, bootstrapCache,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -56,11 +72,24 @@ public static class SiloCommand
             var options = new ClusterSiloOptions
             {
                 Cluster = ClusterEndpoints.Parse(parse.GetValue(cluster)!) with { Tls = tls },
-                Spar = new SparSiloOptions { Roles = roles.Distinct().ToList(), Storage = ClusterEndpoints.Storage(parse.GetValue(storage)!, parse.GetValue(container)!) },
+                Spar = new SparSiloOptions
+                {
+                    Roles = roles.Distinct().ToList(),
+                    Storage = ClusterEndpoints.Storage(parse.GetValue(storage)!, parse.GetValue(container)!),
+                    Retry = new RunRetryOptions
+                    {
+                        MaxAttempts = parse.GetValue(retryLimit),
+                        FirstDelay = Seconds("--retry-delay", parse.GetValue(retryDelay)),
+                        MaxDelay = Seconds("--retry-max-delay", parse.GetValue(retryMaxDelay)),
+                    },
+                    Reminder = new RunReminderOptions { Period = Seconds("--reminder-period", parse.GetValue(reminderPeriod)) },
+                    BootstrapCacheDirectory = parse.GetValue(bootstrapCache)?.FullName,
+                },
                 Address = ip,
                 Advertise = advertised,
                 SiloPort = parse.GetValue(port),
                 GatewayPort = parse.GetValue(gateway),
+                ProbeTimeout = parse.GetValue(probeTimeout) is { } probe ? Seconds("--probe-timeout", probe) : null,
             };
             await using var silo = await ClusterFailures.UserFacingAsync(options.Cluster, () => ClusterSilo.StartAsync(options, cancellationToken: ct));
             if (!IPAddress.IsLoopback(ip) && tls is null)
@@ -69,7 +98,8 @@ public static class SiloCommand
             }
             var advertisedNote = options.Advertise is { } adv && !adv.Equals(ip) ? $" (advertised as {adv})" : "";
             var tlsNote = tls is null ? "" : $", TLS (certificate {tls.Thumbprint[..16]}...)";
-            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, membership on {options.Cluster.Describe}. Ctrl-C stops it.");
+            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, membership on {options.Cluster.Describe}, " +
+                $"runs retry a failing phase {options.Spar.Retry.MaxAttempts} times. Ctrl-C stops it.");
             await stdout.WriteLineAsync($"ready {silo.Name}");
             await stdout.FlushAsync(ct);
             try
@@ -84,6 +114,12 @@ public static class SiloCommand
         });
         return command;
     }
+
+    /// <summary>A duration option in seconds; its range is checked with the options record it goes into.</summary>
+    private static TimeSpan Seconds(string name, double seconds) =>
+        double.IsFinite(seconds) && Math.Abs(seconds) < TimeSpan.MaxValue.TotalSeconds / 2
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new UserInputException($"{name} {seconds}: give a number of seconds.");
 }
 
 /// <summary>Turns "cannot reach the membership store / storage" at start-up into one clear user-facing error.</summary>
@@ -116,9 +152,10 @@ internal static class ClusterFailures
         }
         catch (Exception e) when (IsClusterFailure(e))
         {
+            // Redis's own message: a start that failed in the reminder table wraps it in one that begins with its type.
+            var reason = System.Text.RegularExpressions.Regex.Replace((RedisException(e) ?? e.GetBaseException()).Message.Split('\n', 2)[0].Trim(), @"^([\w.]+Exception: )+", "");
             // StackExchange.Redis appends advice about abortConnect that does not apply here, Azure a request id and
             // headers: keep the first sentence.
-            var reason = e.GetBaseException().Message.Split('\n', 2)[0].Trim();
             reason = reason.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? reason[..(end + 1)] : reason;
             throw new UserInputException($"Cannot reach the cluster ({cluster.Describe}): {reason}", e);
         }
@@ -134,6 +171,19 @@ internal static class ClusterFailures
             }
         }
         return null;
+    }
+
+    private static Exception? RedisException(Exception e)
+    {
+        Exception? found = null;
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x.GetType().FullName?.StartsWith("StackExchange.Redis.", StringComparison.Ordinal) == true)
+            {
+                found = x;
+            }
+        }
+        return found;
     }
 
     private static bool IsClusterFailure(Exception e)

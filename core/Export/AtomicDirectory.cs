@@ -12,13 +12,23 @@ public static class AtomicDirectory
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         // Unique per call: two writers of the same target (threads, or processes sharing a cache) never share a temp.
         var temp = $"{full}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        var aside = $"{full}.old-{Environment.ProcessId}-{Guid.NewGuid():N}";
         Directory.CreateDirectory(temp);
         try
         {
             fill(temp);
+            // Renamed aside, not deleted in place: a concurrent writer's recursive delete could otherwise remove part
+            // of the directory another writer has just moved in, leaving a half-deleted "complete" directory.
             if (Directory.Exists(full))
             {
-                Directory.Delete(full, recursive: true);
+                try
+                {
+                    Directory.Move(full, aside);
+                }
+                catch (DirectoryNotFoundException)
+                {
+                    // Another writer moved it aside first.
+                }
             }
             var parent = Path.GetDirectoryName(full);
             if (!string.IsNullOrEmpty(parent))
@@ -29,9 +39,9 @@ public static class AtomicDirectory
         }
         finally
         {
-            if (Directory.Exists(temp))
+            foreach (var leftover in new[] { temp, aside }.Where(Directory.Exists))
             {
-                Directory.Delete(temp, recursive: true);
+                Directory.Delete(leftover, recursive: true);
             }
         }
     }

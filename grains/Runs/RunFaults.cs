@@ -2,6 +2,7 @@ using System.Text.Json;
 using Orleans.Storage;
 using Polly.CircuitBreaker;
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Options;
 using SparOrleans.OpenAi.Client;
 using SparOrleans.Storage;
 
@@ -58,9 +59,9 @@ public static class RunFaults
 /// <summary>
 /// How long a run keeps retrying a phase: <see cref="MaxAttempts"/> consecutive transient failures without a phase
 /// completing, backing off from <see cref="FirstDelay"/> doubling up to <see cref="MaxDelay"/>. A silo registers the
-/// default; a test registers short ones so a run gives up in seconds.
+/// default (`spar silo --retry-limit/--retry-delay` change it); a test registers short ones so a run gives up in seconds.
 /// </summary>
-public sealed record RunRetryOptions
+public sealed record RunRetryOptions : IValidatedOptions
 {
     public static RunRetryOptions Default { get; } = new();
 
@@ -72,4 +73,27 @@ public sealed record RunRetryOptions
 
     public TimeSpan Delay(int attempt) =>
         TimeSpan.FromTicks((long)Math.Min(MaxDelay.Ticks, FirstDelay.Ticks * Math.Pow(2, Math.Clamp(attempt - 1, 0, 10))));
+
+    public IEnumerable<string> Problems() => new ProblemList()
+        .InRange($"{nameof(MaxAttempts)} (--retry-limit)", MaxAttempts, 1, 10_000)
+        .InRange($"{nameof(FirstDelay)} (--retry-delay, seconds)", FirstDelay.TotalSeconds, 0.01, 3600)
+        .InRange($"{nameof(MaxDelay)} (--retry-max-delay, seconds)", MaxDelay.TotalSeconds, 0.01, 3600)
+        .Require(MaxDelay >= FirstDelay, $"{nameof(MaxDelay)} ({MaxDelay.TotalSeconds} s) must be at least {nameof(FirstDelay)} ({FirstDelay.TotalSeconds} s)");
+}
+
+/// <summary>
+/// The reminder that keeps a running run alive with no client attached: while a run is Running its grain holds an
+/// Orleans reminder ticking every <see cref="Period"/>; a tick after the coordinator's silo died activates the run
+/// grain on a live silo, and the activation continues the run from its stored phase. Ticks on a live coordinator do
+/// nothing. The silo lowers Orleans' <c>ReminderOptions.MinimumReminderPeriod</c> to <see cref="Period"/> when shorter.
+/// </summary>
+public sealed record RunReminderOptions : IValidatedOptions
+{
+    public static RunReminderOptions Default { get; } = new();
+
+    /// <summary>How often the reminder ticks: at most this long after the coordinator's silo is declared dead, the run continues. Default 1 minute.</summary>
+    public TimeSpan Period { get; init; } = TimeSpan.FromMinutes(1);
+
+    public IEnumerable<string> Problems() => new ProblemList()
+        .InRange($"{nameof(Period)} (--reminder-period, seconds)", Period.TotalSeconds, 1, 24 * 3600);
 }

@@ -18,6 +18,8 @@ namespace SparOrleans.Grains.Runs;
 /// refiner RFT → evaluation, each phase fanned out over prompt grains and awaited whole before the next starts.
 /// The state is written after every phase; on activation a run that was running picks up at its stored phase (prompt
 /// grains return what they already stored, training is re-done deterministically), which is what `spar resume` uses.
+/// While running it holds a reminder (<see cref="RunReminderOptions"/>): when the coordinator's silo dies with no
+/// client attached, a tick activates the grain on a live silo and the run continues there.
 /// </summary>
 [GrainType("run")]
 [Reentrant]
@@ -30,8 +32,13 @@ public sealed class RunGrain(
     IResponseVerifier verifier,
     IMethodSettings methodSettings,
     RunRetryOptions retry,
-    ILogger<RunGrain> logger) : Grain, IRunGrain
+    RunReminderOptions reminder,
+    ILocalSiloDetails silo,
+    ILogger<RunGrain> logger) : Grain, IRunGrain, IRemindable
 {
+    /// <summary>The reminder a running run holds; its ticks only matter when no activation drives the run.</summary>
+    public const string KeepRunningReminder = "keep-running";
+
     private Task? _driving;
     private int _failuresSinceProgress;
     private (int Iteration, RunPhase Phase) _failingAt;
@@ -82,6 +89,22 @@ public sealed class RunGrain(
 
     public Task<RunStatus> GetStatusAsync() => Task.FromResult(Status());
 
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != KeepRunningReminder)
+        {
+            return;
+        }
+        if (state.State.Status != RunStatusKind.Running)
+        {
+            // Completed, or failed after the retry limit: only `spar resume` restarts a failed run, never a tick.
+            await ForgetReminderAsync();
+            return;
+        }
+        // The activation that the tick created has started driving already (OnActivateAsync); a live one is driving.
+        StartDriving();
+    }
+
     public async IAsyncEnumerable<RunStatus> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         while (true)
@@ -118,6 +141,7 @@ public sealed class RunGrain(
 
     private async Task DriveAsync()
     {
+        await KeepRunningAsync();
         while (true)
         {
             try
@@ -128,7 +152,8 @@ public sealed class RunGrain(
             catch (Exception) when (lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 // The silo is stopping (Ctrl-C, a rolling restart): the run stays Running and continues where its last
-                // phase ended when it is activated again (`spar resume`).
+                // phase ended when it is activated again: by its reminder on another silo of a cluster, a client, or
+                // `spar resume`. The reminder stays registered for that.
                 logger.LogInformation("Run {Run} interrupted at {Phase} by the silo stopping", Id, state.State.Phase);
                 return;
             }
@@ -164,6 +189,7 @@ public sealed class RunGrain(
                     logger.LogError(saveError, "Run {Run} could not store its failure", Id);
                     Signal();
                 }
+                await ForgetReminderAsync();
                 return;
             }
         }
@@ -206,6 +232,40 @@ public sealed class RunGrain(
         }
         state.State.Status = RunStatusKind.Completed;
         await SaveAsync();
+        await ForgetReminderAsync();
+    }
+
+    /// <summary>
+    /// Registers the reminder that re-activates the run if its silo dies. Best effort: a silo without a reminder
+    /// service (or a reminder table that is away) still drives the run; it just does not heal without a client.
+    /// </summary>
+    private async Task KeepRunningAsync()
+    {
+        try
+        {
+            await this.RegisterOrUpdateReminder(KeepRunningReminder, reminder.Period, reminder.Period);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Run {Run} could not register its keep-running reminder (it continues only with a client attached if this silo dies): {Error}",
+                Id, e.Message);
+        }
+    }
+
+    private async Task ForgetReminderAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(KeepRunningReminder) is { } registered)
+            {
+                await this.UnregisterReminder(registered);
+            }
+        }
+        catch (Exception e)
+        {
+            // The next tick finds the run ended and tries again.
+            logger.LogWarning("Run {Run} could not unregister its keep-running reminder: {Error}", Id, e.Message);
+        }
     }
 
     private async Task BootstrapAsync(RunSpec spec, RunLayout plan, ITrainerGrain trainer)
@@ -420,7 +480,8 @@ public sealed class RunGrain(
         state.State.Error,
         state.State.Created,
         state.State.Updated,
-        state.State.Spec);
+        state.State.Spec,
+        silo.Name);
 
     [GenerateSerializer, Alias("spar.run-state")]
     public sealed class RunState

@@ -125,7 +125,10 @@ public sealed record IterationReport(
     [property: Id(10)] int Negatives,
     [property: Id(11)] int Winners);
 
-/// <summary>Where a run stands: phase, progress within the phase, and the finished iterations' reports.</summary>
+/// <summary>
+/// Where a run stands: phase, progress within the phase, the finished iterations' reports, and the silo whose
+/// activation of the run grain answered (<see cref="Coordinator"/>, the silo's name; null from older silos).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("spar.run-status")]
 public sealed record RunStatus(
     [property: Id(0)] string RunId,
@@ -139,7 +142,8 @@ public sealed record RunStatus(
     [property: Id(8)] string? Error,
     [property: Id(9)] DateTimeOffset Created,
     [property: Id(10)] DateTimeOffset Updated,
-    [property: Id(11)] RunSpec? Spec);
+    [property: Id(11)] RunSpec? Spec,
+    [property: Id(12)] string? Coordinator = null);
 
 /// <summary>
 /// A run's coordinator (key = run id): owns its spec, model versions, iteration and phase, and drives the phases of

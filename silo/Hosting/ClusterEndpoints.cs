@@ -74,13 +74,14 @@ public sealed record ClusterEndpoints : IValidatedOptions
         ? $"Redis at {RedactRedis(redis)}"
         : $"Azure Table storage at {Endpoint(AzureTables!, "TableEndpoint", "table")}";
 
-    /// <summary>Membership (and, on Azure Table storage, reminders) for a silo.</summary>
+    /// <summary>Membership and reminders for a silo, in the same store (Redis or Azure Table storage).</summary>
     public void UseClustering(ISiloBuilder silo)
     {
         this.Validated();
         if (Redis is { } redis)
         {
             silo.UseRedisClustering(redis);
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
         }
         else
         {

@@ -39,6 +39,7 @@ public sealed class ClusterSilo : IAsyncDisposable
             options.Cluster.UseClustering(silo);
             silo.ConfigureClusterNetwork(options);
             silo.ConfigureSpar(options.Spar);
+            silo.ConfigureSelfHealing(options);
             configure?.Invoke(silo);
         });
         var host = builder.Build();
@@ -72,12 +73,20 @@ public sealed record ClusterSiloOptions : IValidatedOptions
     /// <summary>Client gateway port (1–65535). Default 30000.</summary>
     public int GatewayPort { get; init; } = 30000;
 
+    /// <summary>
+    /// Orleans' membership probe timeout (0.2–60 s); null keeps Orleans' default (5 s). A dead silo is declared dead
+    /// after about three missed probes, and only then do its grains (a run's coordinator) move: tests shorten it.
+    /// </summary>
+    public TimeSpan? ProbeTimeout { get; init; }
+
     public IEnumerable<string> Problems() => new ProblemList()
         .InRange(nameof(SiloPort), SiloPort, 1, 65535)
         .InRange(nameof(GatewayPort), GatewayPort, 1, 65535)
         .Require(SiloPort != GatewayPort, $"the silo port and the gateway port must differ (both {SiloPort})")
         .Require(!ClusterSecurity.IsAny(AdvertisedAddress), $"a silo bound to {Address} must advertise a concrete address: give --advertise ADDRESS")
         .Require(Spar.Storage is not null, "a cluster silo needs --storage: grain state must outlive the silo")
+        .Require(ProbeTimeout is null || (ProbeTimeout.Value.TotalSeconds >= 0.2 && ProbeTimeout.Value.TotalSeconds <= 60),
+            $"the membership probe timeout (--probe-timeout) must be between 0.2 and 60 seconds (got {ProbeTimeout?.TotalSeconds})")
         .Concat(Cluster.Problems())
         .Concat(Spar.Problems());
 }

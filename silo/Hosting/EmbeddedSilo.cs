@@ -102,6 +102,9 @@ public sealed class EmbeddedSilo : IAsyncDisposable
                 BootstrapCacheDirectory = bootstrapCache,
                 RefreshBootstrapCache = refreshBootstrapCache,
             });
+            // One silo: a run's reminder can only re-activate it here, so it lives in memory (`spar resume` continues
+            // a run after the process itself stopped).
+            silo.UseInMemoryReminderService();
             if (web?.Dashboard == true)
             {
                 silo.AddDashboard();

@@ -38,7 +38,12 @@ public static class SparSiloConfiguration
         builder.Services.TryAddSingleton<IPromptSource>(_ => new RunPromptSource(new WorldPromptSource(), new ModelPromptSource()));
         builder.Services.TryAddSingleton<IResponseVerifier, RunResponseVerifier>();
         builder.Services.TryAddSingleton<IMethodSettings, RunMethodSettings>();
-        builder.Services.TryAddSingleton(RunRetryOptions.Default);
+        // TryAdd: a test may register its own limits first.
+        builder.Services.TryAddSingleton(options.Retry);
+        builder.Services.TryAddSingleton(options.Reminder);
+        // Orleans refuses reminders shorter than its minimum (1 minute): a shorter run reminder lowers it.
+        builder.Services.AddOptions<ReminderOptions>().Configure<RunReminderOptions>((o, run) =>
+            o.MinimumReminderPeriod = run.Period < o.MinimumReminderPeriod ? run.Period : o.MinimumReminderPeriod);
         if (options.IsGpu)
         {
             builder.Services.AddSingleton(options.Models);

@@ -1,6 +1,7 @@
 using SparOrleans.Models.Generation;
 using SparOrleans.Core.Options;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Runs;
 using SparOrleans.Storage;
 
 namespace SparOrleans.Silo.Hosting;
@@ -23,6 +24,12 @@ public sealed record SparSiloOptions : IValidatedOptions
     /// <summary>Train M_0/R_0 even when the cache holds them, and replace the cached entries with the new ones.</summary>
     public bool RefreshBootstrapCache { get; init; }
 
+    /// <summary>How long a run this silo coordinates retries a failing phase before it fails (`spar silo --retry-limit`).</summary>
+    public RunRetryOptions Retry { get; init; } = RunRetryOptions.Default;
+
+    /// <summary>How often a running run's reminder ticks (`spar silo --reminder-period`).</summary>
+    public RunReminderOptions Reminder { get; init; } = RunReminderOptions.Default;
+
     public bool IsGpu => Roles.Contains(SiloRoles.Gpu);
 
     public IEnumerable<string> Problems()
@@ -30,6 +37,7 @@ public sealed record SparSiloOptions : IValidatedOptions
         var problems = new ProblemList()
             .Require(Roles.Count > 0, "a silo needs at least one role (gpu, cpu)")
             .Require(Roles.All(r => r is SiloRoles.Gpu or SiloRoles.Cpu), $"unknown role in '{string.Join(",", Roles)}': roles are gpu and cpu");
-        return problems.Concat(Storage?.Problems() ?? []).Concat(Models.Problems());
+        return problems.Concat(Storage?.Problems() ?? []).Concat(Models.Problems())
+            .Concat(new ProblemList().Nested(nameof(Retry), Retry).Nested(nameof(Reminder), Reminder));
     }
 }

@@ -142,6 +142,10 @@ public sealed class SiloCommandTests : IAsyncLifetime
     [InlineData("--role", "tpu", "--role 'tpu'")]
     [InlineData("--storage", "azurite:70000", "the Azurite port must be a number between 1 and 65535")]
     [InlineData("--address", "localhost.example", "is not an IP address")]
+    [InlineData("--retry-limit", "0", "MaxAttempts (--retry-limit) must be between 1 and 10000 (got 0)")]
+    [InlineData("--retry-delay", "-1", "FirstDelay (--retry-delay, seconds) must be between 0.01 and 3600 (got -1)")]
+    [InlineData("--reminder-period", "0.5", "Period (--reminder-period, seconds) must be between 1 and 86400 (got 0.5)")]
+    [InlineData("--probe-timeout", "0", "the membership probe timeout (--probe-timeout) must be between 0.2 and 60 seconds")]
     public async Task Silo_BadOption_ExitsWithUserErrorNamingIt(string option, string value, string message)
     {
         string[] args = option == "--storage" ? ["silo", option, value] : ["silo", "--storage", "azurite", option, value];

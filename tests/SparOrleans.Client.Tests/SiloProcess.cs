@@ -35,7 +35,9 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <param name="extra">More <c>spar silo</c> options (e.g. <c>--tls-cert</c>).</param>
+    public bool HasExited => _process.HasExited;
+
+    /// <param name="extra">More <c>spar silo</c> options (e.g. <c>--tls-cert</c>, <c>--retry-limit</c>).</param>
     /// <param name="environment">Variables set for the process only (e.g. the certificate password).</param>
     public static async Task<SiloProcess> StartAsync(string role, string redis, int azuritePort, string container,
         IEnumerable<string>? extra = null, IReadOnlyDictionary<string, string>? environment = null)
@@ -90,13 +92,19 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>SIGKILL, as `kill -9` or a machine that dies: the silo leaves no word, the cluster must notice.</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
         _process.Dispose();
     }
 }

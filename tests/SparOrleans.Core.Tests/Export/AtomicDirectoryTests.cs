@@ -37,4 +37,51 @@ public class AtomicDirectoryTests
         Assert.Throws<IOException>(() => AtomicDirectory.Write(fresh, _ => throw new IOException("no")));
         Assert.False(Directory.Exists(fresh));
     }
+
+    [Fact]
+    public async Task Write_WhileAnotherProcessReadsTheTarget_TheReaderSeesAWholeDirectoryOrAnError()
+    {
+        // Runs sharing a bootstrap cache read an entry while another run replaces it: deleting the old directory in
+        // place let a reader list a half-deleted entry and copy it without an error (a model with files missing).
+        var root = Root();
+        var target = Path.Combine(root, "entry");
+        var files = Enumerable.Range(0, 50).Select(i => $"part-{i}.bin").ToList();
+        void Fill(string temp) => files.ForEach(f => File.WriteAllText(Path.Combine(temp, f), "x"));
+        AtomicDirectory.Write(target, Fill);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var writer = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                AtomicDirectory.Write(target, Fill);
+            }
+        });
+        var partial = 0;
+        var whole = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var listed = Directory.GetFiles(target);
+                var read = listed.Select(File.ReadAllText).Count();
+                if (read == files.Count)
+                {
+                    whole++;
+                }
+                else
+                {
+                    partial++;
+                }
+            }
+            catch (IOException)
+            {
+                // The directory moved away mid-read: the reader knows, and tries again (or trains its own).
+            }
+        }
+        await writer;
+
+        Assert.Equal(0, partial);
+        Assert.True(whole > 0);
+        Assert.Equal(["entry"], Directory.GetDirectories(root).Select(Path.GetFileName));
+    }
 }

@@ -53,7 +53,7 @@ public sealed class FaultCluster : IAsyncDisposable
             {
                 silo.Services.AddSingleton(retry);
             }
-            silo.ConfigureSpar(new SparSiloOptions { Roles = gpu ? [SiloRoles.Gpu] : [SiloRoles.Cpu], Storage = storage });
+            silo.ConfigureSpar(new SparSiloOptions { Roles = gpu ? [SiloRoles.Gpu] : [SiloRoles.Cpu], Storage = storage }).UseInMemoryReminderService();
             if (FileLog.Path is { } log)
             {
                 silo.Services.AddLogging(logging => logging.AddProvider(new FileLog($"{log}.{options.SiloName}")));
@@ -109,6 +109,10 @@ public sealed class FaultCluster : IAsyncDisposable
         var busiest = Cluster.Silos.Skip(1).OrderByDescending(s => counts.GetValueOrDefault(s.SiloAddress)).First();
         return (busiest, counts.GetValueOrDefault(busiest.SiloAddress));
     }
+
+    /// <summary>The reminders the cluster's reminder table holds for <paramref name="grain"/> (the run's keep-running one).</summary>
+    public async Task<IReadOnlyList<string>> RemindersOfAsync(IAddressable grain) =>
+        (await Gpu.GetRequiredService<IReminderTable>().ReadRows(grain.GetGrainId())).Reminders.Select(r => r.ReminderName).ToList();
 
     public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
 }

@@ -21,8 +21,18 @@ public sealed class RetryLimitTests(FaultFixture fixture) : IClassFixture<FaultF
         var spec = FaultCluster.Spec(fixture.NewOutput());
 
         await cluster.StartRunAsync(spec);
+        // The run registers its reminder as it starts driving, just after the start call returns.
+        var held = await cluster.RemindersOfAsync(cluster.Run(spec));
+        for (var wait = 0; held.Count == 0 && wait < 100; wait++)
+        {
+            await Task.Delay(50);
+            held = await cluster.RemindersOfAsync(cluster.Run(spec));
+        }
         var record = await cluster.FinishAsync(spec);
 
+        // The run held its keep-running reminder while it retried, and drops it on failing: a tick never restarts it.
+        Assert.Equal([RunGrain.KeepRunningReminder], held);
+        Assert.Empty(await RemindersOnceSettledAsync(cluster, spec));
         Assert.Equal(RunStatusKind.Failed, record.Final.Status);
         Assert.Equal(RunPhase.Sampling, record.Final.Phase);
         Assert.Contains("Sampling: gave up after 4 attempts in a row failed without completing a phase", record.Final.Error);
@@ -43,5 +53,18 @@ public sealed class RetryLimitTests(FaultFixture fixture) : IClassFixture<FaultF
         var record = await cluster.FinishAsync(spec);
 
         Assert.True(record.Final.Status == RunStatusKind.Completed, $"{record.Final.Status}: {record.Final.Error}");
+        Assert.Empty(await RemindersOnceSettledAsync(cluster, spec));
+    }
+
+    /// <summary>The run's reminders once it has had a moment to drop them (it stores its end first, then unregisters).</summary>
+    private static async Task<IReadOnlyList<string>> RemindersOnceSettledAsync(FaultCluster cluster, RunSpec spec)
+    {
+        var reminders = await cluster.RemindersOfAsync(cluster.Run(spec));
+        for (var wait = 0; reminders.Count > 0 && wait < 100; wait++)
+        {
+            await Task.Delay(50);
+            reminders = await cluster.RemindersOfAsync(cluster.Run(spec));
+        }
+        return reminders;
     }
 }

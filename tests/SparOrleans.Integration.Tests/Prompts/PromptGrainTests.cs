@@ -31,7 +31,7 @@ public sealed class TwoRoleClusterFixture : IAsyncLifetime
             {
                 silo.Services.AddSingleton<IGenerationBackend, ScriptedBackend>();
             }
-            silo.ConfigureSpar(new SparSiloOptions { Roles = gpu ? [SiloRoles.Gpu] : [SiloRoles.Cpu] });
+            silo.ConfigureSpar(new SparSiloOptions { Roles = gpu ? [SiloRoles.Gpu] : [SiloRoles.Cpu] }).UseInMemoryReminderService();
         });
         builder.ConfigureClient(client => client.Services.AddSparSerialization());
         Cluster = builder.Build();

@@ -22,7 +22,7 @@ public sealed class RunGrainTests : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((options, silo) =>
-            silo.ConfigureSpar(new SparSiloOptions { Roles = options.SiloName == "Silo_0" ? [SiloRoles.Gpu] : [SiloRoles.Cpu] }));
+            silo.ConfigureSpar(new SparSiloOptions { Roles = options.SiloName == "Silo_0" ? [SiloRoles.Gpu] : [SiloRoles.Cpu] }).UseInMemoryReminderService());
         builder.ConfigureClient(client => client.Services.AddSparSerialization());
         _cluster = builder.Build();
         await _cluster.DeployAsync();
