@@ -49,9 +49,19 @@ public sealed class BootstrapCache(string root, bool refresh = false)
         var resultFile = Path.Combine(entry, ResultFile);
         if (!refresh && File.Exists(resultFile))
         {
-            var stored = JsonSerializer.Deserialize<BootstrapResult>(await File.ReadAllTextAsync(resultFile).ConfigureAwait(false))!;
-            CopyAtomically(entry, target, skip: ResultFile);
-            return stored with { ModelDir = target, Cached = true };
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    var stored = JsonSerializer.Deserialize<BootstrapResult>(await File.ReadAllTextAsync(resultFile).ConfigureAwait(false))!;
+                    CopyAtomically(entry, target, skip: ResultFile, verify: true);
+                    return stored with { ModelDir = target, Cached = true };
+                }
+                catch (IOException) when (attempt < 3)
+                {
+                    // Another run replaced the entry while this one copied it (--fresh-bootstrap): copy the new one.
+                }
+            }
         }
         var result = await train().ConfigureAwait(false);
         // The entry's result file is written inside the copy before it is moved into place: an entry either has it
@@ -72,15 +82,19 @@ public sealed class BootstrapCache(string root, bool refresh = false)
         return result;
     }
 
-    private static void CopyAtomically(string source, string destination, string? skip, Action<string>? alsoWrite = null) =>
+    private static void CopyAtomically(string source, string destination, string? skip, Action<string>? alsoWrite = null, bool verify = false) =>
         AtomicDirectory.Write(destination, temp =>
         {
-            foreach (var file in Directory.GetFiles(source))
+            var listed = Directory.GetFiles(source).Select(Path.GetFileName).Where(f => f != skip).Order(StringComparer.Ordinal).ToList();
+            foreach (var file in listed)
             {
-                if (Path.GetFileName(file) != skip)
-                {
-                    File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
-                }
+                File.Copy(Path.Combine(source, file!), Path.Combine(temp, file!));
+            }
+            // A listing taken while the entry was being replaced can be of the old directory as its files are deleted:
+            // the copy is whole only if the entry still lists the same files (AtomicDirectory's reader contract).
+            if (verify && !Directory.GetFiles(source).Select(Path.GetFileName).Where(f => f != skip).Order(StringComparer.Ordinal).SequenceEqual(listed))
+            {
+                throw new IOException($"{source} was replaced while it was copied.");
             }
             alsoWrite?.Invoke(temp);
         });

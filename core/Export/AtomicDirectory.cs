@@ -3,7 +3,8 @@ namespace SparOrleans.Core.Export;
 /// <summary>
 /// Writes a whole directory or nothing (a model checkpoint, an adapter): <c>fill</c> writes into a sibling temporary
 /// directory, which then replaces <c>path</c>; on an exception the temporary directory is removed and <c>path</c> is
-/// left as it was.
+/// left as it was. A reader that lists <c>path</c> while it is replaced may list the old directory as its files are
+/// deleted: a reader that must see it whole lists it again after reading and retries when the two listings differ.
 /// </summary>
 public static class AtomicDirectory
 {
