@@ -519,21 +519,8 @@ public static class RunCommands
     }
 
     /// <summary>The storage failure behind a silo that did not start, if that is why.</summary>
-    internal static StorageUnreachableException? StorageFailure(Exception e)
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            if (x is StorageUnreachableException unreachable)
-            {
-                return unreachable;
-            }
-            if (x is AggregateException aggregate && aggregate.InnerExceptions.Select(StorageFailure).FirstOrDefault(u => u is not null) is { } inner)
-            {
-                return inner;
-            }
-        }
-        return null;
-    }
+    internal static StorageUnreachableException? StorageFailure(Exception e) =>
+        ExceptionChain.Of(e).OfType<StorageUnreachableException>().FirstOrDefault();
 
     private static void Render(TextWriter writer, Table table)
     {

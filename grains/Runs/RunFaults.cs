@@ -20,7 +20,7 @@ public static class RunFaults
 
     public static bool IsTransient(Exception e)
     {
-        var chain = Chain(e).ToList();
+        var chain = ExceptionChain.Of(e).ToList();
         if (chain.Any(x => x is InvalidDataException or JsonException or ArgumentException or UserInputException))
         {
             return false;
@@ -36,24 +36,9 @@ public static class RunFaults
     private static bool IsServerAway(Exception e) => e is OpenAiClientException { Status: null or >= 500 or 408 or 429 };
 
     /// <summary>Someone else (or a write whose reply was lost) changed the stored state since this activation read it.</summary>
-    public static bool IsConflict(Exception e) => Chain(e).Any(x => x is InconsistentStateException);
+    public static bool IsConflict(Exception e) => ExceptionChain.Of(e).Any(x => x is InconsistentStateException);
 
     public static TimeSpan Delay(int attempt) => RunRetryOptions.Default.Delay(attempt);
-
-    private static IEnumerable<Exception> Chain(Exception e)
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            yield return x;
-            if (x is AggregateException aggregate)
-            {
-                foreach (var inner in aggregate.InnerExceptions.SelectMany(Chain))
-                {
-                    yield return inner;
-                }
-            }
-        }
-    }
 }
 
 /// <summary>
