@@ -161,42 +161,14 @@ internal static class ClusterFailures
         }
     }
 
-    private static T? Find<T>(Exception e) where T : Exception
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            if (x is T found)
-            {
-                return found;
-            }
-        }
-        return null;
-    }
+    // ExceptionChain looks inside AggregateExceptions too: a host's start wraps the failure of each lifecycle stage.
+    private static T? Find<T>(Exception e) where T : Exception => ExceptionChain.Of(e).OfType<T>().FirstOrDefault();
 
-    private static Exception? RedisException(Exception e)
-    {
-        Exception? found = null;
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            if (x.GetType().FullName?.StartsWith("StackExchange.Redis.", StringComparison.Ordinal) == true)
-            {
-                found = x;
-            }
-        }
-        return found;
-    }
+    // The deepest Redis exception says what failed; the outer ones only repeat it with their type prepended.
+    private static Exception? RedisException(Exception e) => ExceptionChain.Of(e).LastOrDefault(IsRedis);
 
-    private static bool IsClusterFailure(Exception e)
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            if (x.GetType().FullName?.StartsWith("StackExchange.Redis.", StringComparison.Ordinal) == true
-                || x.GetType().Name.Contains("Redis", StringComparison.Ordinal)
-                || x is OrleansException or Azure.RequestFailedException)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
+    private static bool IsClusterFailure(Exception e) =>
+        ExceptionChain.Of(e).Any(x => IsRedis(x) || x.GetType().Name.Contains("Redis", StringComparison.Ordinal) || x is OrleansException or Azure.RequestFailedException);
+
+    private static bool IsRedis(Exception x) => x.GetType().FullName?.StartsWith("StackExchange.Redis.", StringComparison.Ordinal) == true;
 }
