@@ -84,6 +84,15 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
         return claims;
     }
 
+    /// <summary>
+    /// Per loop seed, McNemar's exact test that the final refiner judges more of the same frozen evaluation cases right
+    /// than R_0 (per case: whether each judge's verdict matches the verifiers). This is where the judge evaluation's
+    /// per-case correctness enters the loop experiments: <see cref="Claims"/> adds these once an
+    /// <c>IterationReport</c> carries it (experiments/README.md, "Per-case judge claims").
+    /// </summary>
+    public static IReadOnlyList<Claim> RefinerCaseClaims(IEnumerable<(int Seed, IReadOnlyList<bool> Start, IReadOnlyList<bool> Final)> seeds) =>
+        [.. seeds.Select(s => Claim.McNemar($"SPaR's final refiner judges more frozen cases right than R_0 (seed {s.Seed})", s.Final, s.Start))];
+
     public LoopVerdict Verdict(LoopExperimentResult result, IReadOnlyList<Claim> claims)
     {
         bool Holds(string statement) => claims.Single(c => c.Statement == statement).Holds;

@@ -56,6 +56,22 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void RefinerCaseClaims_PerSeed_McNemarOfFinalAgainstStart()
+    {
+        var (better, start) = PairedTestsTests.Cases(onlyAfter: 10, onlyBefore: 2, both: 8, neither: 5);
+        var (same, start2) = PairedTestsTests.Cases(onlyAfter: 3, onlyBefore: 3, both: 10, neither: 4);
+
+        var claims = LoopReport.RefinerCaseClaims([(1, start, better), (2, start2, same)]);
+
+        Assert.Equal(["SPaR's final refiner judges more frozen cases right than R_0 (seed 1)", "SPaR's final refiner judges more frozen cases right than R_0 (seed 2)"],
+            claims.Select(c => c.Statement));
+        Assert.Equal(79.0 / 4096, claims[0].Outcome.P!.Value, 12);
+        Assert.True(claims[0].Holds);
+        Assert.Equal(42.0 / 64, claims[1].Outcome.P!.Value, 12);
+        Assert.False(claims[1].Holds);
+    }
+
+    [Fact]
     public void UpdateResults_SectionRewritten_OthersKeptInNumberOrder()
     {
         var path = Path.Combine(Path.GetTempPath(), $"spar-results-{Guid.NewGuid():N}.md");
