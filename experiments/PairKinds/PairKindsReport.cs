@@ -179,7 +179,7 @@ public sealed class PairKindsReport : IExperiment<IReadOnlyList<PairKindsResult>
             }
             else
             {
-                lines.AppendLine(claims.Single(c => c.Statement == InterferingBelowStatement(result.Task)).Line() + " (the paper's remark on stories)");
+                lines.AppendLine(claims.Single(c => c.Statement == InterferingBelowStatement(result.Task)).Line());
                 lines.AppendLine(claims.Single(c => c.Statement == RefinementBelowStatement(result.Task)).Line());
             }
         }

@@ -43,14 +43,14 @@ public sealed record Claim(string Statement, TestOutcome Outcome, double? HolmP 
         {
             return Inv($"{o.Test} over {over}: {Points(o.Difference)} points, no test with one seed");
         }
-        var text = Inv($"{o.Test} over {over}: {Points(o.Difference)} points, 95% CI [{Points(o.Low!.Value)}, {Points(o.High!.Value)}], one-sided p = {P(p)}");
+        var text = Inv($"{o.Test} over {over}: {Points(o.Difference)} points, 95% CI [{Points(o.Low!.Value)}, {Points(o.High!.Value)}], one-sided p {P(p)}");
         if (o.SignFlipP is { } flip)
         {
-            text += Inv($"; sign-flip p = {P(flip)}");
+            text += Inv($"; sign-flip p {P(flip)}");
         }
         if (HolmP is { } holm)
         {
-            text += Inv($"; Holm p = {P(holm)}");
+            text += Inv($"; Holm p {P(holm)}");
         }
         return Underpowered ? text + Inv($"; under {PairedTests.MinimumSeeds} seeds: underpowered") : text;
     }
@@ -60,7 +60,8 @@ public sealed record Claim(string Statement, TestOutcome Outcome, double? HolmP 
 
     private static string Points(double fraction) => Inv($"{100 * fraction:+0.0;−0.0;0.0}");
 
-    private static string P(double p) => p < 0.001 ? "< 0.001" : Inv($"{p:0.000}");
+    // "= 0.032", or "< 0.001" where three decimals would read as 0.
+    private static string P(double p) => p < 0.001 ? "< 0.001" : Inv($"= {p:0.000}");
 
     private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

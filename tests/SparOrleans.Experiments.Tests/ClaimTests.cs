@@ -18,6 +18,14 @@ public sealed class ClaimTests
     }
 
     [Fact]
+    public void Evidence_TinyP_ReadsAsBelowOneThousandth()
+    {
+        var claim = Claim.AcrossSeeds("c", Seeds(0.9, 0.91, 0.92, 0.9, 0.91), Seeds(0.5));
+
+        Assert.Contains("one-sided p < 0.001; sign-flip p = 0.031", claim.Evidence());
+    }
+
+    [Fact]
     public void Family_AddsHolmAdjustedP_VerdictStaysAtTheUnadjustedP()
     {
         var strong = Claim.AcrossSeeds("a", Seeds(0.52, 0.55, 0.49, 0.53, 0.54), Seeds(0.5));
