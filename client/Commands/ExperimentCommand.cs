@@ -42,7 +42,7 @@ public static class ExperimentCommand
         TextWriter stdout, TextWriter stderr, bool json)
     {
         var place = new ReportPlace(dir, resultsPath);
-        var report = Experiments.Reporting.Experiments.Report(experiment, result, place);
+        var report = ReportWriter.Render(experiment, result, place);
         ReportWriter.Write(report, place, CliOutput.Json);
         if (Claims.UnderpoweredWarning(report.Claims) is { } warning)
         {

@@ -42,10 +42,3 @@ public sealed record ExperimentPlot(string File, byte[] Png);
 /// <param name="Payload">What <c>--format json</c> prints.</param>
 public sealed record ExperimentReport(string Document, object Results, IReadOnlyList<ExperimentPlot> Plots, string Section, string Table,
     string Summary, object Payload, IReadOnlyList<Claim> Claims);
-
-/// <summary>Runs the common tail of every experiment: claims as one family, then its report.</summary>
-public static class Experiments
-{
-    public static ExperimentReport Report<TResult>(IExperiment<TResult> experiment, TResult result, ReportPlace place) =>
-        experiment.Report(result, Statistics.Claims.Family(experiment.Claims(result)), place);
-}

@@ -13,6 +13,10 @@ public static class ReportWriter
 {
     public const string ResultsFile = "results.md";
 
+    /// <summary>The common tail of every experiment: its claims as one family (Holm), then its report.</summary>
+    public static ExperimentReport Render<TResult>(IExperiment<TResult> experiment, TResult result, ReportPlace place) =>
+        experiment.Report(result, Claims.Family(experiment.Claims(result)), place);
+
     /// <summary>Writes <paramref name="report"/> at <paramref name="place"/>; <paramref name="json"/> is the CLI's JSON naming.</summary>
     public static void Write(ExperimentReport report, ReportPlace place, JsonSerializerOptions json)
     {

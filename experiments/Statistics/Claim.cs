@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 
 namespace SparOrleans.Experiments.Statistics;
 
@@ -15,7 +14,6 @@ public sealed record Claim(string Statement, TestOutcome Outcome, double? HolmP 
     public bool Holds => Outcome.P is { } p && p < PairedTests.Alpha;
 
     /// <summary>A test across fewer than <see cref="PairedTests.MinimumSeeds"/> seeds: too few to find a real effect reliably.</summary>
-    [JsonIgnore]
     public bool Underpowered => Outcome.Test != McNemarTest && Outcome.N < PairedTests.MinimumSeeds;
 
     /// <summary>"reproduced" or "not reproduced", as results.md marks a claim.</summary>

@@ -41,7 +41,7 @@ public sealed class ExperimentLoopCommandTests() : ExperimentFolder("loop")
         Assert.True(new FileInfo(Path.Combine(Output("baselines"), "baselines.png")).Length > 1000);
         var results = File.ReadAllText(ResultsMd);
         Assert.Contains("## 2. SPaR vs baselines over 3 iterations (Table 1, Figure 3)", results);
-        Assert.Matches("SPaR ends above SELF: \\*\\*(reproduced|not reproduced)\\*\\* \\(paired t over 2 seeds: [+−]?[0-9.]+ points, 95% CI \\[[^]]+\\], one-sided p = [0-9.<> ]+; sign-flip p = [0-9.]+; Holm p = [0-9.]+; under 5 seeds: underpowered\\)", results);
+        Assert.Matches("SPaR ends above SELF: \\*\\*(reproduced|not reproduced)\\*\\* \\(paired t over 2 seeds: [+−]?[0-9.]+ points, 95% CI \\[[^]]+\\], one-sided p [=<] [0-9.]+; sign-flip p [=<] [0-9.]+; Holm p [=<] [0-9.]+; under 5 seeds: underpowered\\)", results);
         // The reading's conclusion must agree with the verdict on M_0, whichever way the tiny run went.
         var improves = Regex.Match(results, "SPaR improves on M_0: \\*\\*(reproduced|not reproduced)\\*\\*").Groups[1].Value;
         Assert.NotEqual("", improves);

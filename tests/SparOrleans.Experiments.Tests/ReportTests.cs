@@ -23,7 +23,7 @@ public sealed class ReportTests
             Strategy("dfs", Seeds(0.95, 0.69, 0.66, 0.70, 0.68), Seeds(0.96, 0.70, 0.67, 0.71, 0.69)),
         ], 1);
 
-        var claims = Reporting.Experiments.Report(StrategyReport.Instance, result, new ReportPlace("/tmp/x", "/tmp/results.md")).Claims;
+        var claims = ReportWriter.Render(StrategyReport.Instance, result, new ReportPlace("/tmp/x", "/tmp/results.md")).Claims;
         var verdict = StrategyReport.Verdict(result, claims);
 
         Assert.Equal(8, claims.Count);
