@@ -51,7 +51,7 @@ public static class LoopVariants
 /// <summary>
 /// Sizes of a loop experiment. <see cref="Preset"/> "default" is <c>spar run</c>'s model, bootstrap and iteration
 /// settings (so its cached M_0/R_0 are reused) with <see cref="Prompts"/> prompts per iteration (default 16, a quarter
-/// of <c>spar run</c>'s, so that a table of 4 methods × 5 seeds fits in about 1.5 hours on 2 cores) and 40 judge cases
+/// of <c>spar run</c>'s, so that one run takes 1–2 minutes on 2 cores and a table of 4 methods × 5 seeds about half an hour to an hour) and 40 judge cases
 /// instead of 160 (the actor's 200 held-out prompts stay: they are the headline); "tiny" is the smoke-test world of
 /// the tests.
 /// </summary>
