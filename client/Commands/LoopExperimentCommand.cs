@@ -1,56 +1,25 @@
 using System.CommandLine;
-using System.Text;
-using ScottPlot;
 using SparOrleans.Client.Cli;
-using SparOrleans.Client.Experiments;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Options;
-using SparOrleans.Core.Simulation;
+using SparOrleans.Experiments;
+using SparOrleans.Experiments.Statistics;
 using SparOrleans.Silo.Hosting;
-using SparOrleans.Simulator;
 using static SparOrleans.Client.Commands.ExperimentCommand;
 
 namespace SparOrleans.Client.Commands;
 
 /// <summary>
 /// <c>spar experiment baselines</c> (Table 1, Figure 3) and <c>spar experiment ablations</c> (Tables 4–5): real loop
-/// runs of each variant over seeds from the same M_0/R_0; writes <c>docs/results/NAME/</c> and its section of
-/// <c>docs/results.md</c>.
+/// runs of each variant over seeds from the same M_0/R_0 (<see cref="LoopExperiment"/>, reported by
+/// <see cref="LoopReport"/>); writes <c>docs/results/NAME/</c> and its section of <c>docs/results.md</c>.
 /// </summary>
 public static class LoopExperimentCommand
 {
-    /// <summary>One of the two experiments: its variants, section and what the paper reports for each variant.</summary>
-    /// <param name="Paper">Per variant, the paper's LLaMA3-8B IFEval figures: P(S), I(S) and the average (absolute for Table 1, deltas against SPaR for Table 4).</param>
-    /// <param name="JudgeClaims">The variants whose final refiner the paper finds worse than SPaR's (Table 5).</param>
-    public sealed record Definition(string Name, int Section, string Title, IReadOnlyList<LoopVariant> Variants, string PaperNote,
-        IReadOnlyDictionary<string, (double PromptStrict, double InstructionStrict, double? Average)> Paper, IReadOnlyList<string> JudgeClaims);
-
-    public static Definition Baselines { get; } = new("baselines", 2, "SPaR vs baselines over 3 iterations (Table 1, Figure 3)", LoopVariants.Baselines,
-        "Table 1, LLaMA3-8B on IFEval: SPaR-8B-DPO-iter3 beats SELF, Self-Rewarding and Meta-Rewarding (P(S) 78.0 vs 76.0, 74.1, 75.4; avg 81.8 vs 80.4, 79.3, 79.9); Figure 3: SPaR leads in every iteration.",
-        new Dictionary<string, (double, double, double?)>
-        {
-            ["spar"] = (78.0, 83.7, 81.8),
-            ["self-rewarding"] = (74.1, 81.7, 79.3),
-            ["meta-rewarding"] = (75.4, 82.3, 79.9),
-            ["self"] = (76.0, 82.9, 80.4),
-        },
-        []);
-
-    public static Definition Ablations { get; } = new("ablations", 3, "Ablations (Tables 4–5)", LoopVariants.Ablations,
-        "Table 4, SPaR-8B-DPO-iter3 on IFEval P(S)/I(S): w/o tree search −2.0/−0.8, w/o iterative training −0.9/−0.2, w/o refinement −2.6/−1.6; Table 5: the refiner loses judgment accuracy without tree search (−4.3) and without iterative training (−1.7).",
-        new Dictionary<string, (double, double, double?)>
-        {
-            ["spar"] = (78.0, 83.7, null),
-            ["no-tree-search"] = (-2.0, -0.8, null),
-            ["no-iterative-training"] = (-0.9, -0.2, null),
-            ["no-refinement"] = (-2.6, -1.6, null),
-        },
-        [LoopVariants.NoTreeSearch.Name, LoopVariants.NoIterativeTraining.Name]);
-
-    public static Command Create(Definition definition, TextWriter stdout, TextWriter stderr)
+    public static Command Create(LoopReport definition, TextWriter stdout, TextWriter stderr)
     {
         var defaults = new LoopExperimentOptions(definition.Variants);
-        var seeds = new Option<int>("--seeds") { Description = $"Loop seeds 1..S, all from the same M_0/R_0 (default {defaults.Seeds})", DefaultValueFactory = _ => defaults.Seeds };
+        var seeds = new Option<int>("--seeds") { Description = $"Loop seeds 1..S, all from the same M_0/R_0 (default {defaults.Seeds}; claims need at least {PairedTests.MinimumSeeds})", DefaultValueFactory = _ => defaults.Seeds };
         var iterations = new Option<int>("--iterations") { Description = $"Iterations per run (default {defaults.Iterations}; one round gets them all at once)", DefaultValueFactory = _ => defaults.Iterations };
         var prompts = new Option<int>("--prompts") { Description = $"Training prompts per iteration (default {defaults.Prompts})", DefaultValueFactory = _ => defaults.Prompts };
         var variants = new Option<string[]>("--variants")
@@ -68,11 +37,11 @@ public static class LoopExperimentCommand
         var command = new Command(definition.Name, $"""
             {definition.Title}: a real loop run (grains, batched generation, TorchSharp training) per variant
             ({string.Join(", ", definition.Variants.Select(v => v.Label))}) and seed, all from the same M_0/R_0 and prompts;
-            held-out IFEval accuracy per iteration, mean ± std over seeds. Runs are kept in --home under names that
-            encode their settings: a stopped experiment continues where it stopped, and SPaR's runs are shared by both
-            experiments. At the defaults one run takes 1–2 minutes on a 2-core CPU with the cached M_0/R_0, the
-            whole table 15–20 minutes (see docs/results.md).
-            Example: spar experiment {definition.Name} --seeds 3 --prompts 16
+            held-out IFEval accuracy per iteration, mean ± std over seeds, each claim a paired t test across seeds.
+            Runs are kept in --home under names that encode their settings: a stopped experiment continues where it
+            stopped, and SPaR's runs are shared by both experiments. At the defaults one run takes 1–2 minutes on a
+            2-core CPU with the cached M_0/R_0 (see docs/results.md).
+            Example: spar experiment {definition.Name} --seeds 5 --prompts 16
             """)
         {
             seeds, iterations, prompts, variants, preset, modelSeed, home, output, results, fromResults, format,
@@ -99,9 +68,11 @@ public static class LoopExperimentCommand
                 var paths = SparHome.From(parse, home);
                 await human.WriteLineAsync($"{definition.Name}: {chosen.Count} variants × {options.Seeds} seeds, {options.Iterations} iterations × {options.Prompts} prompts; runs in {paths.Root}");
                 await using var silo = await EmbeddedSilo.StartAsync(paths.StateDirectory, bootstrapCache: paths.BootstrapCacheDirectory, cancellationToken: ct);
+                var interactive = !json && !Console.IsErrorRedirected && human == Console.Out;
                 try
                 {
-                    result = await LoopExperiment.RunAsync(options, silo, paths.RunDirectory, human, interactive: !json && !Console.IsErrorRedirected && human == Console.Out, ct);
+                    result = await LoopExperiment.RunAsync(options, silo, paths.RunDirectory, human,
+                        updates => Runs.RunProgressView.FollowAsync(updates, human, interactive, ct), ct);
                 }
                 catch (OperationCanceledException)
                 {
@@ -109,210 +80,8 @@ public static class LoopExperimentCommand
                     return ExitCodes.Cancelled;
                 }
             }
-            var verdict = Verdict(definition, result);
-            Write(definition, result, verdict, dir);
-            UpdateResults(resultsPath, Section(definition, result, verdict, dir, resultsPath));
-            return await Finish(stdout, json, new { result, verdict, output = dir }, Table(definition, result), verdict.Summary, dir, resultsPath);
+            return await Publish(definition, result, dir, resultsPath, stdout, stderr, json);
         });
         return command;
-    }
-
-    /// <param name="Claims">Per compared variant, whether SPaR ends above it beyond the seed noise (paired by seed: same M_0/R_0 and prompts).</param>
-    /// <param name="SparImproves">Whether SPaR's final average is above M_0's beyond the noise (paired by seed).</param>
-    /// <param name="JudgeClaims">Per variant of <see cref="Definition.JudgeClaims"/>, whether SPaR's final refiner judges better beyond the noise.</param>
-    public sealed record ClaimVerdict(IReadOnlyDictionary<string, bool> Claims, bool? SparImproves, string Summary,
-        IReadOnlyDictionary<string, bool>? JudgeClaims = null);
-
-    public static ClaimVerdict Verdict(Definition definition, LoopExperimentResult result)
-    {
-        var spar = Spar(result);
-        var claims = new Dictionary<string, bool>();
-        var judge = new Dictionary<string, bool>();
-        var parts = new List<string>();
-        bool? improves = null;
-        if (spar is not null)
-        {
-            improves = BeyondPaired(spar.Final.Average, spar.Start.Average);
-            parts.Add(Inv($"SPaR above M_0 after {spar.Final.Iteration} iterations: {Word(improves.Value)} (average {Pct(spar.Start.Average)} → {Pct(spar.Final.Average)})"));
-            foreach (var other in result.Variants.Where(v => v != spar))
-            {
-                claims[other.Variant.Name] = BeyondPaired(spar.Final.Average, other.Final.Average);
-                parts.Add(Inv($"SPaR above {other.Variant.Label}: {Word(claims[other.Variant.Name])} ({Pct(spar.Final.Average)} vs {Pct(other.Final.Average)})"));
-                if (definition.JudgeClaims.Contains(other.Variant.Name))
-                {
-                    judge[other.Variant.Name] = BeyondPaired(spar.Final.JudgeAccuracy, other.Final.JudgeAccuracy);
-                    parts.Add(Inv($"SPaR's refiner above {other.Variant.Label}'s: {Word(judge[other.Variant.Name])} (judge accuracy {Pct(spar.Final.JudgeAccuracy)} vs {Pct(other.Final.JudgeAccuracy)})"));
-                }
-            }
-        }
-        else
-        {
-            parts.Add("SPaR was not among the variants: no claim is judged");
-        }
-        return new ClaimVerdict(claims, improves, string.Join("; ", parts), judge);
-    }
-
-    /// <summary>SPaR's figures, the reference every claim compares against; null when it was not among the variants.</summary>
-    private static LoopVariantResult? Spar(LoopExperimentResult result) => result.Variants.FirstOrDefault(v => v.Variant.Name == LoopVariants.Spar.Name);
-
-    private static string Word(bool reproduced) => reproduced ? "reproduced" : "not reproduced";
-
-    public static string Table(Definition definition, LoopExperimentResult result)
-    {
-        var o = result.Options;
-        var text = new StringBuilder();
-        text.AppendLine(Inv($"Preset {o.Preset}, shared M_0/R_0 (model seed {o.ModelSeed}); {o.Iterations} iterations × {o.Prompts} prompts; {o.Seeds} loop seeds; {result.Seconds / 60:F0} min. Held-out IFEval of the final actor, %, mean ± std over seeds; judge = the final refiner's greedy judgment accuracy."));
-        text.AppendLine();
-        text.AppendLine("| Method | Paper P(S) | Paper I(S) | P(L) | I(L) | P(S) | I(S) | Avg. | Δ avg vs M_0 | Δ P(S) / I(S) vs SPaR | Judge acc. | DPO pairs / iter | min / run |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        var start = result.Variants[0].Start;
-        var spar = Spar(result);
-        text.AppendLine(Inv($"| M_0 / R_0 | | | {Pct(start.PromptLoose)} | {Pct(start.InstructionLoose)} | {Pct(start.PromptStrict)} | {Pct(start.InstructionStrict)} | {Pct(start.Average)} | | | {Pct(start.JudgeAccuracy)} | | |"));
-        foreach (var v in result.Variants)
-        {
-            var f = v.Final;
-            var paper = definition.Paper.TryGetValue(v.Variant.Name, out var p) ? p : default;
-            var delta = PairedDifference(f.Average, v.Start.Average);
-            var vsSpar = spar is null || v == spar ? "" : $"{Pct(PairedDifference(f.PromptStrict, spar.Final.PromptStrict))} / {Pct(PairedDifference(f.InstructionStrict, spar.Final.InstructionStrict))}";
-            var pairs = v.Points.Skip(1).Select(x => x.DpoPairs.Mean).DefaultIfEmpty(0).Average();
-            text.AppendLine(Inv($"| {v.Variant.Label} | {Signed(paper.PromptStrict, v)} | {Signed(paper.InstructionStrict, v)} | {Pct(f.PromptLoose)} | {Pct(f.InstructionLoose)} | {Pct(f.PromptStrict)} | {Pct(f.InstructionStrict)} | {Pct(f.Average)} | {Pct(delta)} | {vsSpar} | {Pct(f.JudgeAccuracy)} | {pairs:F1} | {v.MinutesPerRun:F1} |"));
-        }
-        return text.ToString();
-
-        string Signed(double value, LoopVariantResult v) =>
-            definition.Name == Ablations.Name && v.Variant.Name != LoopVariants.Spar.Name ? Inv($"{value:+0.0;−0.0}") : Inv($"{value:F1}");
-    }
-
-    /// <summary>Per-iteration rows, the data behind the plot (Figure 3).</summary>
-    public static string IterationTable(LoopExperimentResult result)
-    {
-        var text = new StringBuilder();
-        text.AppendLine("| Method | Iteration | P(S) | I(S) | Avg. | Judge acc. | DPO pairs |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var v in result.Variants)
-        {
-            foreach (var p in v.Points)
-            {
-                text.AppendLine(Inv($"| {v.Variant.Label} | {p.Iteration} | {Pct(p.PromptStrict)} | {Pct(p.InstructionStrict)} | {Pct(p.Average)} | {Pct(p.JudgeAccuracy)} | {p.DpoPairs.Mean:F1} |"));
-            }
-        }
-        return text.ToString();
-    }
-
-    private static void Write(Definition definition, LoopExperimentResult result, ClaimVerdict verdict, string dir)
-    {
-        var text = new StringBuilder();
-        text.AppendLine($"# {definition.Title}");
-        text.AppendLine();
-        text.AppendLine($"Produced by `spar experiment {definition.Name}` (see docs/results.md). Every row is a real `spar run` on the embedded silo from the");
-        text.AppendLine("same M_0/R_0 and the same prompts per seed: SPaR = DPO on tree-search refinements (BFS); Self-Rewarding = DPO on the");
-        text.AppendLine("sample the refiner's own vote rates highest against the lowest; Meta-Rewarding = those pairs, and the refiner's DPO on");
-        text.AppendLine("kept-vs-dissenting judgments of each vote (the majority plays the meta-judge); SELF = the same tree search, SFT of");
-        text.AppendLine("the actor on the refined responses alone; w/o Tree Search = one greedy refinement per negative; w/o Iterative");
-        text.AppendLine("Training = one round on all iterations' prompts; w/o Refinement = a sample the own vote passes against one it fails.");
-        text.AppendLine("Every refiner gets the loop's RFT; claims compare per-seed differences (paired) against their spread.");
-        text.AppendLine();
-        text.Append(Table(definition, result));
-        text.AppendLine();
-        text.Append(IterationTable(result));
-        text.AppendLine();
-        text.AppendLine(verdict.Summary + ".");
-        text.AppendLine();
-        text.AppendLine($"![{definition.Name}]({definition.Name}.png)");
-        WriteOutputs(dir, text.ToString(), new { result, verdict, paper = definition.Paper.ToDictionary(kv => kv.Key, kv => new { prompt_strict = kv.Value.PromptStrict, instruction_strict = kv.Value.InstructionStrict, average = kv.Value.Average }) },
-            ($"{definition.Name}.png", Plot(definition, result)));
-    }
-
-    /// <summary>Figure 3: the held-out IFEval average per iteration, one line per variant, ±std error bars.</summary>
-    private static byte[] Plot(Definition definition, LoopExperimentResult result)
-    {
-        var plot = new Plot();
-        plot.Title($"{definition.Title} (simulated)");
-        plot.XLabel(result.Variants.Any(v => v.Variant.OneRound) ? "iteration (0 = M_0; one round is drawn at the data it saw)" : "iteration (0 = M_0)");
-        plot.YLabel("held-out IFEval average (%)");
-        var palette = new ScottPlot.Palettes.Category10();
-        for (var i = 0; i < result.Variants.Count; i++)
-        {
-            var v = result.Variants[i];
-            var xs = v.Points.Select(p => (double)p.Iteration).ToArray();
-            var ys = v.Points.Select(p => 100 * p.Average.Mean).ToArray();
-            var line = plot.Add.Scatter(xs, ys);
-            line.LegendText = v.Variant.Label;
-            line.Color = palette.GetColor(i);
-            plot.Add.ErrorBar(xs, ys, v.Points.Select(p => 100 * p.Average.Std).ToArray()).Color = palette.GetColor(i);
-        }
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        plot.ShowLegend(Alignment.UpperLeft);
-        return plot.GetImage(800, 450).GetImageBytes(ImageFormat.Png);
-    }
-
-    private static string Section(Definition definition, LoopExperimentResult result, ClaimVerdict verdict, string dir, string resultsPath)
-    {
-        var relative = Path.GetRelativePath(Path.GetDirectoryName(resultsPath)!, Path.Combine(dir, "table.md")).Replace('\\', '/');
-        var o = result.Options;
-        var spar = Spar(result);
-        var lines = new StringBuilder();
-        lines.AppendLine($"## {definition.Section}. {definition.Title}");
-        lines.AppendLine();
-        lines.AppendLine(Inv($"`spar experiment {definition.Name} --seeds {o.Seeds} --iterations {o.Iterations} --prompts {o.Prompts}{(o.Preset == "default" ? "" : $" --preset {o.Preset}")}` ({result.Seconds / 60:F0} min with cached M_0/R_0; {result.Runs.Count(r => r.Reused)} of {result.Runs.Count} runs reused from an earlier experiment), table: [{relative}]({relative})."));
-        if (o.Preset == "default")
-        {
-            var run = SimulatorOptions.Default;
-            var loop = o.Simulator(LoopVariants.Spar, 1);
-            lines.AppendLine(Inv($"Each run is `spar run` from the cached M_0/R_0 with {o.Prompts} prompts per iteration instead of {run.IterationPrompts} and {loop.JudgeEvalCases + loop.JudgeEvalActorCases} judge-evaluation cases instead of {run.JudgeEvalCases + run.JudgeEvalActorCases}, so that a table of 12 runs takes about 20 minutes on this 2-core machine; everything else (model, K = {loop.SamplesPerPrompt}, voting@{loop.InitialVoting.Samples}, BFS, DPO, RFT, 200 held-out prompts) is the default."));
-            lines.AppendLine();
-        }
-        lines.AppendLine($"- Paper: {definition.PaperNote}");
-        lines.AppendLine("- Ours (held-out IFEval average of the final actor, %, mean ± std over " + Inv($"{o.Seeds}") + " seeds; M_0 " + Pct(result.Variants[0].Start.Average) + "): " +
-            string.Join(", ", result.Variants.Select(v => $"{v.Variant.Label} {Pct(v.Final.Average)}")) + ".");
-        if (verdict.SparImproves is { } improves)
-        {
-            lines.AppendLine($"- SPaR improves on M_0, beyond the seed noise: **{Word(improves)}**.");
-        }
-        foreach (var v in result.Variants.Where(v => verdict.Claims.ContainsKey(v.Variant.Name)))
-        {
-            var reverse = BeyondPaired(v.Final.Average, spar!.Final.Average);
-            lines.AppendLine($"- SPaR ends above {v.Variant.Label}, beyond the seed noise: **{Word(verdict.Claims[v.Variant.Name])}**" +
-                (reverse ? $" (the reverse holds: {v.Variant.Label} ends above SPaR beyond the noise)." : "."));
-        }
-        foreach (var (name, reproduced) in verdict.JudgeClaims ?? new Dictionary<string, bool>())
-        {
-            var v = result.Variants.Single(x => x.Variant.Name == name);
-            lines.AppendLine($"- Table 5: SPaR's final refiner judges better than {v.Variant.Label}'s, beyond the seed noise: **{Word(reproduced)}** (greedy judge accuracy " +
-                $"{Pct(spar!.Final.JudgeAccuracy)} vs {Pct(v.Final.JudgeAccuracy)}; R_0 {Pct(v.Start.JudgeAccuracy)}).");
-        }
-        if (definition.Name == Baselines.Name && spar is not null && result.Variants.Count > 1)
-        {
-            var others = result.Variants.Where(v => v != spar).ToList();
-            var iterations = Enumerable.Range(1, spar.Points.Count - 1).ToList();
-            var highest = iterations.Where(i => others.All(x => spar.Points[i].Average.Mean > x.Points[i].Average.Mean)).ToList();
-            var leads = iterations.All(i => others.All(x => BeyondPaired(spar.Points[i].Average, x.Points[i].Average)));
-            lines.AppendLine($"- Figure 3: SPaR above every baseline at every iteration, beyond the seed noise: **{Word(leads)}** " +
-                $"(SPaR has the highest mean at iteration{(highest.Count == 1 ? "" : "s")} {(highest.Count == 0 ? "none" : string.Join(", ", highest))} of {iterations.Count}; see the plot).");
-        }
-        if (spar is not null && spar.Points.Count > 2)
-        {
-            var best = spar.Points.Skip(1).MaxBy(p => p.Average.Mean)!;
-            var searched = result.Runs.Where(r => r.Variant == spar.Variant.Name).SelectMany(r => r.Reports.Skip(1)).ToList();
-            var winners = searched.Sum(r => r.Winners);
-            var verified = searched.Sum(r => (r.RefinementSuccess ?? 0) * r.Negatives);
-            var course = best.Iteration == spar.Final.Iteration
-                ? Inv($"SPaR's actor is best after the last iteration ({Pct(best.Average)}; M_0 {Pct(spar.Start.Average)})")
-                : Inv($"SPaR's actor is best after iteration {best.Iteration} ({Pct(best.Average)}) and ends at {Pct(spar.Final.Average)}");
-            // The verified share of the winners is what separates a run whose DPO helps from one whose pairs are noise.
-            var share = winners == 0 ? 0 : verified / winners;
-            var consequence = verdict.SparImproves == true
-                ? "with that share of verified winners the DPO rounds add up to a gain over M_0, beyond the seed noise"
-                : share < 0.5
-                    ? "SPaR's chosen responses are mostly not better than its rejected ones, and DPO rounds on them do not accumulate a gain"
-                    : "yet the DPO rounds on them do not add up to a gain over M_0 beyond the seed noise";
-            lines.AppendLine(Inv($"- Reading: {course}. Its refiner's greedy judge accuracy goes {Pct(spar.Start.JudgeAccuracy)} → {Pct(spar.Final.JudgeAccuracy)} (chance 50%); of the {winners} tree-search winners its own vote accepted, {verified:F0} ({100 * share:F0}%) follow every constraint by the verifiers: {consequence}."));
-        }
-        var improving = result.Variants.Where(v => BeyondPaired(v.Final.Average, v.Start.Average)).Select(v => v.Variant.Label).ToList();
-        lines.AppendLine($"- Methods whose final actor is above M_0 beyond the seed noise (paired): {(improving.Count == 0 ? "none" : string.Join(", ", improving))}.");
-        lines.AppendLine("- Training data per iteration (DPO pairs, or SELF's refined responses): " +
-            string.Join(", ", result.Variants.Select(v => Inv($"{v.Variant.Label} {v.Points.Skip(1).Select(p => p.DpoPairs.Mean).DefaultIfEmpty(0).Average():F1}"))) +
-            Inv($" from {o.Prompts} prompts{(result.Variants.Any(v => v.Variant.OneRound) ? $" (one round: from {o.Prompts * o.Iterations})" : "")}. The paper gives every method nearly the same number of training samples; here every method gets the same prompts, so the baselines that pair independent samples train on more pairs than the tree search yields."));
-        return lines.ToString();
     }
 }

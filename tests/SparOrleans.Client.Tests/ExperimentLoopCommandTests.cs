@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SparOrleans.Client.Cli;
-using SparOrleans.Client.Experiments;
-using SparOrleans.Core.Simulation;
+using SparOrleans.Experiments;
+using SparOrleans.Experiments.Statistics;
 using SparOrleans.Interfaces.Runs;
 using static SparOrleans.Client.Tests.SparInvocation;
 
@@ -41,9 +41,9 @@ public sealed class ExperimentLoopCommandTests() : ExperimentFolder("loop")
         Assert.True(new FileInfo(Path.Combine(Output("baselines"), "baselines.png")).Length > 1000);
         var results = File.ReadAllText(ResultsMd);
         Assert.Contains("## 2. SPaR vs baselines over 3 iterations (Table 1, Figure 3)", results);
-        Assert.Matches("SPaR ends above SELF, beyond the seed noise: \\*\\*(reproduced|not reproduced)\\*\\*", results);
+        Assert.Matches("SPaR ends above SELF: \\*\\*(reproduced|not reproduced)\\*\\* \\(paired t over 2 seeds: [+−]?[0-9.]+ points, 95% CI \\[[^]]+\\], one-sided p [=<] [0-9.]+; sign-flip p [=<] [0-9.]+; Holm p [=<] [0-9.]+; under 5 seeds: underpowered\\)", results);
         // The reading's conclusion must agree with the verdict on M_0, whichever way the tiny run went.
-        var improves = Regex.Match(results, "SPaR improves on M_0, beyond the seed noise: \\*\\*(reproduced|not reproduced)\\*\\*").Groups[1].Value;
+        var improves = Regex.Match(results, "SPaR improves on M_0: \\*\\*(reproduced|not reproduced)\\*\\*").Groups[1].Value;
         Assert.NotEqual("", improves);
         Assert.Equal(improves == "reproduced", results.Contains("the DPO rounds add up to a gain over M_0", StringComparison.Ordinal));
     }
@@ -64,7 +64,7 @@ public sealed class ExperimentLoopCommandTests() : ExperimentFolder("loop")
         Assert.All(runs.Where(r => r.GetProperty("variant").GetString() == "no-iterative-training"), r => Assert.Equal(2, r.GetProperty("reports").GetArrayLength()));
         var section = File.ReadAllText(ResultsMd);
         Assert.Contains("## 3. Ablations (Tables 4–5)", section);
-        Assert.Matches("Table 5: SPaR's final refiner judges better than w/o Tree Search's, beyond the seed noise: \\*\\*(reproduced|not reproduced)\\*\\*", section);
+        Assert.Matches("Table 5: SPaR's final refiner judges better than w/o Tree Search's: \\*\\*(reproduced|not reproduced)\\*\\* \\(paired t", section);
         Assert.Contains("(one round: from 4)", section);
         Assert.Contains("| w/o Refinement | −2.6 | −1.6 |", File.ReadAllText(Path.Combine(Output("ablations"), "table.md")));
     }

@@ -1,10 +1,9 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Client.Commands;
-using SparOrleans.Client.Experiments;
-using SparOrleans.Core.Simulation;
 using SparOrleans.Engine.Model;
-using SparOrleans.Simulator.Experiments;
+using SparOrleans.Experiments;
+using SparOrleans.Experiments.Statistics;
 using static SparOrleans.Client.Tests.SparInvocation;
 
 namespace SparOrleans.Client.Tests;
@@ -50,7 +49,9 @@ public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
         Assert.True(new FileInfo(Path.Combine(Output("judgment"), "judgment.png")).Length > 1000);
         var results = File.ReadAllText(ResultsMd);
         Assert.Contains("## 5. Judgment per iteration and majority voting (Tables 2, 9)", results);
-        Assert.Matches("Iterations improve the refiner's judgment, beyond the seed noise: \\*\\*(reproduced|not reproduced)\\*\\*", results);
+        Assert.Matches("Iterations improve the refiner's judgment \\(voting@3, across seeds\\): \\*\\*(reproduced|not reproduced)\\*\\* \\(paired t over 2 seeds", results);
+        // The greedy verdicts of both refiners on the same cases are paired case by case.
+        Assert.Matches("Iterations improve the refiner's greedy judgment \\(same cases\\): \\*\\*(reproduced|not reproduced)\\*\\* \\(McNemar exact over 4 cases", results);
     }
 
     [Fact]
@@ -114,7 +115,7 @@ public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
         var result = new JudgmentResult(new JudgmentOptions(Seeds: 2, MaxVotes: 3),
             [new RefinerJudging("refiner-0", Stat(greedyInvalid), [Stat(sampledInvalid), Stat(sampledInvalid)])], 1);
 
-        var reading = JudgmentCommand.Reading(result);
+        var reading = JudgmentReport.Reading(result);
 
         Assert.Contains(conclusion, reading);
         Assert.Contains(FormattableString.Invariant($"refiner-0 {100 * greedyInvalid:F1}% / {100 * sampledInvalid:F1}%"), reading);
@@ -126,13 +127,14 @@ public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
     [InlineData(0.51, 0.50, "scores level with greedy decoding")]
     public void ScalingReading_SampledAgainstGreedy_SaysWhichWayItLies(double sampled, double greedy, string says)
     {
-        static SeedStat Stat(double mean) => SeedStat.Of([mean - 0.02, mean + 0.02]);
+        // Five seeds: with two, a one-sided t test cannot tell 10 points from greedy at p < 0.05 with this spread.
+        static SeedStat Stat(double mean) => SeedStat.Of([mean - 0.02, mean - 0.01, mean, mean + 0.01, mean + 0.02]);
         static ScalingPoint Point(int n, double average) => new(n, Stat(0.3), Stat(0.5), Stat(average), Stat(0.4));
         var bestOfN = new ScalingCurve("best-of-n", [Point(1, sampled), Point(2, sampled)], Stat(2), Stat(6));
         var tree = new ScalingCurve("tree-search", [Point(1, greedy), Point(2, greedy)], Stat(1.5), Stat(5));
-        var result = new ScalingResult(new ScalingOptions(Seeds: 2, MaxGenerations: 2), "m", SeedStat.Of([greedy, greedy]), bestOfN, tree, Stat(0.8), 1);
+        var result = new ScalingResult(new ScalingOptions(Seeds: 5, MaxGenerations: 2), "m", SeedStat.Of([greedy, greedy, greedy, greedy, greedy]), bestOfN, tree, Stat(0.8), 1);
 
-        var reading = ScalingCommand.Reading(result);
+        var reading = ScalingReport.Reading(result);
 
         Assert.Contains(says, reading);
         Assert.Contains("the responses hold better answers than the judge picks", reading);

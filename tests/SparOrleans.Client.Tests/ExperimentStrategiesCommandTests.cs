@@ -42,6 +42,9 @@ public sealed class ExperimentStrategiesCommandTests() : ExperimentFolder("strat
         Assert.StartsWith("# Results: the paper's claims in the simulator", results);
         Assert.Contains("## 4. Refinement strategies at equal budget (Table 10)", results);
         Assert.Matches("\\*\\*(reproduced|not reproduced)\\*\\*", results);
+        Assert.Matches("- BFS beats Greedy \\(strong judge\\): \\*\\*(reproduced|not reproduced)\\*\\* \\(paired t over 3 seeds: ", results);
+        // Three seeds are too few for a claim: the command still runs and says so on stderr.
+        Assert.Contains("warning: claims tested over 3 seeds; at least 5 are needed for a claim (--seeds 5)", error);
     }
 
     [Fact]

@@ -3,11 +3,14 @@ using SparOrleans.Core.Judging;
 using SparOrleans.Core.Options;
 using SparOrleans.Core.Search;
 
-namespace SparOrleans.Core.Simulation;
+using SparOrleans.Core.Simulation;
+using SparOrleans.Experiments.Statistics;
+
+namespace SparOrleans.Experiments;
 
 /// <summary>
 /// Experiment 4 (paper Table 10): the refinement strategies at equal budget against the <see cref="SimulatedRefiner"/>.
-/// Defaults: <see cref="N"/> 200 roots per seed (the paper's 200 held-out negatives; 1–100000), <see cref="Seeds"/> 3
+/// Defaults: <see cref="N"/> 200 roots per seed (the paper's 200 held-out negatives; 1–100000), <see cref="Seeds"/> 5
 /// (1–100), <see cref="RefinerAccuracy"/> 0.7 (≈ the paper's greedy Acc-GPT 69.5: one refinement fixes 7 in 10),
 /// <see cref="JudgeAccuracy"/> 0.68 (≈ SPaR-8B-RFT-iter3's point-wise LLMBar accuracy, Table 2), <see cref="Budget"/>
 /// 15 refinements (BFS with branch 3, keep 2, depth 3 spends at most 15; greedy spends 1, as in the paper),
@@ -15,7 +18,7 @@ namespace SparOrleans.Core.Simulation;
 /// </summary>
 public sealed record StrategyExperimentOptions(
     int N = 200,
-    int Seeds = 3,
+    int Seeds = 5,
     double RefinerAccuracy = 0.7,
     double JudgeAccuracy = 0.68,
     int Budget = 15,
@@ -34,17 +37,6 @@ public sealed record StrategyExperimentOptions(
     public TreeSearchOptions Search => new(MaxExpansions: Budget);
 
     public VotingOptions Voting => VotingOptions.TreeSearch with { Samples = Votes };
-}
-
-/// <summary>Mean and sample standard deviation (0 for one value) of a figure over seeds, with the per-seed values.</summary>
-public sealed record SeedStat(double Mean, double Std, IReadOnlyList<double> PerSeed)
-{
-    public static SeedStat Of(IReadOnlyList<double> values)
-    {
-        var mean = values.Average();
-        var std = values.Count < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
-        return new SeedStat(mean, std, values);
-    }
 }
 
 /// <summary>
@@ -124,7 +116,7 @@ public static class StrategyExperiment
     /// roots 0, 1, 2 … would only permute the same draws (seed 1 at root 0 = seed 0 at root 1); a mixed seed keeps
     /// the seeds' draws apart.
     /// </summary>
-    public static int DrawSeed(int seed) => StableHash.Combine(seed, "strategy-experiment");
+    public static int DrawSeed(int seed) => SparOrleans.Core.StableHash.Combine(seed, "strategy-experiment");
 
     /// <summary>What a search hands back: its winner, else its best judged refinement, else the root.</summary>
     public static SearchNode Output(SearchState state) =>

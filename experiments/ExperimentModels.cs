@@ -1,10 +1,9 @@
 using SparOrleans.Models.Generation;
-using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
 using SparOrleans.Engine.Model;
 using SparOrleans.Simulator;
 
-namespace SparOrleans.Client.Experiments;
+namespace SparOrleans.Experiments;
 
 /// <summary>
 /// The M_0/R_0 an experiment on trained models studies: explicit checkpoint folders, else the bootstrap of the
@@ -16,7 +15,7 @@ public static class ExperimentModels
     /// <param name="Scratch">A folder to delete afterwards (the cache entries are copied there), or null.</param>
     public sealed record Pair(string Actor, string Refiner, string Source, string? Scratch);
 
-    public static async Task<Pair> ResolveAsync(string? actor, string? refiner, SparHome home, SimulatorOptions options,
+    public static async Task<Pair> ResolveAsync(string? actor, string? refiner, string bootstrapCacheDirectory, SimulatorOptions options,
         Action<string> log, CancellationToken cancellationToken)
     {
         if (actor is not null || refiner is not null)
@@ -36,7 +35,7 @@ public static class ExperimentModels
             }
             return new Pair(Path.GetFullPath(actor), Path.GetFullPath(refiner), $"{actor} and {refiner}", null);
         }
-        var cache = new BootstrapCache(home.BootstrapCacheDirectory);
+        var cache = new BootstrapCache(bootstrapCacheDirectory);
         var scratch = Path.Combine(Path.GetTempPath(), $"spar-experiment-{Guid.NewGuid():N}");
         var actorDir = Path.Combine(scratch, "actor-0");
         var refinerDir = Path.Combine(scratch, "refiner-0");

@@ -1,7 +1,9 @@
 using SparOrleans.Core.Options;
-using SparOrleans.Simulator.Experiments;
 
-namespace SparOrleans.Simulator.Tests;
+// The pair-kinds runs train TorchSharp models: one at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace SparOrleans.Experiments.Tests;
 
 public sealed class PairKindsExperimentTests
 {

@@ -4,16 +4,21 @@ using SparOrleans.Core.Judging;
 using SparOrleans.Core.Options;
 using SparOrleans.Core.Simulation;
 
-namespace SparOrleans.Simulator.Experiments;
+using SparOrleans.Experiments.Statistics;
+using SparOrleans.Models.Evaluation;
+using SparOrleans.Models.Generation;
+using SparOrleans.Simulator;
+
+namespace SparOrleans.Experiments;
 
 /// <summary>
 /// Experiment 5 (paper Tables 2 and 9): each refiner of a run judges the same held-out cases (teacher answers and
 /// teacher near misses, half each, from the evaluation's fixed set), greedily and by majority voting@k over the first
-/// k of <see cref="MaxVotes"/> samples at <see cref="Temperature"/>. Defaults: 3 sampling seeds, 60 cases, k = 1, 3,
+/// k of <see cref="MaxVotes"/> samples at <see cref="Temperature"/>. Defaults: 5 sampling seeds, 60 cases, k = 1, 3,
 /// 5, 7, 9.
 /// </summary>
 public sealed record JudgmentOptions(
-    int Seeds = 3,
+    int Seeds = 5,
     int Cases = 60,
     int MaxVotes = 9,
     double Temperature = 0.7) : IValidatedOptions
@@ -39,7 +44,8 @@ public sealed record JudgingStat(SeedStat Accuracy, SeedStat F1, SeedStat Invali
 /// <param name="Label">The refiner's name (e.g. <c>refiner-2</c>).</param>
 /// <param name="Greedy">Greedy judgment: one deterministic figure (its std is 0).</param>
 /// <param name="Votes">Majority voting@k, in <see cref="JudgmentOptions.VoteSizes"/> order; a tie counts as wrong.</param>
-public sealed record RefinerJudging(string Label, JudgingStat Greedy, IReadOnlyList<JudgingStat> Votes);
+/// <param name="GreedyCorrect">Per case, in the fixed cases' order, whether the greedy verdict is right: what McNemar's test pairs between refiners (null in results written before it was kept).</param>
+public sealed record RefinerJudging(string Label, JudgingStat Greedy, IReadOnlyList<JudgingStat> Votes, IReadOnlyList<bool>? GreedyCorrect = null);
 
 public sealed record JudgmentResult(JudgmentOptions Options, IReadOnlyList<RefinerJudging> Refiners, double Seconds);
 
@@ -77,7 +83,8 @@ public static class JudgmentExperiment
             results.Add(new RefinerJudging(
                 label,
                 Stat([greedyScore]),
-                options.VoteSizes.Select((_, v) => Stat(perSeed.Select(s => s[v]).ToList())).ToList()));
+                options.VoteSizes.Select((_, v) => Stat(perSeed.Select(s => s[v]).ToList())).ToList(),
+                [.. greedy.Select((v, i) => v != Verdict.Invalid && (v == Verdict.Yes) == truth[i])]));
         }
         return new JudgmentResult(options, results, clock.Elapsed.TotalSeconds);
     }

@@ -9,18 +9,21 @@ using SparOrleans.Engine.Training;
 using CoreDpoPair = SparOrleans.Core.Datasets.DpoPair;
 using EngineDpoPair = SparOrleans.Engine.Training.DpoPair;
 
-namespace SparOrleans.Simulator.Experiments;
+using SparOrleans.Experiments.Statistics;
+using SparOrleans.Simulator;
+
+namespace SparOrleans.Experiments;
 
 /// <summary>
 /// Experiment 1 (paper Figure 4, character-sequence task): one tiny actor, SFT'd on lowercase "Write N letters x"
 /// answers until it counts imperfectly, then DPO from that same start on refinement pairs or on interfering pairs
-/// (<see cref="LetterTask"/>). Defaults: 3 seeds; counts 1–<see cref="MaxCount"/> (12) over a–z, of which
+/// (<see cref="LetterTask"/>). Defaults: 5 seeds; counts 1–<see cref="MaxCount"/> (12) over a–z, of which
 /// <see cref="HeldOut"/> (80) combinations are never trained on; <see cref="SftSteps"/> steps of 32 at 3e-3 (default: the task's <see cref="IPairKindsTask{TItem}.StartSftSteps"/>, where held-out accuracy leaves room both ways) on a
 /// d=<see cref="HiddenSize"/> (64), <see cref="Layers"/> (2)-layer model; <see cref="DpoSteps"/> 160 DPO steps of 16
 /// pairs at <see cref="DpoLearningRate"/> (default: the task's <see cref="IPairKindsTask{TItem}.DpoLearningRate"/>), β 0.1, measured every <see cref="EvalEvery"/> (20) steps.
 /// </summary>
 public sealed record PairKindsOptions(
-    int Seeds = 3,
+    int Seeds = 5,
     int MaxCount = 12,
     int HeldOut = 80,
     int? SftSteps = null,

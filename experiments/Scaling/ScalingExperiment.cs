@@ -8,6 +8,7 @@ using SparOrleans.Core.Options;
 using SparOrleans.Core.Scaling;
 using SparOrleans.Core.Search;
 using SparOrleans.Core.Simulation;
+using SparOrleans.Experiments.Statistics;
 using SparOrleans.Grains.Training;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
@@ -15,17 +16,17 @@ using SparOrleans.Simulator;
 using SparOrleans.Simulator.Runs;
 using SparOrleans.World.Composition;
 
-namespace SparOrleans.Client.Experiments;
+namespace SparOrleans.Experiments;
 
 /// <summary>
 /// Experiment 6 (paper Figure 5): held-out accuracy against the number of responses generated per prompt, for
 /// best-of-N decoding (N actor samples, keep the one the refiner's vote rates highest) and tree-search refinement
 /// decoding (the greedy answer, refined by a BFS tree search when the refiner's vote says it fails, keep the best
-/// judged node). Defaults: 3 sampling seeds, <see cref="Prompts"/> 50 held-out prompts, up to
+/// judged node). Defaults: 5 sampling seeds, <see cref="Prompts"/> 50 held-out prompts, up to
 /// <see cref="MaxGenerations"/> 8 responses, <see cref="Votes"/> 3 judge samples per response for both strategies.
 /// </summary>
 public sealed record ScalingOptions(
-    int Seeds = 3,
+    int Seeds = 5,
     int Prompts = 50,
     int MaxGenerations = 8,
     int Votes = 3,
