@@ -63,10 +63,10 @@ public sealed record DecodeStepProfile(int Batch, long CacheColumns, double Step
 /// Judging's shape: <see cref="Votes"/> votes (different seeds) on each of <see cref="Responses"/> prompts of about
 /// <see cref="PromptTokens"/> tokens, <see cref="NewTokens"/> new tokens each, through a generation service, with and
 /// without prefix sharing (medians of interleaved rounds; <see cref="Speedup"/> the median of per-round ratios);
-/// <see cref="HitRate"/> is the service's own figure.
+/// <see cref="HitRate"/> is the service's own figure; <see cref="CpuSpeedup"/> the same ratio in process CPU seconds.
 /// </summary>
 public sealed record JudgingWorkload(int Responses, int Votes, int PromptTokens, int NewTokens, double SharedSeconds,
-    double UnsharedSeconds, double Speedup, double HitRate);
+    double UnsharedSeconds, double Speedup, double HitRate, double CpuSpeedup = 0);
 
 /// <summary>Measures training FLOP rate against torch.mm, KV-cache decoding by batch size, and continuous batching.</summary>
 public static class EngineBenchmark
@@ -107,7 +107,7 @@ public static class EngineBenchmark
             log?.Invoke($"decode step at batch {p.Batch} ({p.CacheColumns} columns): {p.StepMs:F2} ms, forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms, attention alone {p.AttentionMs:F2} ms");
         }
         var judging = await MeasureJudging(model, quick, options.Threads, cancellationToken);
-        log?.Invoke($"judging {judging.Responses} x {judging.Votes} votes: {judging.UnsharedSeconds:F2} s without prefix sharing, {judging.SharedSeconds:F2} s with ({judging.Speedup:F2}x, hit rate {judging.HitRate:P0})");
+        log?.Invoke($"judging {judging.Responses} x {judging.Votes} votes: {judging.UnsharedSeconds:F2} s without prefix sharing, {judging.SharedSeconds:F2} s with ({judging.Speedup:F2}x, per CPU second {judging.CpuSpeedup:F2}x, hit rate {judging.HitRate:P0})");
 
         var (staticTps, continuousTps) = await MeasureContinuous(model, newTokens, options.Threads, cancellationToken);
         log?.Invoke($"64 requests: static batch {staticTps:F0} tokens/s, 64 concurrent callers {continuousTps:F0} tokens/s");
@@ -344,17 +344,20 @@ public static class EngineBenchmark
         })).ToList();
         var promptTokens = (int)Math.Round(prompts.Average(p => model.Template.Encode(GenerationRequest.FromUser(p).Prompt).Tokens.Length));
         var (shared, unshared, ratios) = (new List<double>(), new List<double>(), new List<double>());
+        var (sharedCpu, unsharedCpu, cpuRatios) = (new List<double>(), new List<double>(), new List<double>());
         double hitRate = 0;
         for (var round = -1; round < rounds; round++)
         {
             foreach (var sharing in new[] { false, true })
             {
                 await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 64, Threads = threads, PrefixSharing = sharing });
+                var cpu = CpuSeconds();
                 var sw = Stopwatch.StartNew();
                 await Task.WhenAll(requests.Select(r => service.GenerateAsync(r, ct)));
                 if (round >= 0)
                 {
                     (sharing ? shared : unshared).Add(sw.Elapsed.TotalSeconds);
+                    (sharing ? sharedCpu : unsharedCpu).Add(CpuSeconds() - cpu);
                 }
                 if (sharing)
                 {
@@ -362,11 +365,12 @@ public static class EngineBenchmark
                     if (round >= 0)
                     {
                         ratios.Add(unshared[^1] / shared[^1]);
+                        cpuRatios.Add(unsharedCpu[^1] / sharedCpu[^1]);
                     }
                 }
             }
         }
-        return new JudgingWorkload(responses, votes, promptTokens, newTokens, Median(shared), Median(unshared), Median(ratios), hitRate);
+        return new JudgingWorkload(responses, votes, promptTokens, newTokens, Median(shared), Median(unshared), Median(ratios), hitRate, Median(cpuRatios));
     }
 
     // Alternates static and continuous rounds so that load changes on a shared machine hit both sides alike.

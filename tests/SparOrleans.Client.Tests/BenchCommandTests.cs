@@ -38,6 +38,7 @@ public class BenchCommandTests
         // 8 prompts x 5 votes admitted in one join: each prompt prefilled once, the other four votes share it.
         Assert.Equal(0.8, judging.GetProperty("hit_rate").GetDouble(), 6);
         Assert.True(judging.GetProperty("speedup").GetDouble() > 0);
+        Assert.True(judging.GetProperty("cpu_speedup").GetDouble() > 0);
         Assert.Contains("engine benchmark", stderr.ToString());
     }
 
