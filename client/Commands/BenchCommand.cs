@@ -149,13 +149,16 @@ public static class BenchCommand
         stdout.WriteLine(string.Create(c, $"training                 {r.TrainTokensPerS,10:F0} tokens/s  {r.TrainGflops:F1} GFLOP/s  fraction of mm {r.TrainFractionOfMm:F2} (target >= 0.60)"));
         foreach (var (batch, tps) in r.DecodeTokensPerS)
         {
-            stdout.WriteLine(string.Create(c, $"decode batch {batch,-3}         {tps,10:F0} tokens/s  fraction of FLOP ceiling {r.DecodeFractionOfCeiling[batch]:F3}"));
+            var cpu = r.DecodeFractionOfCeilingCpu?.GetValueOrDefault(batch);
+            stdout.WriteLine(string.Create(c, $"decode batch {batch,-3}         {tps,10:F0} tokens/s  fraction of FLOP ceiling {r.DecodeFractionOfCeiling[batch]:F3} (per CPU second {cpu:F3})"));
         }
         stdout.WriteLine(string.Create(c, $"decode batch32 / batch1  {r.DecodeBatch32OverBatch1,10:F2}x (target >= 8); ceiling from torch.mm {r.DecodeMmGflops:F1} GFLOP/s beside each round"));
-        var p = r.StepProfile;
-        stdout.WriteLine(string.Create(c, $"decode step, batch {p.Batch,-3}  {p.StepMs,10:F2} ms  forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms ({p.CacheColumns} cached columns)"));
+        foreach (var p in new[] { r.StepProfileBatch1, r.StepProfile }.OfType<DecodeStepProfile>())
+        {
+            stdout.WriteLine(string.Create(c, $"decode step, batch {p.Batch,-3}  {p.StepMs,10:F2} ms  forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms, attention alone {p.AttentionMs:F2} ms ({p.CacheColumns} cached columns)"));
+        }
         var j = r.Judging;
-        stdout.WriteLine(string.Create(c, $"judging {j.Responses}x{j.Votes} votes     {j.Speedup,10:F2}x faster with prefix sharing ({j.UnsharedSeconds:F2} s -> {j.SharedSeconds:F2} s; ~{j.PromptTokens}-token prompts, {j.NewTokens} new tokens; hit rate {j.HitRate:F2}; target >= 2)"));
+        stdout.WriteLine(string.Create(c, $"judging {j.Responses}x{j.Votes} votes     {j.Speedup,10:F2}x faster with prefix sharing ({j.UnsharedSeconds:F2} s -> {j.SharedSeconds:F2} s; per CPU second {j.CpuSpeedup:F2}x; ~{j.PromptTokens}-token prompts, {j.NewTokens} new tokens; hit rate {j.HitRate:F2}; target >= 2)"));
         stdout.WriteLine(string.Create(c, $"load average             {r.LoadAverageStart} at start, {r.LoadAverageEnd} at end ({Environment.ProcessorCount} cores)"));
         stdout.WriteLine(string.Create(c, $"continuous / static      {r.ContinuousOverStatic,10:F2} ({r.ContinuousTokensPerS:F0} vs {r.StaticTokensPerS:F0} tokens/s; target >= 0.85)"));
     }

@@ -41,6 +41,8 @@ public sealed record EngineBenchmarkResult(
     double DecodeBatch32OverBatch1,
     DecodeStepProfile StepProfile,
     JudgingWorkload Judging,
+    DecodeStepProfile? StepProfileBatch1,
+    IReadOnlyDictionary<string, double>? DecodeFractionOfCeilingCpu,
     double StaticTokensPerS,
     double ContinuousTokensPerS,
     double ContinuousOverStatic,
@@ -50,20 +52,21 @@ public sealed record EngineBenchmarkResult(
 
 /// <summary>
 /// Where one decoding step's time goes at a batch size, milliseconds per step (medians): the whole step
-/// (<see cref="BatchDecoder.Step"/>), the network's forward alone, and the same matmuls alone (every projection and
-/// the head, at the step's shapes). Step minus forward is sampling and bookkeeping; forward minus matmuls is every
-/// other native call (norms, rotary, attention, cache writes) and their overhead.
+/// (<see cref="BatchDecoder.Step"/>), the network's forward alone, the same matmuls alone (every projection and
+/// the head, at the step's shapes) and attention alone (one scaled_dot_product_attention per layer over a cache of
+/// the step's shape, with the step's padding mask). Step minus forward is sampling, the host sync and bookkeeping;
+/// forward minus matmuls and attention is every other native call (norms, rotary, cache writes) and their overhead.
 /// </summary>
-public sealed record DecodeStepProfile(int Batch, long CacheColumns, double StepMs, double ForwardMs, double MatmulMs);
+public sealed record DecodeStepProfile(int Batch, long CacheColumns, double StepMs, double ForwardMs, double MatmulMs, double AttentionMs = 0);
 
 /// <summary>
 /// Judging's shape: <see cref="Votes"/> votes (different seeds) on each of <see cref="Responses"/> prompts of about
 /// <see cref="PromptTokens"/> tokens, <see cref="NewTokens"/> new tokens each, through a generation service, with and
 /// without prefix sharing (medians of interleaved rounds; <see cref="Speedup"/> the median of per-round ratios);
-/// <see cref="HitRate"/> is the service's own figure.
+/// <see cref="HitRate"/> is the service's own figure; <see cref="CpuSpeedup"/> the same ratio in process CPU seconds.
 /// </summary>
 public sealed record JudgingWorkload(int Responses, int Votes, int PromptTokens, int NewTokens, double SharedSeconds,
-    double UnsharedSeconds, double Speedup, double HitRate);
+    double UnsharedSeconds, double Speedup, double HitRate, double CpuSpeedup = 0);
 
 /// <summary>Measures training FLOP rate against torch.mm, KV-cache decoding by batch size, and continuous batching.</summary>
 public static class EngineBenchmark
@@ -86,26 +89,31 @@ public static class EngineBenchmark
 
         var decode = new Dictionary<string, double>();
         var fractions = new Dictionary<string, double>();
+        var fractionsCpu = new Dictionary<string, double>();
         var decodeMm = new List<double>();
         foreach (var b in quick ? new[] { 1, 8, 32, 64 } : new[] { 1, 8, 32, 64, 256 })
         {
             cancellationToken.ThrowIfCancellationRequested();
             var key = b.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var (tps, ofCeiling, mmRate) = MeasureDecode(model, b, newTokens, matmulParams, quick ? 256 : 1024, options.Device);
-            (decode[key], fractions[key]) = (tps, ofCeiling);
+            var (tps, ofCeiling, mmRate, ofCeilingCpu) = MeasureDecode(model, b, newTokens, matmulParams, quick ? 256 : 1024, options.Device);
+            (decode[key], fractions[key], fractionsCpu[key]) = (tps, ofCeiling, ofCeilingCpu);
             decodeMm.Add(mmRate);
-            log?.Invoke($"decode batch {b}: {tps:F0} tokens/s = {ofCeiling:P1} of the FLOP ceiling (mm {mmRate:F1} GFLOP/s)");
+            log?.Invoke($"decode batch {b}: {tps:F0} tokens/s = {ofCeiling:P1} of the FLOP ceiling (mm {mmRate:F1} GFLOP/s); per CPU second {ofCeilingCpu:P1}");
         }
         var profile = ProfileStep(model, quick ? 8 : 64, quick ? 8 : 32);
-        log?.Invoke($"decode step at batch {profile.Batch} ({profile.CacheColumns} columns): {profile.StepMs:F2} ms, forward {profile.ForwardMs:F2} ms, its matmuls alone {profile.MatmulMs:F2} ms");
+        var profile1 = ProfileStep(model, 1, quick ? 8 : 64);
+        foreach (var p in new[] { profile1, profile })
+        {
+            log?.Invoke($"decode step at batch {p.Batch} ({p.CacheColumns} columns): {p.StepMs:F2} ms, forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms, attention alone {p.AttentionMs:F2} ms");
+        }
         var judging = await MeasureJudging(model, quick, options.Threads, cancellationToken);
-        log?.Invoke($"judging {judging.Responses} x {judging.Votes} votes: {judging.UnsharedSeconds:F2} s without prefix sharing, {judging.SharedSeconds:F2} s with ({judging.Speedup:F2}x, hit rate {judging.HitRate:P0})");
+        log?.Invoke($"judging {judging.Responses} x {judging.Votes} votes: {judging.UnsharedSeconds:F2} s without prefix sharing, {judging.SharedSeconds:F2} s with ({judging.Speedup:F2}x, per CPU second {judging.CpuSpeedup:F2}x, hit rate {judging.HitRate:P0})");
 
         var (staticTps, continuousTps) = await MeasureContinuous(model, newTokens, options.Threads, cancellationToken);
         log?.Invoke($"64 requests: static batch {staticTps:F0} tokens/s, 64 concurrent callers {continuousTps:F0} tokens/s");
 
         return new EngineBenchmarkResult(options.Device, options.Threads, d, layers, matmulParams, mm, trainTps, trainGflops,
-            fraction, decode, fractions, Median(decodeMm), decode["32"] / decode["1"], profile, judging, staticTps, continuousTps, continuousTps / staticTps,
+            fraction, decode, fractions, Median(decodeMm), decode["32"] / decode["1"], profile, judging, profile1, fractionsCpu, staticTps, continuousTps, continuousTps / staticTps,
             clock.Elapsed.TotalSeconds, loadStart, LoadAverage());
     }
 
@@ -135,24 +143,33 @@ public static class EngineBenchmark
         return c.NumHiddenLayers * perLayer + d * c.VocabSize;
     }
 
-    private static double MeasureMm(int n, string device, int repeats)
+    private static double MeasureMm(int n, string device, int repeats) => MeasureMmBoth(n, device, repeats).Wall;
+
+    // torch.mm's rate per wall second and per second of this process's CPU time. On a CPU shared with other work the
+    // CPU-time rate is the steadier one: time spent descheduled counts on neither side of a CPU-time ratio.
+    private static (double Wall, double Cpu) MeasureMmBoth(int n, string device, int repeats)
     {
         using var scope = NewDisposeScope();
         var dev = TorchRuntime.ResolveDevice(device);
         var a = randn(n, n, device: dev);
         var b = randn(n, n, device: dev);
         mm(a, b).Dispose();
-        var times = new List<double>();
+        var (times, cpuTimes) = (new List<double>(), new List<double>());
         for (var r = 0; r < repeats; r++)
         {
+            var cpu = CpuSeconds();
             var sw = Stopwatch.StartNew();
             using var c = mm(a, b);
             Synchronize(dev);
             times.Add(sw.Elapsed.TotalSeconds);
+            cpuTimes.Add(CpuSeconds() - cpu);
         }
         // Medians on both sides of the ratio: on a shared machine a best-of would flatter mm against training.
-        return 2.0 * n * n * n / Median(times) / 1e9;
+        var flop = 2.0 * n * n * n;
+        return (flop / Median(times) / 1e9, flop / Median(cpuTimes) / 1e9);
     }
+
+    private static double CpuSeconds() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
     private static void Synchronize(Device device)
     {
@@ -223,7 +240,7 @@ public static class EngineBenchmark
 
     // Decode FLOPs per generated token: 2 per matmul weight plus 4·L·d per attended column (scores and values);
     // columns average the prompt plus half the new tokens. The ceiling is torch.mm's rate timed beside each round.
-    private static (double TokensPerS, double FractionOfCeiling, double MmGflops) MeasureDecode(LanguageModel model, int batch, int newTokens,
+    private static (double TokensPerS, double FractionOfCeiling, double MmGflops, double FractionOfCeilingCpu) MeasureDecode(LanguageModel model, int batch, int newTokens,
         long matmulParams, int mmSize, string device)
     {
         BatchGenerator.Generate(model, Requests(batch, 4, varied: false), maxBatchSize: batch);
@@ -233,24 +250,29 @@ public static class EngineBenchmark
         var rates = new List<double>();
         var ratios = new List<double>();
         var mmRates = new List<double>();
+        var cpuRatios = new List<double>();
         var rounds = batch >= 64 ? 2 : 3;
         for (var round = 0; round < rounds; round++)
         {
-            var mm = MeasureMm(mmSize, device, 3);
+            var (mm, mmCpu) = MeasureMmBoth(mmSize, device, 3);
+            var cpu = CpuSeconds();
             var sw = Stopwatch.StartNew();
             var results = BatchGenerator.Generate(model, requests, maxBatchSize: batch);
-            var tps = results.Sum(r => r.TokenIds.Count) / sw.Elapsed.TotalSeconds;
+            var tokens = results.Sum(r => r.TokenIds.Count);
+            var tps = tokens / sw.Elapsed.TotalSeconds;
             rates.Add(tps);
             mmRates.Add(mm);
             ratios.Add(tps * flopsPerToken / 1e9 / mm);
+            cpuRatios.Add(tokens / (CpuSeconds() - cpu) * flopsPerToken / 1e9 / mmCpu);
         }
-        return (Median(rates), Median(ratios), Median(mmRates));
+        return (Median(rates), Median(ratios), Median(mmRates), Median(cpuRatios));
     }
 
     // Times `steps` decoding steps three ways at one batch size (see DecodeStepProfile), interleaved step by step.
     private static DecodeStepProfile ProfileStep(LanguageModel model, int batch, int steps)
     {
-        using var noGrad = no_grad();
+        // As the decoder's step runs (BatchDecoder.Step).
+        using var inference = inference_mode();
         var rows = Requests(batch, steps * 4, varied: false).Select(r => BatchDecoder.Prepare(model, r)).ToList();
         using var decoder = new BatchDecoder(model, prefixSharing: false);
         decoder.Admit(rows);
@@ -267,8 +289,15 @@ public static class EngineBenchmark
         using var scope = NewDisposeScope();
         var weights = shapes.Select(s => randn(s.Out, s.In, device: model.Device) * 0.02).ToList();
         var inputs = shapes.Select(s => randn(batch, 1, s.In, device: model.Device)).ToList();
-        var (stepMs, forwardMs, matmulMs) = (new List<double>(), new List<double>(), new List<double>());
+        var (stepMs, forwardMs, matmulMs, attentionMs) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
         var columns = decoder.CacheColumns;
+        // Attention as a step sees it: one query per row over the cache (right aligned, left padded rows masked).
+        var keys = randn(batch, c.NumKeyValueHeads, columns + steps, c.HeadDim, device: model.Device);
+        var values = randn(batch, c.NumKeyValueHeads, columns + steps, c.HeadDim, device: model.Device);
+        var queries = randn(batch, c.NumAttentionHeads, 1, c.HeadDim, device: model.Device);
+        var longest = rows.Max(r => r.Prompt.Length);
+        var pads = tensor(rows.Select(r => (long)(longest - r.Prompt.Length)).ToArray(), [batch, 1], device: model.Device);
+        var padded = rows.Any(r => r.Prompt.Length != longest);
         for (var s = 0; s < steps; s++)
         {
             var sw = Stopwatch.StartNew();
@@ -281,8 +310,20 @@ public static class EngineBenchmark
                 nn.functional.linear(inputs[i], weights[i]).Dispose();
             }
             matmulMs.Add(sw.Elapsed.TotalMilliseconds);
+            using (var attentionScope = NewDisposeScope())
+            {
+                var width = columns + s + 1;
+                var (k, v) = (keys.narrow(2, 0, width), values.narrow(2, 0, width));
+                var mask = padded ? arange(width, ScalarType.Int64, model.Device).unsqueeze(0).ge(pads).view(batch, 1, 1, width) : null;
+                sw.Restart();
+                for (var l = 0; l < c.NumHiddenLayers; l++)
+                {
+                    nn.functional.scaled_dot_product_attention(queries, k, v, mask).Dispose();
+                }
+                attentionMs.Add(sw.Elapsed.TotalMilliseconds);
+            }
         }
-        return new DecodeStepProfile(batch, columns, Median(stepMs), Median(forwardMs), Median(matmulMs));
+        return new DecodeStepProfile(batch, columns, Median(stepMs), Median(forwardMs), Median(matmulMs), Median(attentionMs));
     }
 
     // Five votes on each of 64 responses (~120-token prompts, short verdicts) through a fresh service per round, so
@@ -303,17 +344,20 @@ public static class EngineBenchmark
         })).ToList();
         var promptTokens = (int)Math.Round(prompts.Average(p => model.Template.Encode(GenerationRequest.FromUser(p).Prompt).Tokens.Length));
         var (shared, unshared, ratios) = (new List<double>(), new List<double>(), new List<double>());
+        var (sharedCpu, unsharedCpu, cpuRatios) = (new List<double>(), new List<double>(), new List<double>());
         double hitRate = 0;
         for (var round = -1; round < rounds; round++)
         {
             foreach (var sharing in new[] { false, true })
             {
                 await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 64, Threads = threads, PrefixSharing = sharing });
+                var cpu = CpuSeconds();
                 var sw = Stopwatch.StartNew();
                 await Task.WhenAll(requests.Select(r => service.GenerateAsync(r, ct)));
                 if (round >= 0)
                 {
                     (sharing ? shared : unshared).Add(sw.Elapsed.TotalSeconds);
+                    (sharing ? sharedCpu : unsharedCpu).Add(CpuSeconds() - cpu);
                 }
                 if (sharing)
                 {
@@ -321,11 +365,12 @@ public static class EngineBenchmark
                     if (round >= 0)
                     {
                         ratios.Add(unshared[^1] / shared[^1]);
+                        cpuRatios.Add(unsharedCpu[^1] / sharedCpu[^1]);
                     }
                 }
             }
         }
-        return new JudgingWorkload(responses, votes, promptTokens, newTokens, Median(shared), Median(unshared), Median(ratios), hitRate);
+        return new JudgingWorkload(responses, votes, promptTokens, newTokens, Median(shared), Median(unshared), Median(ratios), hitRate, Median(cpuRatios));
     }
 
     // Alternates static and continuous rounds so that load changes on a shared machine hit both sides alike.

@@ -692,6 +692,9 @@ public sealed class LlamaForCausalLM : nn.Module
     // a column every token). Without dynamic scaling the frequencies never change, so the tables for positions
     // 0..n-1 are computed once (grown by doubling) and looked up: two gathers per forward where computing them took
     // eight native calls. Each entry is the same fp32 product pos·freq as before. `length`: see InverseFrequencies.
+    /// <summary>Rows of the cached rotary tables (0 before the first forward): they grow only with the longest position.</summary>
+    internal long RotaryTableRows => _ropeCos?.shape[0] ?? 0;
+
     private (Tensor Cos, Tensor SignedSin) RotaryTables(Tensor positions, long length, long columns, Device device)
     {
         var (b, t) = (positions.shape[0], positions.shape[1]);
@@ -701,7 +704,7 @@ public sealed class LlamaForCausalLM : nn.Module
             var (c, s) = Rotary.Tables(positions, invFreq, DType);
             return (c.unsqueeze(1), s.unsqueeze(1));
         }
-        if (_ropeCos is null || _ropeCos.device != device || _ropeCos.shape[0] < columns)
+        if (_ropeCos is null || !IsOn(_ropeCos, device) || _ropeCos.shape[0] < columns)
         {
             var size = Math.Max(columns, Math.Min(Math.Max(256, (_ropeCos?.shape[0] ?? 0) * 2), Config.MaxPositionEmbeddings));
             using var scope = NewDisposeScope();
@@ -714,6 +717,10 @@ public sealed class LlamaForCausalLM : nn.Module
         var flat = positions.reshape(-1);
         return (_ropeCos.index_select(0, flat).view(b, 1, t, -1), _ropeSin!.index_select(0, flat).view(b, 1, t, -1));
     }
+
+    // TorchSharp's Device has no equality: `tensor.device` is a fresh object, so comparing it with != was always
+    // true and rebuilt both tables (up to max_position_embeddings rows) and the frequencies at every forward.
+    private static bool IsOn(Tensor t, Device device) => t.device_type == device.type && t.device_index == device.index;
 
     // Causal, and within Mistral's sliding window when there is one: query column q sees key column k when
     // k <= q and q - k < window (HF masks by cache columns; with left padding both shift alike).
@@ -732,7 +739,7 @@ public sealed class LlamaForCausalLM : nn.Module
     {
         var dynamic = Config.RopeScaling is { Type: "dynamic" };
         var key = dynamic ? Math.Max(length >= 0 ? length : positions.max().item<long>() + 1, Config.MaxPositionEmbeddings) : 0;
-        if (_invFreq is null || _invFreq.device != device || key != _invFreqLength)
+        if (_invFreq is null || !IsOn(_invFreq, device) || key != _invFreqLength)
         {
             _invFreq?.Dispose();
             _invFreq = tensor(Rotary.InverseFrequencies(Config, key).Select(v => (float)v).ToArray(), device: device).DetachFromDisposeScope();

@@ -67,7 +67,11 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
                 retired.Dispose();
             }
             slot.Version = model.Version;
-            logger.LogInformation("Model {Role} now at {Version} ({Directory})", model.Role, model.Version, model.CheckpointDirectory);
+            // Cumulative over the slot's life: judging's votes and a prompt's K samples should show up as hits.
+            var sharing = slot.Service.PrefixSharing;
+            logger.LogInformation(
+                "Model {Role} now at {Version} ({Directory}); prefix sharing so far: {Hits} of {Rows} rows not prefilled (hit rate {HitRate:F2}), {Prefilled} of {PromptTokens} prompt tokens prefilled",
+                model.Role, model.Version, model.CheckpointDirectory, sharing.Hits, sharing.Rows, sharing.HitRate, sharing.PrefilledTokens, sharing.PromptTokens);
             return slot.Service;
         }
         finally

@@ -24,12 +24,21 @@ public class BenchCommandTests
         var fractions = root.GetProperty("decode_fraction_of_ceiling");
         Assert.Equal(["1", "8", "32", "64"], fractions.EnumerateObject().Select(p => p.Name));
         Assert.All(fractions.EnumerateObject(), p => Assert.InRange(p.Value.GetDouble(), 1e-6, 1.0));
-        var profile = root.GetProperty("step_profile");
-        Assert.True(profile.GetProperty("step_ms").GetDouble() >= profile.GetProperty("forward_ms").GetDouble());
+        var perCpu = root.GetProperty("decode_fraction_of_ceiling_cpu");
+        Assert.Equal(["1", "8", "32", "64"], perCpu.EnumerateObject().Select(p => p.Name));
+        Assert.All(perCpu.EnumerateObject(), p => Assert.True(p.Value.GetDouble() > 0, $"batch {p.Name}: {p.Value}"));
+        foreach (var (name, batch) in new[] { ("step_profile", 8), ("step_profile_batch1", 1) })
+        {
+            var profile = root.GetProperty(name);
+            Assert.Equal(batch, profile.GetProperty("batch").GetInt32());
+            Assert.True(profile.GetProperty("step_ms").GetDouble() >= profile.GetProperty("forward_ms").GetDouble());
+            Assert.True(profile.GetProperty("attention_ms").GetDouble() > 0);
+        }
         var judging = root.GetProperty("judging");
         // 8 prompts x 5 votes admitted in one join: each prompt prefilled once, the other four votes share it.
         Assert.Equal(0.8, judging.GetProperty("hit_rate").GetDouble(), 6);
         Assert.True(judging.GetProperty("speedup").GetDouble() > 0);
+        Assert.True(judging.GetProperty("cpu_speedup").GetDouble() > 0);
         Assert.Contains("engine benchmark", stderr.ToString());
     }
 

@@ -33,6 +33,35 @@ public class GenerationTests
     }
 
     [Fact]
+    public void Generate_ManySteps_RotaryTablesBuiltOnceNotPerStep()
+    {
+        // TorchSharp's Device has no equality, so a `tensor.device != device` check was always true and every forward
+        // rebuilt the tables, doubling them up to max_position_embeddings (2,048 rows here; 128K for Llama-3.x).
+        using var model = TestSupport.TinyModel();
+        BatchGenerator.Generate(model, [Request("Write 3 letters k", 0, temperature: 0, max: 30)]);
+        Assert.Equal(256, model.Network.RotaryTableRows);
+        Assert.True(model.Config.MaxPositionEmbeddings > 256);
+    }
+
+    [Fact]
+    public void Generate_ThenTrainingForward_ReadsTablesMadeInInferenceMode()
+    {
+        // Decoding runs in inference mode and makes the model's rotary tables there; a training forward and backward
+        // afterwards must still work (an inference tensor may be read outside inference mode, never saved or written).
+        using var model = TestSupport.TinyModel();
+        BatchGenerator.Generate(model, [Request("Write 3 letters k", 0, temperature: 0, max: 4)]);
+        model.Network.train();
+        using var scope = NewDisposeScope();
+        var ids = tensor(model.Template.Encode(GenerationRequest.FromUser("Write 3 letters k").Prompt).Tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
+        var loss = model.Network.Forward(ids).logsumexp(-1).mean();
+        loss.backward();
+        var grad = model.Network.Weights()["model.layers.0.self_attn.q_proj.weight"].grad;
+        Assert.NotNull(grad);
+        Assert.True(grad.abs().sum().item<float>() > 0);
+        model.Network.eval();
+    }
+
+    [Fact]
     public void Generate_SameSeedDifferentNeighbours_SameOutput()
     {
         using var model = TestSupport.TinyModel();
