@@ -295,4 +295,46 @@ public sealed class WatchRendererTests
         Assert.Equal("all_votes_invalid", json.Prompts.Single(p => p.PromptId == "p-5").NoNegative);
         Assert.Equal("all_judged_yes", json.Prompts.Single(p => p.PromptId == "p-2").NoNegative);
     }
+
+    [Fact]
+    public void StoredStateFromBeforeTheNewFields_StillReadsAndTheViewsDeriveRootAndReason()
+    {
+        // A prompt state as stored before RootSample and PromptOutcome.NoNegative existed: the same JSON without them.
+        var searched = Frame().Prompts[0];
+        var state = new Grains.Prompts.PromptGrain.PromptState
+        {
+            Phase = PromptPhase.Done, Prompt = searched.Prompt, Judged = [.. searched.Samples], Search = searched.Search, RootSample = 0,
+            Outcome = Outcome("p-0", true, true, 4) with { NoNegative = NoNegativeReason.AllJudgedYes },
+        };
+        var json = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(state, Storage.GrainStateJson.Options))!.AsObject();
+        Assert.True(json.Remove("RootSample"));
+        Assert.True(json["Outcome"]!.AsObject().Remove("NoNegative"));
+
+        var old = System.Text.Json.JsonSerializer.Deserialize<Grains.Prompts.PromptGrain.PromptState>(json, Storage.GrainStateJson.Options)!.Snapshot("run-a/1/p-0");
+
+        Assert.Null(old.RootSample);
+        Assert.Null(old.Outcome!.NoNegative);
+        Assert.Equal(0, WatchFrame.RootSample(old));
+        var invalid = AllInvalid("p-5", stored: false);
+        Assert.Equal(NoNegativeReason.AllVotesInvalid, WatchFrame.WhyNoNegative(invalid));
+    }
+
+    [Fact]
+    public void PhaseTable_CountsPromptsWhoseVotesWereAllInvalidApart()
+    {
+        var scores = new ActorScores(0.4, 0.7, 0.4, 0.7);
+        var judge = new JudgeScores(0.5, 0.6);
+        IterationReport Row(int t, int negatives, int invalid) =>
+            new(t, scores, judge, null, null, 0, 0, 1, new Dictionary<string, double> { ["judging"] = 2 }, 12, negatives, 0, invalid);
+        var written = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(written) });
+        console.Profile.Width = 200;
+
+        console.Write(Runs.RunSummary.PhaseTable([Row(0, 0, 0), Row(1, 0, 12), Row(2, 5, 3)]));
+
+        var lines = written.ToString().Split('\n');
+        Assert.Contains("no verdict", lines.Single(l => l.Contains("negatives", StringComparison.Ordinal)));
+        Assert.Matches(@"│\s+1 │\s+12 │\s+0 │\s+0 │\s+12 │", string.Join('\n', lines));
+        Assert.Matches(@"│\s+2 │\s+12 │\s+5 │\s+0 │\s+3 │", string.Join('\n', lines));
+    }
 }
