@@ -36,6 +36,14 @@ public sealed record WatchFrame(
         Verifier is { } verifier && Status.Spec is { } spec && prompt.Prompt is { } p ? verifier.Follows(spec, p, response) : null;
 
     /// <summary>
+    /// Prompts whose tree's winner follows its prompt by the verifiers; null without a verifier. Beside the winner count
+    /// it tells how many of the judge's winners are right (DPO's chosen responses).
+    /// </summary>
+    public int? VerifiedWinners => Verifier is null || Status.Spec is null
+        ? null
+        : Prompts.Count(p => p.Search?.Winner?.Response is { } winner && Follows(p, winner) == true);
+
+    /// <summary>
     /// The sample that became the tree's root: as stored, or (state from before it was stored) the first majority-No
     /// sample with the root's text; null without a tree.
     /// </summary>

@@ -47,7 +47,7 @@ public static class WatchHtml
         }
         var o = frame.Overview;
         h.Append("<table class=\"overview\"><tr><th>prompts</th><th>done</th><th>in search</th><th>with winner</th><th>failed</th><th>no negative</th><th>all votes invalid</th><th>waiting</th><th>expansions</th></tr>");
-        h.Append(CultureInfo.InvariantCulture, $"<tr><td>{o.Prompts}</td><td>{o.Done}</td><td>{o.InSearch}</td><td class=\"good\">{o.WithWinner}</td><td class=\"bad\">{o.Failed}</td><td>{o.NoNegative}</td><td class=\"{(o.NoVerdict > 0 ? "bad" : "")}\">{o.NoVerdict}</td><td>{o.Waiting}</td><td>{o.Expansions}</td></tr></table>\n");
+        h.Append(CultureInfo.InvariantCulture, $"<tr><td>{o.Prompts}</td><td>{o.Done}</td><td>{o.InSearch}</td><td class=\"good\">{o.WithWinner}{(frame.VerifiedWinners is { } verified ? $" <small>({verified} pass the verifiers)</small>" : "")}</td><td class=\"bad\">{o.Failed}</td><td>{o.NoNegative}</td><td class=\"{(o.NoVerdict > 0 ? "bad" : "")}\">{o.NoVerdict}</td><td>{o.Waiting}</td><td>{o.Expansions}</td></tr></table>\n");
         h.Append("<nav class=\"prompts\">");
         foreach (var p in frame.Prompts)
         {

@@ -78,7 +78,7 @@ public static partial class WatchRenderer
             null when frame.Live && s.Status == RunStatusKind.Running => " · throughput: measuring",
             _ => "",
         };
-        w.Line($"iteration {Num(frame.Iteration)}: {Num(o.Prompts)} prompts · done {Num(o.Done)} · in search {Num(o.InSearch)} · with winner {w.Good(Num(o.WithWinner))} · failed {w.Bad(Num(o.Failed))} · no negative {Num(o.NoNegative)}{(o.NoVerdict > 0 ? $" ({w.Bad($"all votes invalid {Num(o.NoVerdict)}")})" : "")} · waiting {Num(o.Waiting)}");
+        w.Line($"iteration {Num(frame.Iteration)}: {Num(o.Prompts)} prompts · done {Num(o.Done)} · in search {Num(o.InSearch)} · with winner {w.Good(Num(o.WithWinner))}{(frame.VerifiedWinners is { } verified ? $" ({Num(verified)} pass the verifiers)" : "")} · failed {w.Bad(Num(o.Failed))} · no negative {Num(o.NoNegative)}{(o.NoVerdict > 0 ? $" ({w.Bad($"all votes invalid {Num(o.NoVerdict)}")})" : "")} · waiting {Num(o.Waiting)}");
         w.Line($"expansions {Num(o.Expansions)}{rate}");
     }
 

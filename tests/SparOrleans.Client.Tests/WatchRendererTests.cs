@@ -225,6 +225,8 @@ public sealed class WatchRendererTests
         Assert.Contains("#0 root (sample #0) · depth 0 · Yes 1 / No 4 · V 0.20 · verifiers: fail", text);
         Assert.Contains("├─ #1 · depth 1 · Yes 3 / No 2 · V 0.60 · verifiers: FAIL (judge disagrees)", text);
         Assert.Contains("│  ├─ #3 · depth 2 · Yes 5 / No 0 / invalid 1 (2 rounds) · V 1.00 · verifiers: pass · WINNER", text);
+        // p-0's winner (#3) passes; p-3 ended without one.
+        Assert.Contains("with winner 1 (1 pass the verifiers) · failed 1", text);
         // Each judged node shows the judgment its vote kept, under its text.
         Assert.Contains("│     judgment: kept", text);
     }
@@ -234,7 +236,7 @@ public sealed class WatchRendererTests
     {
         var frame = Verified(Frame());
         var selected = frame.Prompts[0] with { Search = Tree() with { End = new SearchEnd(1, 1, "winner found") } };
-        frame = frame with { Selected = selected };
+        frame = frame with { Prompts = [selected, .. frame.Prompts.Skip(1)], Selected = selected };
 
         var text = WatchRenderer.Render(frame, markup: false);
         var html = WatchHtml.Render(frame, id => id);
@@ -242,6 +244,8 @@ public sealed class WatchRendererTests
         Assert.Contains("#1 · depth 1 · Yes 3 / No 2 · V 0.60 · verifiers: FAIL (judge disagrees) · WINNER, but it fails the verifiers", text);
         Assert.Contains("<li class=\"node judged winner fails-verifiers\" id=\"node-1\">", html);
         Assert.Contains("<strong class=\"bad\">WINNER, but it fails the verifiers</strong>", html);
+        Assert.Contains("with winner 1 (0 pass the verifiers)", text);
+        Assert.Contains("<td class=\"good\">1 <small>(0 pass the verifiers)</small></td>", html);
     }
 
     [Theory]
