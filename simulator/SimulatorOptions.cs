@@ -23,7 +23,7 @@ public enum RefinerInit
 /// Every size and budget of the simulator: the model, the bootstrap of M_0 and R_0, one SPaR iteration (sampling,
 /// judging, search, DPO, RFT) and the evaluations. <see cref="Default"/> is what <c>spar run</c> uses (the whole run,
 /// three iterations included, aims at 20 minutes on a 2-core CPU; measured 18 min 1 s from a fresh bootstrap,
-/// README.md); <see cref="Quick"/> is <c>spar run --quick</c> (the default's cached M_0/R_0 and a small loop: 82 s under
+/// README.md); <see cref="Quick"/> is <c>spar run --quick</c> (the default's cached M_0/R_0 and a small loop: 76–82 s under
 /// load once the bootstrap is cached).
 /// Every count is ≥ 1 unless stated; temperatures 0–10; weights ≥ 0.
 /// </summary>
@@ -231,7 +231,7 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// voting@3, a BFS of branch 2 keeping 1 to depth 2 with at most 4 expansions). Every option that shapes M_0/R_0 and
     /// the evaluation is the default's, so both presets share one bootstrap cache entry and their tables' row 0 is the
     /// same: the first quick run in a home trains the default bootstrap (as long as <c>spar run</c>'s), later ones start
-    /// from the cache (82 s for three iterations, 6 Dec 2026, under load). A smaller bootstrap cannot show the method:
+    /// from the cache (76–82 s for three iterations, 6 Dec 2026, under load). A smaller bootstrap cannot show the method:
     /// d=64 models trained for 30 steps (the preset before) never wrote a verdict, so no tree was ever built, and a
     /// d=64, 2-layer R_0 of 500 steps judged 47.6% of 124 held-out cases (chance; simulator/README.md).
     /// </summary>
