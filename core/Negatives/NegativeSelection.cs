@@ -45,7 +45,7 @@ public static class NegativeSelection
         {
             var negatives = prompt.Responses
                 .Select((r, i) => (Response: r, Index: i))
-                .Where(r => r.Response.Vote.Majority == Verdict.No && r.Response.Vote.KeptJudgment is not null)
+                .Where(r => IsNegative(r.Response.Vote))
                 .ToList();
             if (negatives.Count == 0)
             {
@@ -60,7 +60,7 @@ public static class NegativeSelection
     /// <summary>Why <paramref name="votes"/> yield no negative; null when one of them is a negative (a kept No majority).</summary>
     public static NoNegativeReason? WhyNone(IReadOnlyList<Vote> votes)
     {
-        if (votes.Any(v => v.Majority == Verdict.No && v.KeptJudgment is not null))
+        if (votes.Any(IsNegative))
         {
             return null;
         }
@@ -70,6 +70,9 @@ public static class NegativeSelection
         }
         return votes.All(v => v.Majority == Verdict.Yes) ? NoNegativeReason.AllJudgedYes : NoNegativeReason.NoMajorityNo;
     }
+
+    /// <summary>A vote that makes its response a candidate root: a No majority with a kept judgment to refine from.</summary>
+    private static bool IsNegative(Vote vote) => vote.Majority == Verdict.No && vote.KeptJudgment is not null;
 
     /// <summary>The reason in words, for tables and views.</summary>
     public static string Describe(NoNegativeReason reason) => reason switch
