@@ -25,8 +25,8 @@ public static class RunCommands
 
     private static Command Run(TextWriter stdout, TextWriter stderr)
     {
-        var quick = new Option<bool>("--quick") { Description = "A small configuration for a first look at the machinery (minutes, not scores); same as --preset quick" };
-        var preset = new Option<string>("--preset") { Description = "default (the full simulator), quick (a first look) or tiny (a smoke test of the machinery)", DefaultValueFactory = _ => "default" };
+        var quick = new Option<bool>("--quick") { Description = "The method on a small loop (12 prompts an iteration) from the default's M_0/R_0: the first run in a home trains and caches them, later runs take about a minute; same as --preset quick" };
+        var preset = new Option<string>("--preset") { Description = "default (the full simulator), quick (a small loop from the default's cached M_0/R_0) or tiny (a smoke test of the machinery)", DefaultValueFactory = _ => "default" };
         preset.AcceptOnlyFromAmong([.. SimulatorOptions.PresetNames]);
         var iterations = new Option<int?>("--iterations") { Description = "SPaR iterations after the bootstrap (default 3)" };
         var prompts = new Option<string?>("--prompts")
@@ -94,7 +94,7 @@ public static class RunCommands
               spar run --actor m0 --refiner r0 --prompts prompts.jsonl --eval-ifeval ifeval_input.jsonl
               spar run --actor m0 --refiner r0 --prompts p.jsonl --generation openai=http://127.0.0.1:8000/v1
               spar run                      the full embedded default (3 iterations)
-              spar run --quick              a first look in a few minutes
+              spar run --quick              the method on a small loop (about a minute once M_0/R_0 are cached)
               spar run --seed 2 --out out/  another seed, summary.json into out/
               spar run --options dpo.json   the preset with some options changed
               spar run --web-port 8080      also serve the run page and the Orleans Dashboard on 127.0.0.1:8080

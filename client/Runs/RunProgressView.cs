@@ -84,18 +84,7 @@ public static class RunProgressView
 
     private static string Label(RunStatus status) => status.Phase switch
     {
-        RunPhase.BootstrapActor or RunPhase.BootstrapRefiner => $"bootstrap {Phase(status.Phase)}",
-        RunPhase.Starting or RunPhase.Done => Phase(status.Phase),
-        _ when status.Iteration == 0 => $"iter 0 {Phase(status.Phase)}",
-        _ => $"iter {status.Iteration.ToString(CultureInfo.InvariantCulture)} {Phase(status.Phase)}",
-    };
-
-    private static string Phase(RunPhase phase) => phase switch
-    {
-        RunPhase.BootstrapActor => "actor SFT",
-        RunPhase.BootstrapRefiner => "refiner SFT",
-        RunPhase.ActorTraining => "actor DPO",
-        RunPhase.RefinerTraining => "refiner RFT",
-        _ => phase.ToString().ToLowerInvariant(),
+        RunPhase.Starting or RunPhase.Done or RunPhase.BootstrapActor or RunPhase.BootstrapRefiner => PhaseNames.Of(status.Phase),
+        _ => $"iter {status.Iteration.ToString(CultureInfo.InvariantCulture)} {PhaseNames.Of(status.Phase)}",
     };
 }

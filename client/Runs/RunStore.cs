@@ -96,7 +96,7 @@ public sealed class RunStore
     public async Task<PromptSnapshot?> GetPromptAsync(string promptKey, CancellationToken cancellationToken)
     {
         var state = await ReadPromptAsync(promptKey, cancellationToken);
-        return state is null ? null : new PromptSnapshot(promptKey, state.Phase, state.Prompt, state.Judged, state.Search, state.Outcome);
+        return state?.Snapshot(promptKey);
     }
 
     private async Task<PromptGrain.PromptState?> ReadPromptAsync(string key, CancellationToken cancellationToken)

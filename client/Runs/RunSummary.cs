@@ -72,14 +72,15 @@ public static class RunSummary
     }
 
     /// <summary>
-    /// Where each iteration's time went and what its search found: prompts, negatives (trees), winners, and the
-    /// seconds of every phase in the order the run went through them.
+    /// Where each iteration's time went and what its search found: prompts, negatives (trees), winners, the prompts
+    /// whose every vote was invalid (no verdict at all: counted apart, as they are no negatives by the judge's word),
+    /// and the seconds of every phase in the order the run went through them.
     /// </summary>
     public static Table PhaseTable(IReadOnlyList<IterationReport> reports)
     {
         var phases = reports.SelectMany(r => r.PhaseSeconds.Keys).Distinct().ToList();
         var table = new Table().Border(TableBorder.Rounded).Title("Search and seconds per phase");
-        foreach (var column in new[] { "iter", "prompts", "negatives", "winners" }.Concat(phases))
+        foreach (var column in new[] { "iter", "prompts", "negatives", "winners", "no verdict" }.Concat(phases))
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -90,6 +91,7 @@ public static class RunSummary
                 r.Iteration == 0 ? "-" : r.Prompts.ToString(CultureInfo.InvariantCulture),
                 r.Iteration == 0 ? "-" : r.Negatives.ToString(CultureInfo.InvariantCulture),
                 r.Iteration == 0 ? "-" : r.Winners.ToString(CultureInfo.InvariantCulture),
+                r.Iteration == 0 ? "-" : r.AllVotesInvalid.ToString(CultureInfo.InvariantCulture),
                 .. phases.Select(p => r.PhaseSeconds.TryGetValue(p, out var seconds) ? seconds.ToString("F0", CultureInfo.InvariantCulture) : "-"),
             ]);
         }

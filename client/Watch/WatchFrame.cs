@@ -1,4 +1,6 @@
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Negatives;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
 
@@ -21,7 +23,48 @@ public sealed record WatchFrame(
     /// <summary>True when the frame came from a running silo, false when read from stored state.</summary>
     public bool Live { get; init; }
 
+    /// <summary>
+    /// The run's ground truth (<see cref="IResponseVerifier"/>, the silo's seam: the world's checks in the simulator,
+    /// IFEval's for real prompts), shown beside each vote; null shows none. Never used for anything but display.
+    /// </summary>
+    public IResponseVerifier? Verifier { get; init; }
+
     public IterationOverview Overview => IterationOverview.From(Prompts, PromptCount);
+
+    /// <summary>Whether <paramref name="response"/> follows the prompt by the verifiers; null where unknown.</summary>
+    public bool? Follows(PromptSnapshot prompt, string response) =>
+        Verifier is { } verifier && Status.Spec is { } spec && prompt.Prompt is { } p ? verifier.Follows(spec, p, response) : null;
+
+    /// <summary>
+    /// Prompts whose tree's winner follows its prompt by the verifiers; null without a verifier. Beside the winner count
+    /// it tells how many of the judge's winners are right (DPO's chosen responses).
+    /// </summary>
+    public int? VerifiedWinners => Verifier is null || Status.Spec is null
+        ? null
+        : Prompts.Count(p => p.Search?.Winner?.Response is { } winner && Follows(p, winner) == true);
+
+    /// <summary>
+    /// The sample that became the tree's root: as stored, or (state from before it was stored) the first majority-No
+    /// sample with the root's text; null without a tree.
+    /// </summary>
+    public static int? RootSample(PromptSnapshot prompt)
+    {
+        if (prompt.RootSample is { } stored)
+        {
+            return stored;
+        }
+        if (prompt.Search?.Root.Response is not { } root)
+        {
+            return null;
+        }
+        var index = prompt.Samples.ToList().FindIndex(s => s.Vote.Majority == Verdict.No && s.Response == root);
+        return index < 0 ? null : index;
+    }
+
+    /// <summary>Why a finished prompt had no negative; null while it runs or when it had one.</summary>
+    public static NoNegativeReason? WhyNoNegative(PromptSnapshot prompt) => prompt.Outcome is { HadNegative: false } outcome
+        ? outcome.NoNegative ?? NegativeSelection.WhyNone([.. outcome.Judged.Select(j => j.Vote)])
+        : null;
 
     /// <summary>
     /// The prompt whose tree is drawn: the one asked for (its prompt id or full key), else the first still
@@ -46,10 +89,11 @@ public sealed record WatchFrame(
 
 /// <summary>
 /// Counts of an iteration's prompts. <see cref="Failed"/>: the search ended without a winner;
-/// <see cref="NoNegative"/>: no sample had a No majority, so there was nothing to refine; <see cref="Waiting"/>:
+/// <see cref="NoNegative"/>: no sample had a No majority, so there was nothing to refine; <see cref="NoVerdict"/>:
+/// those of them whose every vote was invalid (the refiner wrote no verdict at all); <see cref="Waiting"/>:
 /// not yet searched (sampling, judging, or not started).
 /// </summary>
-public sealed record IterationOverview(int Prompts, int Done, int InSearch, int WithWinner, int Failed, int NoNegative, int Waiting, int Expansions)
+public sealed record IterationOverview(int Prompts, int Done, int InSearch, int WithWinner, int Failed, int NoNegative, int Waiting, int Expansions, int NoVerdict = 0)
 {
     public static IterationOverview From(IReadOnlyList<PromptSnapshot> prompts, int promptCount)
     {
@@ -63,7 +107,8 @@ public sealed record IterationOverview(int Prompts, int Done, int InSearch, int 
             prompts.Count(p => p.Outcome is { HadNegative: true, FoundWinner: false }),
             prompts.Count(p => p.Outcome is { HadNegative: false }),
             Math.Max(promptCount, prompts.Count) - done - searching,
-            prompts.Sum(p => p.Search?.Expansions ?? 0));
+            prompts.Sum(p => p.Search?.Expansions ?? 0),
+            prompts.Count(p => WatchFrame.WhyNoNegative(p) == NoNegativeReason.AllVotesInvalid));
     }
 }
 

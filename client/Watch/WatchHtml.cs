@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using SparOrleans.Client.Runs;
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Negatives;
 using SparOrleans.Core.Search;
 using SparOrleans.Core.Text;
 using SparOrleans.Interfaces.Prompts;
@@ -10,7 +13,8 @@ namespace SparOrleans.Client.Watch;
 
 /// <summary>
 /// The read-only web page of a run: the same view as <c>spar watch</c> (overview, prompt list, the selected
-/// prompt's tree with votes, V, depth and word diffs as &lt;del&gt;/&lt;ins&gt;), one self-contained HTML document
+/// prompt's samples with their votes, the verifiers' verdicts, their judgments and the root marked, and its tree with
+/// votes, V, verifiers' verdicts, depth, judgments and word diffs as &lt;del&gt;/&lt;ins&gt;), one self-contained HTML document
 /// that reloads itself every <c>refreshSeconds</c> while the run runs. Pure: no I/O.
 /// </summary>
 public static class WatchHtml
@@ -30,7 +34,7 @@ public static class WatchHtml
         var of = s.Spec is { } spec ? $" of {spec.Iterations}" : "";
         var progress = s.Total > 0 ? $" {s.Done}/{s.Total}" : "";
         h.Append(CultureInfo.InvariantCulture, $"<h1>run {E(s.RunId)} <span class=\"status {Lower(s.Status)}\">{Lower(s.Status)}</span></h1>\n");
-        h.Append(CultureInfo.InvariantCulture, $"<p class=\"phase\">iteration {iteration}{of} · {E(Lower(s.Phase))}{progress} · {E(s.Message)}</p>\n");
+        h.Append(CultureInfo.InvariantCulture, $"<p class=\"phase\">iteration {iteration}{of} · {E(PhaseNames.Of(s.Phase))}{progress} · {E(s.Message)}</p>\n");
         h.Append(CultureInfo.InvariantCulture, $"<p class=\"source\">{E(frame.Source)}</p>\n");
         if (s.Error is not null)
         {
@@ -42,25 +46,25 @@ public static class WatchHtml
             return h.ToString();
         }
         var o = frame.Overview;
-        h.Append("<table class=\"overview\"><tr><th>prompts</th><th>done</th><th>in search</th><th>with winner</th><th>failed</th><th>no negative</th><th>waiting</th><th>expansions</th></tr>");
-        h.Append(CultureInfo.InvariantCulture, $"<tr><td>{o.Prompts}</td><td>{o.Done}</td><td>{o.InSearch}</td><td class=\"good\">{o.WithWinner}</td><td class=\"bad\">{o.Failed}</td><td>{o.NoNegative}</td><td>{o.Waiting}</td><td>{o.Expansions}</td></tr></table>\n");
+        h.Append("<table class=\"overview\"><tr><th>prompts</th><th>done</th><th>in search</th><th>with winner</th><th>failed</th><th>no negative</th><th>all votes invalid</th><th>waiting</th><th>expansions</th></tr>");
+        h.Append(CultureInfo.InvariantCulture, $"<tr><td>{o.Prompts}</td><td>{o.Done}</td><td>{o.InSearch}</td><td class=\"good\">{o.WithWinner}{(frame.VerifiedWinners is { } verified ? $" <small>({verified} pass the verifiers)</small>" : "")}</td><td class=\"bad\">{o.Failed}</td><td>{o.NoNegative}</td><td class=\"{(o.NoVerdict > 0 ? "bad" : "")}\">{o.NoVerdict}</td><td>{o.Waiting}</td><td>{o.Expansions}</td></tr></table>\n");
         h.Append("<nav class=\"prompts\">");
         foreach (var p in frame.Prompts)
         {
             var id = WatchFrame.PromptId(p);
             var selected = p.Key == frame.Selected?.Key ? " class=\"selected\"" : "";
-            h.Append(CultureInfo.InvariantCulture, $"<a{selected} href=\"{E(link(id))}\" title=\"{E(Lower(p.Phase))}\">{E(id)} <small>{PromptState(p)}</small></a> ");
+            h.Append(CultureInfo.InvariantCulture, $"<a{selected} href=\"{E(link(id))}\" title=\"{E(PhaseNames.Of(p.Phase))}\">{E(id)} <small>{PromptState(p)}</small></a> ");
         }
         h.Append("</nav>\n");
         if (frame.Selected is { } prompt)
         {
-            Prompt(h, prompt);
+            Prompt(h, frame, prompt);
         }
         h.Append("</body></html>\n");
         return h.ToString();
     }
 
-    private static void Prompt(StringBuilder h, PromptSnapshot p)
+    private static void Prompt(StringBuilder h, WatchFrame frame, PromptSnapshot p)
     {
         h.Append(CultureInfo.InvariantCulture, $"<section class=\"prompt\"><h2>prompt {E(WatchFrame.PromptId(p))} <small>{PromptState(p)}</small></h2>\n");
         if (p.Prompt is { } spec)
@@ -70,28 +74,46 @@ public static class WatchHtml
         if (p.Samples.Count > 0)
         {
             h.Append("<ol class=\"samples\" start=\"0\">");
-            foreach (var sample in p.Samples)
+            var root = WatchFrame.RootSample(p);
+            for (var i = 0; i < p.Samples.Count; i++)
             {
-                h.Append(CultureInfo.InvariantCulture, $"<li><span class=\"votes\">{E(WatchRenderer.Votes(sample.Vote))}</span><pre>{E(sample.Response)}</pre></li>");
+                var sample = p.Samples[i];
+                h.Append(root == i ? "<li class=\"root-sample\">" : "<li>");
+                h.Append(CultureInfo.InvariantCulture, $"<span class=\"votes\">{E(WatchRenderer.Votes(sample.Vote))}</span>");
+                h.Append(Verified(frame.Follows(p, sample.Response), sample.Vote.Majority));
+                if (root == i)
+                {
+                    h.Append(" · <strong class=\"root\">ROOT: the negative the tree refines</strong>");
+                }
+                h.Append(CultureInfo.InvariantCulture, $"<pre>{E(sample.Response)}</pre>");
+                if (WatchRenderer.ShownJudgment(sample.Vote) is { } judgment)
+                {
+                    h.Append(Judgment(judgment.Label, judgment.Text));
+                }
+                h.Append("</li>");
             }
             h.Append("</ol>\n");
         }
         if (p.Search is not { } search)
         {
-            h.Append("<p class=\"none\">No tree: ").Append(p.Phase < PromptPhase.Judged ? "the prompt is being sampled and judged." : "no negative to refine.").Append("</p></section>\n");
+            h.Append("<p class=\"none\">No tree: ").Append(p.Phase < PromptPhase.Judged ? "the prompt is being sampled and judged."
+                : WatchFrame.WhyNoNegative(p) is { } why ? $"no negative to refine ({E(NegativeSelection.Describe(why))})." : "no negative to refine.").Append("</p></section>\n");
             return;
         }
         var end = search.End is { } e ? $" · ended: {(e.WinnerId is { } w ? $"winner #{w}" : "no winner")} ({E(e.Reason)})" : "";
         h.Append(CultureInfo.InvariantCulture, $"<p class=\"tree-info\">{Lower(search.Policy)} · {search.Nodes.Count} nodes · step {search.Step}{end}</p>\n<ul class=\"tree\">");
         var children = search.Nodes.Where(n => n.Id != 0).ToLookup(n => n.ParentId);
-        Node(h, search, search.Root, children);
+        Node(h, frame, p, search, search.Root, children);
         h.Append("</ul></section>\n");
     }
 
-    private static void Node(StringBuilder h, SearchState search, SearchNode node, ILookup<int, SearchNode> children)
+    private static void Node(StringBuilder h, WatchFrame frame, PromptSnapshot p, SearchState search, SearchNode node, ILookup<int, SearchNode> children)
     {
         var winner = search.End?.WinnerId == node.Id;
-        h.Append(CultureInfo.InvariantCulture, $"<li class=\"node {Lower(node.Status)}{(winner ? " winner" : "")}\" id=\"node-{node.Id}\"><div class=\"head\">#{node.Id}{(node.Status == NodeStatus.Root ? " root" : "")} · depth {node.Depth}");
+        var follows = node.Response is { } text ? frame.Follows(p, text) : null;
+        var root = node.Status != NodeStatus.Root ? "" : WatchFrame.RootSample(p) is { } sample ? $" root (sample #{sample})" : " root";
+        var failsVerifiers = winner && follows == false ? " fails-verifiers" : "";
+        h.Append(CultureInfo.InvariantCulture, $"<li class=\"node {Lower(node.Status)}{(winner ? " winner" : "")}{failsVerifiers}\" id=\"node-{node.Id}\"><div class=\"head\">#{node.Id}{root} · depth {node.Depth}");
         h.Append(node.Status switch
         {
             NodeStatus.Pending => " · expanding...",
@@ -107,9 +129,14 @@ public static class WatchHtml
         {
             h.Append(" · V ").Append(v.ToString("F2", CultureInfo.InvariantCulture));
         }
+        if (node.Status is NodeStatus.Judged or NodeStatus.Root)
+        {
+            h.Append(Verified(follows, node.Status == NodeStatus.Root ? Verdict.No : node.Vote?.Majority));
+        }
         if (winner)
         {
-            h.Append(" · <strong>WINNER</strong>");
+            // The judge's winner is DPO's chosen response: one the verifiers fail is a wrong label, not a success.
+            h.Append(follows == false ? " · <strong class=\"bad\">WINNER, but it fails the verifiers</strong>" : " · <strong>WINNER</strong>");
         }
         h.Append("</div>");
         if (node.Response is { } response)
@@ -127,13 +154,17 @@ public static class WatchHtml
             }
             h.Append("</pre>");
         }
+        if (node.Judgment is { } judgment && node.Status is NodeStatus.Root or NodeStatus.Judged)
+        {
+            h.Append(Judgment("judgment", judgment));
+        }
         var kids = children[node.Id].OrderBy(n => n.Id).ToList();
         if (kids.Count > 0)
         {
             h.Append("<ul>");
             foreach (var kid in kids)
             {
-                Node(h, search, kid, children);
+                Node(h, frame, p, search, kid, children);
             }
             h.Append("</ul>");
         }
@@ -142,11 +173,24 @@ public static class WatchHtml
 
     private static string PromptState(PromptSnapshot p) => p.Outcome switch
     {
-        { HadNegative: false } => "no negative",
+        { HadNegative: false } => WatchFrame.WhyNoNegative(p) == NoNegativeReason.AllVotesInvalid ? "no negative: all votes invalid" : "no negative",
         { FoundWinner: true, WinnerDepth: var depth } => $"winner at depth {depth ?? 0}",
         { } => "no winner",
-        null => Lower(p.Phase),
+        null => E(PhaseNames.Of(p.Phase)),
     };
+
+    /// <summary>The verifiers' verdict beside a vote, flagged where it contradicts the judge's majority.</summary>
+    private static string Verified(bool? follows, Verdict? majority) => follows switch
+    {
+        true when majority == Verdict.No => " · <span class=\"verifiers disagree\">verifiers: pass (judge disagrees)</span>",
+        true => " · <span class=\"verifiers good\">verifiers: pass</span>",
+        false when majority == Verdict.Yes => " · <span class=\"verifiers disagree bad\">verifiers: FAIL (judge disagrees)</span>",
+        false => " · <span class=\"verifiers bad\">verifiers: fail</span>",
+        null => "",
+    };
+
+    private static string Judgment(string label, string text) =>
+        $"<details class=\"judgment\" open><summary>{E(label)}</summary><pre>{E(text.Trim())}</pre></details>";
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
@@ -167,5 +211,10 @@ public static class WatchHtml
         .node .head{font-weight:600}.node.winner>.head{color:#070}.node.failed>.head,.node.discarded>.head{color:#999}
         del{background:#fdd;color:#900}ins{background:#dfd;color:#060;text-decoration:none}
         .votes{font-weight:normal;color:#335}
+        .verifiers{font-weight:normal}.disagree{background:#fff3c4;padding:0 .2em}
+        .root-sample{outline:2px solid #c90;outline-offset:2px}.root{color:#960}
+        .node.winner.fails-verifiers>.head{color:#b00}
+        details.judgment{margin:0 0 .6em;color:#446}details.judgment summary{cursor:pointer;font-size:90%}
+        details.judgment pre{background:#f6f6f6;padding:.2em .4em}
         """;
 }

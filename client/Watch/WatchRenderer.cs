@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Spectre.Console;
+using SparOrleans.Client.Runs;
 using SparOrleans.Core.Judging;
+using SparOrleans.Core.Negatives;
 using SparOrleans.Core.Search;
 using SparOrleans.Core.Text;
 using SparOrleans.Interfaces.Prompts;
@@ -14,11 +16,14 @@ namespace SparOrleans.Client.Watch;
 /// <param name="ContextWords">Unchanged words kept on each side of an edit in a node's diff (default 8, 1-1000).</param>
 /// <param name="RootWords">Words of the root (negative) response shown before it is cut (default 80).</param>
 /// <param name="PromptRows">Rows of the iteration's prompt list (default 12); prompts in search come first.</param>
-public sealed record WatchViewOptions(int ContextWords = 8, int RootWords = 80, int PromptRows = 12);
+/// <param name="JudgmentWords">Words of a judgment (a sample's or a node's) shown before it is cut (default 60).</param>
+public sealed record WatchViewOptions(int ContextWords = 8, int RootWords = 80, int PromptRows = 12, int JudgmentWords = 60);
 
 /// <summary>
-/// Turns a <see cref="WatchFrame"/> into text: the iteration overview, the prompt list, and the selected prompt's
-/// refinement tree, each node with its votes, V, depth and the word-by-word difference from its parent. Either
+/// Turns a <see cref="WatchFrame"/> into text: the iteration overview, the prompt list, the selected prompt's samples
+/// (each with its vote, the verifiers' verdict, the judgment the vote kept, and which one became the tree's root) and
+/// its refinement tree, each node with its votes, V, the verifiers' verdict, depth, judgment and the word-by-word
+/// difference from its parent. A node the judge accepts but the verifiers fail says so. Either
 /// Spectre.Console markup (colours, for a terminal) or plain text with git word-diff markers <c>[-old-]{+new+}</c>.
 /// Pure: no I/O, no clock.
 /// </summary>
@@ -38,7 +43,7 @@ public static partial class WatchRenderer
         if (frame.Selected is { } selected)
         {
             w.Line("");
-            Prompt(w, selected, options);
+            Prompt(w, frame, selected, options);
         }
         return w.ToString();
     }
@@ -56,7 +61,7 @@ public static partial class WatchRenderer
         };
         // A finished run's counter is one past its last iteration: name the iteration on view instead.
         var iteration = frame.Iteration > 0 ? frame.Iteration : s.Iteration;
-        w.Line($"{w.Bold("run " + s.RunId)} · {state} · iteration {Num(iteration)}{of} · {Phase(s.Phase)}{progress}{(s.Message.Length > 0 ? " · " + w.Esc(s.Message) : "")}");
+        w.Line($"{w.Bold("run " + s.RunId)} · {state} · iteration {Num(iteration)}{of} · {PhaseNames.Of(s.Phase)}{progress}{(s.Message.Length > 0 ? " · " + w.Esc(s.Message) : "")}");
         if (s.Error is not null)
         {
             w.Line(w.Bad("error: " + s.Error));
@@ -73,7 +78,7 @@ public static partial class WatchRenderer
             null when frame.Live && s.Status == RunStatusKind.Running => " · throughput: measuring",
             _ => "",
         };
-        w.Line($"iteration {Num(frame.Iteration)}: {Num(o.Prompts)} prompts · done {Num(o.Done)} · in search {Num(o.InSearch)} · with winner {w.Good(Num(o.WithWinner))} · failed {w.Bad(Num(o.Failed))} · no negative {Num(o.NoNegative)} · waiting {Num(o.Waiting)}");
+        w.Line($"iteration {Num(frame.Iteration)}: {Num(o.Prompts)} prompts · done {Num(o.Done)} · in search {Num(o.InSearch)} · with winner {w.Good(Num(o.WithWinner))}{(frame.VerifiedWinners is { } verified ? $" ({Num(verified)} pass the verifiers)" : "")} · failed {w.Bad(Num(o.Failed))} · no negative {Num(o.NoNegative)}{(o.NoVerdict > 0 ? $" ({w.Bad($"all votes invalid {Num(o.NoVerdict)}")})" : "")} · waiting {Num(o.Waiting)}");
         w.Line($"expansions {Num(o.Expansions)}{rate}");
     }
 
@@ -103,14 +108,16 @@ public static partial class WatchRenderer
         var expansions = p.Search is { } s ? $" · {Num(s.Expansions)} expansions" : "";
         return p.Outcome switch
         {
-            { HadNegative: false } => "done · no negative (no sample judged wrong)",
+            { HadNegative: false } => WatchFrame.WhyNoNegative(p) is NoNegativeReason.AllVotesInvalid
+                ? $"done · {w.Bad("no negative: " + NegativeSelection.Describe(NoNegativeReason.AllVotesInvalid))}"
+                : $"done · no negative ({NoNegativeText(p)})",
             { FoundWinner: true, WinnerDepth: var depth } => $"done · {w.Good($"winner at depth {Num(depth ?? 0)}")}{expansions}",
             { } => $"done · {w.Bad("no winner")}{expansions}",
-            null => p.Phase.ToString().ToLowerInvariant() + expansions,
+            null => PhaseNames.Of(p.Phase) + expansions,
         };
     }
 
-    private static void Prompt(Writer w, PromptSnapshot p, WatchViewOptions options)
+    private static void Prompt(Writer w, WatchFrame frame, PromptSnapshot p, WatchViewOptions options)
     {
         w.Line($"{w.Bold("prompt " + WatchFrame.PromptId(p))} · {PromptState(w, p)}");
         if (p.Prompt is { } spec)
@@ -119,7 +126,26 @@ public static partial class WatchRenderer
         }
         if (p.Samples.Count > 0)
         {
-            w.Line($"samples: {string.Join(" · ", p.Samples.Select((s, i) => $"#{Num(i)} {Verdict(w, s.Vote)} {Votes(s.Vote)}"))}");
+            w.Line("samples:");
+            var root = WatchFrame.RootSample(p);
+            for (var i = 0; i < p.Samples.Count; i++)
+            {
+                var sample = p.Samples[i];
+                var parts = new List<string> { $"#{Num(i)} {Verdict(w, sample.Vote)} {Votes(sample.Vote)}" };
+                if (Verified(w, frame.Follows(p, sample.Response), sample.Vote.Majority) is { } verified)
+                {
+                    parts.Add(verified);
+                }
+                if (root == i)
+                {
+                    parts.Add(w.Warn("ROOT: the negative the tree refines"));
+                }
+                w.Line("  " + string.Join(" · ", parts));
+                foreach (var line in JudgmentLines(w, sample.Vote, options))
+                {
+                    w.Line("     " + line);
+                }
+            }
         }
         if (p.Search is not { } search)
         {
@@ -131,29 +157,38 @@ public static partial class WatchRenderer
             : "";
         w.Line($"tree: {search.Policy.ToString().ToLowerInvariant()} · {Num(search.Nodes.Count)} nodes · step {Num(search.Step)}{end}");
         var children = search.Nodes.Where(n => n.Id != n.ParentId && n.Id != 0).ToLookup(n => n.ParentId);
-        Node(w, search, search.Root, children, prefix: "", connector: "", continuation: "", options);
+        Node(w, frame, p, search, search.Root, children, prefix: "", connector: "", continuation: "", options);
     }
 
-    private static void Node(Writer w, SearchState search, SearchNode node, ILookup<int, SearchNode> children,
+    private static void Node(Writer w, WatchFrame frame, PromptSnapshot p, SearchState search, SearchNode node, ILookup<int, SearchNode> children,
         string prefix, string connector, string continuation, WatchViewOptions options)
     {
-        w.Line($"{prefix}{connector}{NodeHeader(w, search, node)}");
+        var follows = node.Response is { } text ? frame.Follows(p, text) : null;
+        w.Line($"{prefix}{connector}{NodeHeader(w, search, node, follows, WatchFrame.RootSample(p))}");
         var body = prefix + continuation + "   ";
         foreach (var line in NodeBody(w, search, node, options))
         {
             w.Line(body + line);
         }
+        if (node.Judgment is { } judgment && node.Status is NodeStatus.Root or NodeStatus.Judged)
+        {
+            foreach (var line in Judgment(w, "judgment", judgment, options))
+            {
+                w.Line(body + line);
+            }
+        }
         var kids = children[node.Id].OrderBy(n => n.Id).ToList();
         for (var i = 0; i < kids.Count; i++)
         {
             var last = i == kids.Count - 1;
-            Node(w, search, kids[i], children, prefix + continuation, last ? "└─ " : "├─ ", last ? "   " : "│  ", options);
+            Node(w, frame, p, search, kids[i], children, prefix + continuation, last ? "└─ " : "├─ ", last ? "   " : "│  ", options);
         }
     }
 
-    private static string NodeHeader(Writer w, SearchState search, SearchNode node)
+    private static string NodeHeader(Writer w, SearchState search, SearchNode node, bool? follows, int? rootSample)
     {
-        var parts = new List<string> { w.Bold($"#{Num(node.Id)}") + (node.Status == NodeStatus.Root ? " root" : ""), $"depth {Num(node.Depth)}" };
+        var root = node.Status != NodeStatus.Root ? "" : rootSample is { } sample ? $" root (sample #{Num(sample)})" : " root";
+        var parts = new List<string> { w.Bold($"#{Num(node.Id)}") + root, $"depth {Num(node.Depth)}" };
         switch (node.Status)
         {
             case NodeStatus.Pending:
@@ -174,6 +209,10 @@ public static partial class WatchRenderer
                 {
                     parts.Add($"V {v.ToString("F2", CultureInfo.InvariantCulture)}");
                 }
+                if (Verified(w, follows, node.Status == NodeStatus.Root ? Core.Formats.Verdict.No : node.Vote?.Majority) is { } verified)
+                {
+                    parts.Add(verified);
+                }
                 break;
         }
         if (node.FromCache)
@@ -182,7 +221,8 @@ public static partial class WatchRenderer
         }
         if (search.End?.WinnerId == node.Id)
         {
-            parts.Add(w.Good("WINNER"));
+            // The judge's winner is DPO's chosen response: one the verifiers fail is a wrong label, not a success.
+            parts.Add(follows == false ? w.Bad("WINNER, but it fails the verifiers") : w.Good("WINNER"));
         }
         else if (search.End?.BestId == node.Id && node.Status != NodeStatus.Root)
         {
@@ -266,10 +306,50 @@ public static partial class WatchRenderer
         return lines;
     }
 
+    /// <summary>
+    /// The verifiers' verdict, marked where it contradicts the judge's majority (a judged-right response that fails,
+    /// or a judged-wrong one that passes); null where the verifiers cannot tell.
+    /// </summary>
+    private static string? Verified(Writer w, bool? follows, Core.Formats.Verdict? majority) => follows switch
+    {
+        true when majority == Core.Formats.Verdict.No => w.Warn("verifiers: pass (judge disagrees)"),
+        true => w.Good("verifiers: pass"),
+        false when majority == Core.Formats.Verdict.Yes => w.Bad("verifiers: FAIL (judge disagrees)"),
+        false => w.Bad("verifiers: fail"),
+        null => null,
+    };
+
+    /// <summary>
+    /// A sample's judgment: the one its vote kept, or (no majority) its first judgment, so a vote that never produced
+    /// a verdict shows what the refiner wrote instead.
+    /// </summary>
+    private static IEnumerable<string> JudgmentLines(Writer w, Vote vote, WatchViewOptions options) =>
+        ShownJudgment(vote) is { } shown ? Judgment(w, shown.Label, shown.Text, options) : [];
+
+    /// <summary>The judgment a view shows for a vote, with its label; null when the vote has no samples.</summary>
+    internal static (string Label, string Text)? ShownJudgment(Vote vote) =>
+        vote.KeptJudgment is { } kept ? ("judgment", kept)
+        : vote.Samples.Count > 0 ? (vote.Yes + vote.No == 0 ? "judgment (no verdict)" : "judgment (tied vote, first)", vote.Samples[0])
+        : null;
+
+    private static IEnumerable<string> Judgment(Writer w, string label, string text, WatchViewOptions options)
+    {
+        var lines = CutWords(text.Trim(), options.JudgmentWords).Split('\n');
+        yield return w.Dim(label + ": ") + w.Esc(lines[0]);
+        foreach (var line in lines.Skip(1))
+        {
+            yield return "  " + w.Esc(line);
+        }
+    }
+
+    internal static string NoNegativeText(PromptSnapshot p) =>
+        WatchFrame.WhyNoNegative(p) is { } reason ? NegativeSelection.Describe(reason) : "no sample judged wrong";
+
     private static string Verdict(Writer w, Vote vote) => vote.Majority switch
     {
         Core.Formats.Verdict.Yes => w.Good("yes"),
         Core.Formats.Verdict.No => w.Bad("no"),
+        _ when vote.Yes + vote.No == 0 => w.Bad("no verdict"),
         _ => w.Warn("tie"),
     };
 
@@ -278,15 +358,6 @@ public static partial class WatchRenderer
         $"Yes {Num(vote.Yes)} / No {Num(vote.No)}"
         + (vote.Invalid > 0 ? $" / invalid {Num(vote.Invalid)}" : "")
         + (vote.Rounds > 1 ? $" ({Num(vote.Rounds)} rounds)" : "");
-
-    private static string Phase(RunPhase phase) => phase switch
-    {
-        RunPhase.BootstrapActor => "bootstrap actor SFT",
-        RunPhase.BootstrapRefiner => "bootstrap refiner SFT",
-        RunPhase.ActorTraining => "actor DPO",
-        RunPhase.RefinerTraining => "refiner RFT",
-        _ => phase.ToString().ToLowerInvariant(),
-    };
 
     private static string Cut(string text, int words) => CutWords(text.ReplaceLineEndings(" "), words);
 

@@ -35,6 +35,9 @@ public sealed class WatchSession(string stateDirectory, WatchRequest request, IW
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ThroughputMeter _meter = new();
 
+    // The client holds the same verifiers as the silos (no silo needed to read a stored run's truth).
+    private static readonly IResponseVerifier Verifier = new SparOrleans.Silo.Runs.RunResponseVerifier();
+
     /// <summary>Runs until the run ends (or once); returns the run's final status kind.</summary>
     public async Task<RunStatusKind> RunAsync(CancellationToken cancellationToken)
     {
@@ -86,7 +89,7 @@ public sealed class WatchSession(string stateDirectory, WatchRequest request, IW
         }
         if (request.Once)
         {
-            var frame = await WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: true, cancellationToken);
+            var frame = await WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: true, Verifier, cancellationToken);
             sink.Frame(frame);
             return frame.Status.Status;
         }
@@ -107,7 +110,7 @@ public sealed class WatchSession(string stateDirectory, WatchRequest request, IW
                     continue;
                 }
                 last = now;
-                var frame = await Guard(WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: true, gone.Token), gone.Token, cancellationToken);
+                var frame = await Guard(WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: true, Verifier, gone.Token), gone.Token, cancellationToken);
                 var o = frame.Overview;
                 sink.Frame(frame with { Throughput = _meter.Observe(now, frame.Iteration, o.Done, o.Expansions) });
                 if (ended)
@@ -171,7 +174,7 @@ public sealed class WatchSession(string stateDirectory, WatchRequest request, IW
             RunStatusKind.Running or RunStatusKind.Created => $"not running: no live silo for this run; stored state as of {status.Updated:u}. Continue it with: spar resume {request.RunId}",
             _ => $"not running ({status.Status.ToString().ToLowerInvariant()}): stored state as of {status.Updated:u}",
         };
-        var frame = await WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: false, cancellationToken);
+        var frame = await WatchFrames.ReadAsync(source, request.Iteration, request.PromptId, note, live: false, Verifier, cancellationToken);
         sink.Frame(frame);
         return frame.Status.Status;
     }

@@ -1,5 +1,6 @@
 using Spectre.Console;
 using SparOrleans.Client.Cli;
+using SparOrleans.Core.Negatives;
 using SparOrleans.Core.Search;
 using SparOrleans.Core.Text;
 using SparOrleans.Interfaces.Prompts;
@@ -55,7 +56,9 @@ public sealed class JsonWatchSink(TextWriter stdout, TextWriter stderr) : IWatch
 
 /// <summary>
 /// The JSON form of a frame: the run's status, the iteration overview, one row per prompt, and the selected prompt
-/// with its samples and its tree as a flat node list (parent ids, votes, V, the diff from the parent as markers).
+/// with its samples and its tree as a flat node list (parent ids, votes, V, the diff from the parent as markers). Each
+/// sample and node carries the judgment a view shows, and <c>verified</c>: the verifiers' verdict (null where unknown);
+/// <c>no_negative</c> says why a finished prompt had no negative (snake_case of <see cref="NoNegativeReason"/>).
 /// </summary>
 public static class WatchJson
 {
@@ -64,17 +67,18 @@ public static class WatchJson
         bool Live, string Source, int ShownIteration, IterationOverview Overview, Throughput? Throughput,
         IReadOnlyList<PromptRow> Prompts, PromptView? Prompt);
 
-    public sealed record PromptRow(string Key, string PromptId, string Phase, bool? HadNegative, bool? FoundWinner, int Expansions, int? WinnerDepth);
+    public sealed record PromptRow(string Key, string PromptId, string Phase, bool? HadNegative, bool? FoundWinner, int Expansions, int? WinnerDepth,
+        string? NoNegative = null);
 
     public sealed record PromptView(
         string Key, string PromptId, string Phase, string? Instruction, IReadOnlyList<SampleView> Samples,
-        string? Policy, int? WinnerId, string? EndReason, IReadOnlyList<NodeView> Nodes);
+        string? Policy, int? WinnerId, string? EndReason, IReadOnlyList<NodeView> Nodes, int? RootSample = null);
 
-    public sealed record SampleView(string Response, string? Majority, int Yes, int No, int Invalid);
+    public sealed record SampleView(string Response, string? Majority, int Yes, int No, int Invalid, bool? Verified = null, string? Judgment = null);
 
     public sealed record NodeView(
         int Id, int ParentId, int Depth, string Status, string? Response, int? Yes, int? No, int? Invalid, double? Value,
-        bool FromCache, string? Diff, int? ChangedWords);
+        bool FromCache, string? Diff, int? ChangedWords, bool? Verified = null, string? Judgment = null);
 
     public static Frame From(WatchFrame frame)
     {
@@ -84,23 +88,26 @@ public static class WatchJson
             frame.Iteration, frame.Overview, frame.Throughput,
             [.. frame.Prompts.Select(p => new PromptRow(
                 p.Key, WatchFrame.PromptId(p), Lower(p.Phase), p.Outcome?.HadNegative, p.Outcome?.FoundWinner,
-                p.Search?.Expansions ?? 0, p.Outcome?.WinnerDepth))],
-            frame.Selected is { } selected ? Prompt(selected) : null);
+                p.Search?.Expansions ?? 0, p.Outcome?.WinnerDepth, WatchFrame.WhyNoNegative(p) is { } why ? Lower(why) : null))],
+            frame.Selected is { } selected ? Prompt(frame, selected) : null);
     }
 
-    private static PromptView Prompt(PromptSnapshot p) => new(
+    private static PromptView Prompt(WatchFrame frame, PromptSnapshot p) => new(
         p.Key, WatchFrame.PromptId(p), Lower(p.Phase), p.Prompt?.Instruction,
-        [.. p.Samples.Select(s => new SampleView(s.Response, s.Vote.Majority?.ToString().ToLowerInvariant(), s.Vote.Yes, s.Vote.No, s.Vote.Invalid))],
+        [.. p.Samples.Select(s => new SampleView(s.Response, s.Vote.Majority?.ToString().ToLowerInvariant(), s.Vote.Yes, s.Vote.No, s.Vote.Invalid,
+            frame.Follows(p, s.Response), WatchRenderer.ShownJudgment(s.Vote)?.Text))],
         p.Search is { } search ? Lower(search.Policy) : null, p.Search?.End?.WinnerId, p.Search?.End?.Reason,
-        p.Search is { } tree ? [.. tree.Nodes.Select(n => Node(tree, n))] : []);
+        p.Search is { } tree ? [.. tree.Nodes.Select(n => Node(frame, p, tree, n))] : [],
+        WatchFrame.RootSample(p));
 
-    private static NodeView Node(SearchState tree, SearchNode n)
+    private static NodeView Node(WatchFrame frame, PromptSnapshot p, SearchState tree, SearchNode n)
     {
         var parent = n.Status == NodeStatus.Root ? null : tree.Nodes[n.ParentId].Response;
         var diff = parent is not null && n.Response is not null ? WordDiff.Compute(parent, n.Response) : null;
         return new NodeView(
             n.Id, n.ParentId, n.Depth, Lower(n.Status), n.Response, n.Vote?.Yes, n.Vote?.No, n.Vote?.Invalid, n.Value, n.FromCache,
-            diff is null ? null : WordDiff.ToMarkers(diff), diff is null ? null : WordDiff.ChangedWords(diff));
+            diff is null ? null : WordDiff.ToMarkers(diff), diff is null ? null : WordDiff.ChangedWords(diff),
+            n.Response is { } text ? frame.Follows(p, text) : null, n.Judgment);
     }
 
     private static string Lower<T>(T value) where T : struct, Enum => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());

@@ -50,13 +50,15 @@ public static class WatchFrames
 {
     /// <param name="iteration">The iteration to show; null = the run's current one, or its last once past it.</param>
     /// <param name="promptId">The prompt whose tree to draw (see <see cref="WatchFrame.SelectPrompt"/>).</param>
-    public static async Task<WatchFrame> ReadAsync(IWatchSource source, int? iteration, string? promptId, string sourceNote, bool live, CancellationToken cancellationToken)
+    /// <param name="verifier">The run's ground truth for the verdicts shown beside the votes (<see cref="WatchFrame.Verifier"/>).</param>
+    public static async Task<WatchFrame> ReadAsync(IWatchSource source, int? iteration, string? promptId, string sourceNote, bool live,
+        IResponseVerifier? verifier, CancellationToken cancellationToken)
     {
         var status = await source.StatusAsync(cancellationToken);
         var (shown, keys) = await IterationAsync(source, status, iteration, cancellationToken);
         var snapshots = await Task.WhenAll(keys.Select(k => source.PromptAsync(k, cancellationToken)));
         var prompts = snapshots.OfType<PromptSnapshot>().ToList();
-        return new WatchFrame(status, shown, keys.Count, prompts, WatchFrame.SelectPrompt(prompts, promptId), null, sourceNote) { Live = live };
+        return new WatchFrame(status, shown, keys.Count, prompts, WatchFrame.SelectPrompt(prompts, promptId), null, sourceNote) { Live = live, Verifier = verifier };
     }
 
     private static async Task<(int, IReadOnlyList<string>)> IterationAsync(IWatchSource source, RunStatus status, int? requested, CancellationToken cancellationToken)

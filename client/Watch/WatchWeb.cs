@@ -17,16 +17,16 @@ public static class WatchWeb
     public static void Map(IEndpointRouteBuilder app, string runId)
     {
         app.MapGet("/", () => Results.Redirect(RunPath(runId)));
-        app.MapGet("/runs/{run}", async (string run, string? prompt, int? iteration, IGrainFactory grains, CancellationToken ct) =>
+        app.MapGet("/runs/{run}", async (string run, string? prompt, int? iteration, IGrainFactory grains, IResponseVerifier verifier, CancellationToken ct) =>
         {
-            var (frame, problem) = await ReadAsync(grains, run, prompt, iteration, ct);
+            var (frame, problem) = await ReadAsync(grains, verifier, run, prompt, iteration, ct);
             return frame is null
                 ? Results.NotFound(problem)
                 : Results.Content(WatchHtml.Render(frame, id => PromptPath(run, id, iteration)), "text/html; charset=utf-8");
         });
-        app.MapGet("/api/runs/{run}", async (string run, string? prompt, int? iteration, IGrainFactory grains, CancellationToken ct) =>
+        app.MapGet("/api/runs/{run}", async (string run, string? prompt, int? iteration, IGrainFactory grains, IResponseVerifier verifier, CancellationToken ct) =>
         {
-            var (frame, problem) = await ReadAsync(grains, run, prompt, iteration, ct);
+            var (frame, problem) = await ReadAsync(grains, verifier, run, prompt, iteration, ct);
             return frame is null ? Results.NotFound(problem) : Results.Json(WatchJson.From(frame), CliOutput.Json);
         });
     }
@@ -36,7 +36,7 @@ public static class WatchWeb
     private static string PromptPath(string runId, string promptId, int? iteration) =>
         $"{RunPath(runId)}?prompt={Uri.EscapeDataString(promptId)}{(iteration is { } t ? $"&iteration={t}" : "")}";
 
-    private static async Task<(WatchFrame? Frame, string? Problem)> ReadAsync(IGrainFactory grains, string run, string? prompt, int? iteration, CancellationToken ct)
+    private static async Task<(WatchFrame? Frame, string? Problem)> ReadAsync(IGrainFactory grains, IResponseVerifier verifier, string run, string? prompt, int? iteration, CancellationToken ct)
     {
         var source = new LiveWatchSource(grains, run);
         if ((await source.StatusAsync(ct)).Spec is null)
@@ -45,7 +45,7 @@ public static class WatchWeb
         }
         try
         {
-            return (await WatchFrames.ReadAsync(source, iteration, prompt, "live: served by the run's silo", live: true, ct), null);
+            return (await WatchFrames.ReadAsync(source, iteration, prompt, "live: served by the run's silo", live: true, verifier, ct), null);
         }
         catch (UserInputException e)
         {

@@ -89,6 +89,7 @@ public sealed class PromptGrain(
                 return await FinishAsync(context, judged, search: null);
             }
             state.State.Search = TreeSearch.Start(context.Policy, prompt.Instruction, root.Response, root.Judgment, context.Search, context.TreeVoting);
+            state.State.RootSample = root.SampleIndex;
             state.State.Phase = PromptPhase.Searching;
             await state.WriteStateAsync();
         }
@@ -103,8 +104,7 @@ public sealed class PromptGrain(
         return await FinishAsync(context, judged, finished);
     }
 
-    public Task<PromptSnapshot> GetSnapshotAsync() => Task.FromResult(new PromptSnapshot(
-        Key, state.State.Phase, state.State.Prompt, state.State.Judged, state.State.Search, state.State.Outcome));
+    public Task<PromptSnapshot> GetSnapshotAsync() => Task.FromResult(state.State.Snapshot(Key));
 
     private async Task<PromptOutcome> FinishAsync(IterationContext context, JudgedPrompt judged, SearchState? search, DpoPair? baselinePair = null)
     {
@@ -126,7 +126,9 @@ public sealed class PromptGrain(
             WinnerDepth: search?.Winner?.Depth,
             Pair: search is null ? baselinePair : DpoPairs.FromSearch(search),
             RftCandidates: rft,
-            Judged: state.State.Judged);
+            Judged: state.State.Judged,
+            // Only a tree-search prompt looks for a negative; a baseline's pair comes from the judged samples alone.
+            NoNegative: search is null && context.Pairs.UsesTreeSearch() ? NegativeSelection.WhyNone([.. judged.Responses.Select(r => r.Vote)]) : null);
         state.State.Search = search;
         state.State.Outcome = outcome;
         state.State.Phase = PromptPhase.Done;
@@ -151,5 +153,11 @@ public sealed class PromptGrain(
         [Id(4)] public SearchState? Search { get; set; }
 
         [Id(5)] public PromptOutcome? Outcome { get; set; }
+
+        /// <summary>Which sample became the tree's root (null without a tree, and in state stored before it was kept).</summary>
+        [Id(6)] public int? RootSample { get; set; }
+
+        /// <summary>The state as researchers see it (the live grain and the stored-state readers alike).</summary>
+        public PromptSnapshot Snapshot(string key) => new(key, Phase, Prompt, Judged, Search, Outcome, RootSample);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Judging;
+using SparOrleans.Core.Negatives;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Interfaces.Generation;
@@ -358,7 +359,8 @@ public sealed class RunGrain(
             phases,
             prompts.Count,
             trees.Count,
-            trees.Count(o => o.FoundWinner)));
+            trees.Count(o => o.FoundWinner),
+            outcomes.Count(o => o.NoNegative == NoNegativeReason.AllVotesInvalid)));
         logger.LogInformation("Run {Run} iteration {Iteration}: {Pairs} DPO pairs, loss {Loss}", Id, t, pairs.Count, dpo.LastMetrics.GetValueOrDefault("loss"));
         state.State.Iteration = t + 1;
         state.State.Phase = t + 1 > spec.Iterations ? RunPhase.Done : RunPhase.Sampling;

@@ -1,6 +1,7 @@
 using Orleans.Concurrency;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Judging;
+using SparOrleans.Core.Negatives;
 using SparOrleans.Core.Search;
 using SparOrleans.Interfaces.Generation;
 
@@ -48,7 +49,11 @@ public enum PromptPhase
     Done,
 }
 
-/// <summary>What a prompt contributes to training and to the iteration's figures, once its search is over.</summary>
+/// <summary>
+/// What a prompt contributes to training and to the iteration's figures, once its search is over.
+/// <see cref="NoNegative"/> says why a tree-search prompt had no negative (null when it had one, for baselines, and
+/// in state stored before it existed: <see cref="NegativeSelection.WhyNone"/> on <see cref="Judged"/> tells then).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("spar.prompt-outcome")]
 public sealed record PromptOutcome(
     [property: Id(0)] string PromptId,
@@ -58,7 +63,8 @@ public sealed record PromptOutcome(
     [property: Id(4)] int? WinnerDepth,
     [property: Id(5)] DpoPair? Pair,
     [property: Id(6)] IReadOnlyList<SftExample> RftCandidates,
-    [property: Id(7)] IReadOnlyList<JudgedSample> Judged);
+    [property: Id(7)] IReadOnlyList<JudgedSample> Judged,
+    [property: Id(8)] NoNegativeReason? NoNegative = null);
 
 /// <summary>One actor sample with its refiner vote (for judgment accuracy against the verifiers).</summary>
 [GenerateSerializer, Immutable, Alias("spar.judged-sample")]
@@ -66,7 +72,11 @@ public sealed record JudgedSample(
     [property: Id(0)] string Response,
     [property: Id(1)] Vote Vote);
 
-/// <summary>A prompt's state for researchers: samples, votes, the negative and the tree so far.</summary>
+/// <summary>
+/// A prompt's state for researchers: samples, votes, the negative and the tree so far. <see cref="RootSample"/> is the
+/// index of the sample that became the tree's root (null before the search starts, without a tree, and in state
+/// stored before it was recorded).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("spar.prompt-snapshot")]
 public sealed record PromptSnapshot(
     [property: Id(0)] string Key,
@@ -74,7 +84,8 @@ public sealed record PromptSnapshot(
     [property: Id(2)] PromptSpec? Prompt,
     [property: Id(3)] IReadOnlyList<JudgedSample> Samples,
     [property: Id(4)] SearchState? Search,
-    [property: Id(5)] PromptOutcome? Outcome);
+    [property: Id(5)] PromptOutcome? Outcome,
+    [property: Id(6)] int? RootSample = null);
 
 /// <summary>
 /// One prompt of one iteration (key <c>{run}/{iteration}/{prompt}</c>): owns its K samples, their votes, its negative

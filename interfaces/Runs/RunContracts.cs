@@ -109,7 +109,11 @@ public sealed record JudgeScores(
     [property: Id(0)] double Accuracy,
     [property: Id(1)] double F1);
 
-/// <summary>One row of the run's table: entry 0 is M_0/R_0, entry t the models after iteration t.</summary>
+/// <summary>
+/// One row of the run's table: entry 0 is M_0/R_0, entry t the models after iteration t. <see cref="AllVotesInvalid"/>
+/// counts the prompts without a negative because no judgment of any sample had a verdict (a refiner that cannot write
+/// one, not samples judged right).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("spar.iteration-report")]
 public sealed record IterationReport(
     [property: Id(0)] int Iteration,
@@ -123,7 +127,8 @@ public sealed record IterationReport(
     [property: Id(8)] IReadOnlyDictionary<string, double> PhaseSeconds,
     [property: Id(9)] int Prompts,
     [property: Id(10)] int Negatives,
-    [property: Id(11)] int Winners);
+    [property: Id(11)] int Winners,
+    [property: Id(12)] int AllVotesInvalid = 0);
 
 /// <summary>
 /// Where a run stands: phase, progress within the phase, the finished iterations' reports, and the silo whose

@@ -215,6 +215,10 @@ public sealed class WatchCommandTests(WatchedRunFixture run) : IClassFixture<Wat
             }
         }
         Assert.Contains("<ins>", page);
+        // The silo's verifiers (its IResponseVerifier) judge each sample beside its vote, and the root sample is marked.
+        Assert.Contains("<span class=\"verifiers ", page);
+        Assert.Contains($"#0 root (sample #{prompt.RootSample}) · depth 0", page);
+        Assert.Contains("<li class=\"root-sample\">", page);
         // The run is over: the page no longer reloads itself.
         Assert.DoesNotContain("http-equiv=\"refresh\"", page);
     }

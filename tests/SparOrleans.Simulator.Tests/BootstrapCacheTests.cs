@@ -105,4 +105,15 @@ public class BootstrapCacheTests
         Assert.NotEqual(BootstrapCache.ActorKey(tiny), BootstrapCache.ActorKey(experiment with { BootstrapSeed = 2 }));
         Assert.Equal(tiny, experiment.ForBootstrap());
     }
+
+    [Fact]
+    public void Keys_QuickPreset_SharesTheDefaultBootstrap()
+    {
+        // --quick is the default's M_0/R_0 with a small loop: after one run of either preset the other starts from the
+        // cached models (README.md says the first quick run trains them).
+        Assert.Equal(BootstrapCache.ActorKey(SimulatorOptions.Default), BootstrapCache.ActorKey(SimulatorOptions.Quick));
+        Assert.Equal(BootstrapCache.RefinerKey(SimulatorOptions.Default), BootstrapCache.RefinerKey(SimulatorOptions.Quick));
+        Assert.True(SimulatorOptions.Quick.IterationPrompts * SimulatorOptions.Quick.SamplesPerPrompt
+            < SimulatorOptions.Default.IterationPrompts * SimulatorOptions.Default.SamplesPerPrompt);
+    }
 }

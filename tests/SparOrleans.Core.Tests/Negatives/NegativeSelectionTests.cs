@@ -45,4 +45,31 @@ public class NegativeSelectionTests
         Assert.Equal(30, first.Count);
         Assert.True(first.Select(r => r.Response[0]).Distinct().Count() > 1);
     }
+
+    [Fact]
+    public void Select_RecordsWhichSampleBecameTheRoot()
+    {
+        var prompt = new JudgedPrompt("p1", "one", [Judged("a", "yyyyy"), Judged("b", "yyyyy"), Judged("c", "nnnnn")]);
+
+        var root = Assert.Single(NegativeSelection.Select([prompt], seed: 3));
+
+        Assert.Equal(2, root.SampleIndex);
+        Assert.Equal("c", root.Response);
+    }
+
+    [Theory]
+    [InlineData(new[] { "xxxxx", "xxxxx" }, NoNegativeReason.AllVotesInvalid)]
+    [InlineData(new[] { "yyyyy", "yyynn" }, NoNegativeReason.AllJudgedYes)]
+    [InlineData(new[] { "yyyyy", "yynnx" }, NoNegativeReason.NoMajorityNo)]
+    [InlineData(new[] { "xxxxx", "yyyyy" }, NoNegativeReason.NoMajorityNo)]
+    public void WhyNone_NamesTheCaseOfPromptsWithoutANegative(string[] votes, NoNegativeReason expected)
+    {
+        Assert.Equal(expected, NegativeSelection.WhyNone([.. votes.Select((v, i) => Judged($"r{i}", v).Vote)]));
+    }
+
+    [Fact]
+    public void WhyNone_IsNullWhenASampleIsANegative()
+    {
+        Assert.Null(NegativeSelection.WhyNone([Judged("a", "xxxxx").Vote, Judged("b", "nnnyy").Vote]));
+    }
 }

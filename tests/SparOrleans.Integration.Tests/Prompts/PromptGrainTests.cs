@@ -6,6 +6,7 @@ using Orleans.TestingHost;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Judging;
+using SparOrleans.Core.Negatives;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Interfaces;
@@ -95,9 +96,18 @@ public sealed class PromptGrainTests(TwoRoleClusterFixture fixture) : IClassFixt
             if (snapshot.Search is not { } viaGrains)
             {
                 Assert.False(outcome.HadNegative);
+                // Stored with the outcome: the views tell "all votes invalid" from "every sample judged right".
+                Assert.Equal(NegativeSelection.WhyNone([.. snapshot.Samples.Select(j => j.Vote)]), outcome.NoNegative);
+                Assert.NotNull(outcome.NoNegative);
+                Assert.Null(snapshot.RootSample);
                 continue;
             }
             searched++;
+            Assert.Null(outcome.NoNegative);
+            // The sample the tree refines is recorded: a No majority whose text is the root's.
+            var rootSample = snapshot.Samples[Assert.IsType<int>(snapshot.RootSample)];
+            Assert.Equal(viaGrains.Root.Response, rootSample.Response);
+            Assert.Equal(Verdict.No, rootSample.Vote.Majority);
             winners += outcome.FoundWinner ? 1 : 0;
             Assert.InRange(viaGrains.Expansions, 1, policy == SearchPolicyKind.Greedy ? 1 : 15);
             Assert.Equal(policy, viaGrains.Policy);
@@ -138,6 +148,7 @@ public sealed class PromptGrainTests(TwoRoleClusterFixture fixture) : IClassFixt
             Assert.Equal(PromptPhase.Done, snapshot.Phase);
             Assert.Null(snapshot.Search);
             Assert.False(outcome.HadNegative);
+            Assert.Null(outcome.NoNegative); // a baseline looks for no negative
             Assert.Equal(0, outcome.Expansions);
             if (outcome.Pair is not { } pair)
             {
