@@ -82,17 +82,14 @@ public static class Bootstrap
         var clock = Stopwatch.StartNew();
         var prompts = await Task.Run(() => BootstrapData.Prompts(options.RefinerSamplePrompts, WorldSeed.Mix(options.Seed, RefinerPromptSalt),
             WorldSplit.Train, options.Composer, threads, cancellationToken), cancellationToken).ConfigureAwait(false);
-        var frozenPrompts = Evaluation.HeldOutPrompts(options.FrozenJudgeCases, FrozenJudgeSet.PromptSeedFor(options.HeldOutSeed));
-        IReadOnlyList<string> samples, frozenSamples;
+        IReadOnlyList<string> samples;
+        FrozenJudgeSet frozen;
         await using (var actor = SimulatorModels.Load(actorDir, options))
         {
             samples = await actor.GenerateAllAsync(prompts.Select(p => Format.ActorPrompt(p.Text)).ToList(), options.RefinerSampleTemperature,
                 options.ActorMaxNewTokens, WorldSeed.Mix(options.Seed, RefinerPromptSalt), progress, "refiner-sampling", cancellationToken).ConfigureAwait(false);
-            // The judge's frozen evaluation set: M_0's samples at the same temperature, on held-out prompts.
-            frozenSamples = await actor.GenerateAllAsync(frozenPrompts.Select(p => Format.ActorPrompt(p.Text)).ToList(), options.RefinerSampleTemperature,
-                options.ActorMaxNewTokens, WorldSeed.Mix(options.Seed, FrozenSetSalt), progress, "judge-eval-sampling", cancellationToken).ConfigureAwait(false);
+            frozen = await FrozenJudgeSet.SampleAsync(actor, options, FrozenSetSeed(options), progress, cancellationToken).ConfigureAwait(false);
         }
-        var frozen = FrozenJudgeSet.FromSamples(frozenPrompts, frozenSamples, FrozenJudgeSet.PromptSeedFor(options.HeldOutSeed), options.RefinerSampleTemperature);
         var sampleSeconds = clock.Elapsed.TotalSeconds;
         return await Task.Run(() =>
         {
@@ -133,6 +130,9 @@ public static class Bootstrap
                 summary.Elapsed.TotalSeconds, sampleSeconds, counts);
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The seed of M_0's samples for the frozen judge set (<see cref="FrozenJudgeSet.SampleAsync"/>) under the bootstrap's options.</summary>
+    public static int FrozenSetSeed(SimulatorOptions options) => WorldSeed.Mix(options.ForBootstrap().Seed, FrozenSetSalt);
 
     /// <summary>
     /// R_0's SFT at its step budget: its set is as large as M_0's samples make it (not <c>MaxSteps × BatchSize</c>), so

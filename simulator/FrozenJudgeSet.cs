@@ -1,4 +1,6 @@
 using System.Text.Json;
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Options;
 using SparOrleans.World.Composition;
 
 namespace SparOrleans.Simulator;
@@ -24,6 +26,20 @@ public sealed record FrozenJudgeSet(int PromptCount, int PromptSeed, double Temp
 
     /// <summary>The held-out prompts of a frozen set of <paramref name="count"/> cases: a draw apart from the actor's, the teacher's and the refinement cases'.</summary>
     public static int PromptSeedFor(int heldOutSeed) => WorldSeed.Mix(heldOutSeed, 3);
+
+    /// <summary>
+    /// Samples the set from M_0 (<paramref name="actor"/>): one answer at <see cref="SimulatorOptions.RefinerSampleTemperature"/>
+    /// to each of <see cref="SimulatorOptions.FrozenJudgeCases"/> held-out prompts, seeded by <paramref name="seed"/>.
+    /// </summary>
+    public static async Task<FrozenJudgeSet> SampleAsync(ModelRunner actor, SimulatorOptions options, int seed,
+        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var promptSeed = PromptSeedFor(options.HeldOutSeed);
+        var prompts = Evaluation.HeldOutPrompts(options.FrozenJudgeCases, promptSeed);
+        var samples = await actor.GenerateAllAsync(prompts.Select(p => RoleFormats.Compact.ActorPrompt(p.Text)).ToList(), options.RefinerSampleTemperature,
+            options.ActorMaxNewTokens, seed, progress, "judge-eval-sampling", cancellationToken).ConfigureAwait(false);
+        return FromSamples(prompts, samples, promptSeed, options.RefinerSampleTemperature);
+    }
 
     /// <summary>One case per prompt, in prompt order, labelled by the verifiers (a pure function of its inputs).</summary>
     public static FrozenJudgeSet FromSamples(IReadOnlyList<WorldPrompt> prompts, IReadOnlyList<string> samples, int promptSeed, double temperature)
