@@ -85,7 +85,7 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// <summary>
     /// Train prompts on which M_0 samples its own answers for R_0's data (default 4096: with the Yes share and the
     /// teacher's top-up below they are most of R_0's set, as in §2.2.2; 512 gave a few hundred of 19,200 examples).
-    /// The set is also never smaller than this many judgments (the teacher fills in what M_0's samples cannot).
+    /// The set is also never smaller than this many judgments (the teacher fills in what M_0's samples cannot; <see cref="RefinerMix"/>).
     /// </summary>
     public int RefinerSamplePrompts { get; init; } = 4096;
 
@@ -119,8 +119,13 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// </summary>
     public double RefinerTeacherShare { get; init; } = 0.2;
 
-    /// <summary>R_0's mix as <see cref="BootstrapData.Plan"/> takes it.</summary>
-    public RefinerMix RefinerMix => new(RefinerYesShare, RefinerTeacherShare, RefineShare, RefinerSamplePrompts);
+    /// <summary>
+    /// R_0's mix as <see cref="BootstrapData.Plan"/> takes it. Its judgments are at least as many as M_0's samples and
+    /// at least a quarter of the step budget's (so at most about four epochs): a weak M_0, whose samples nearly all
+    /// fail, still gets a judge trained on enough teacher cases.
+    /// </summary>
+    public RefinerMix RefinerMix => new(RefinerYesShare, RefinerTeacherShare, RefineShare,
+        Math.Max(RefinerSamplePrompts, (int)(RefinerExamples * (1 - RefineShare) / 4)));
 
     /// <summary>Loss weight of the bytes that decide a judgment (each check's ok/NO and the final yes/no) in R_0's SFT; default 4.</summary>
     public double VerdictWeight { get; init; } = 4;
