@@ -121,7 +121,11 @@ public sealed record JudgeScores(
     [property: Id(6)] double? NoRecall = null,
     [property: Id(7)] double? FollowingRate = null,
     [property: Id(8)] string? FrozenCorrect = null,
-    [property: Id(9)] double? TeacherAccuracy = null);
+    [property: Id(9)] double? TeacherAccuracy = null)
+{
+    /// <summary><see cref="FrozenCorrect"/> as booleans in case order (empty when not measured), the form McNemar's test takes.</summary>
+    public IReadOnlyList<bool> FrozenCorrectCases() => FrozenCorrect?.Select(c => c == '1').ToList() ?? [];
+}
 
 /// <summary>One row of the run's table: entry 0 is M_0/R_0, entry t the models after iteration t.</summary>
 [GenerateSerializer, Immutable, Alias("spar.iteration-report")]
