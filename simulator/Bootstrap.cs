@@ -30,16 +30,19 @@ public sealed record BootstrapResult(
 
 /// <summary>
 /// The bootstrap of paper §2.2 in the simulated world. M_0: SFT of a fresh byte-level model on teacher answers to
-/// fresh train prompts. R_0: M_0 samples its own answers; the teacher judges them (evidence first) and minimally
-/// refines the failures; R_0 is SFT'd on those judgments (balanced Yes/No) and refinements, topped up with teacher
-/// answers and near misses, starting from M_0's weights by default (<see cref="SimulatorOptions.RefinerInit"/>).
+/// fresh train prompts. R_0 (§2.2.2): M_0 samples its own answers on thousands of fresh train prompts; the teacher
+/// judges them (evidence first) and minimally refines the failures; R_0 is SFT'd mostly on those judgments (at the
+/// options' Yes share) and refinements, topped up with teacher answers and near misses
+/// (<see cref="SimulatorOptions.RefinerMix"/>), starting from M_0's weights by default
+/// (<see cref="SimulatorOptions.RefinerInit"/>). M_0 also samples the judge's frozen evaluation set
+/// (<see cref="FrozenJudgeSet"/>), saved with R_0.
 /// </summary>
 public static class Bootstrap
 {
     private static readonly IRoleFormat Format = RoleFormats.Compact;
 
     // Seed salts keep the data streams of each step apart.
-    private const int ActorPromptSalt = 101, ActorAnswerSalt = 102, RefinerPromptSalt = 201, TeacherPromptSalt = 202, RefinerDataSalt = 203;
+    private const int ActorPromptSalt = 101, ActorAnswerSalt = 102, RefinerPromptSalt = 201, TeacherPromptSalt = 202, RefinerDataSalt = 203, FrozenSetSalt = 204;
 
     /// <summary>Trains M_0 and saves it (HF layout) into <paramref name="actorDir"/>.</summary>
     public static Task<BootstrapResult> TrainActorAsync(SimulatorOptions options, string actorDir,
@@ -80,10 +83,12 @@ public static class Bootstrap
         var prompts = await Task.Run(() => BootstrapData.Prompts(options.RefinerSamplePrompts, WorldSeed.Mix(options.Seed, RefinerPromptSalt),
             WorldSplit.Train, options.Composer, threads, cancellationToken), cancellationToken).ConfigureAwait(false);
         IReadOnlyList<string> samples;
+        FrozenJudgeSet frozen;
         await using (var actor = SimulatorModels.Load(actorDir, options))
         {
             samples = await actor.GenerateAllAsync(prompts.Select(p => Format.ActorPrompt(p.Text)).ToList(), options.RefinerSampleTemperature,
                 options.ActorMaxNewTokens, WorldSeed.Mix(options.Seed, RefinerPromptSalt), progress, "refiner-sampling", cancellationToken).ConfigureAwait(false);
+            frozen = await FrozenJudgeSet.SampleAsync(actor, options, FrozenSetSeed(options), progress, cancellationToken).ConfigureAwait(false);
         }
         var sampleSeconds = clock.Elapsed.TotalSeconds;
         return await Task.Run(() =>
@@ -91,20 +96,21 @@ public static class Bootstrap
             TorchRuntime.Configure(threads);
             clock.Restart();
             var own = prompts.Select((p, i) => new PromptResponse(p, samples[i], p.Follows(samples[i]))).ToList();
-            var total = options.RefinerExamples;
-            progress?.Report(new StepProgress("refiner-data", 0, total));
-            var teacherPrompts = BootstrapData.Prompts(BootstrapData.TeacherPromptsFor(total, options.RefineShare),
+            var mix = options.RefinerMix;
+            var plan = BootstrapData.Plan(own.Count(s => s.Follows), own.Count(s => !s.Follows), mix);
+            progress?.Report(new StepProgress("refiner-data", 0, plan.Total));
+            var teacherPrompts = BootstrapData.Prompts(BootstrapData.TeacherPromptsFor(plan),
                 WorldSeed.Mix(options.Seed, TeacherPromptSalt), WorldSplit.Train, options.Composer, threads, cancellationToken);
-            var set = BootstrapData.RefinerSet(own, teacherPrompts, total, options.RefineShare, WorldSeed.Mix(options.Seed, RefinerDataSalt), threads);
-            progress?.Report(new StepProgress("refiner-data", total, total));
+            var set = BootstrapData.RefinerSet(own, teacherPrompts, mix, WorldSeed.Mix(options.Seed, RefinerDataSalt), threads);
+            progress?.Report(new StepProgress("refiner-data", set.Examples.Count, set.Examples.Count));
             var dataSeconds = clock.Elapsed.TotalSeconds;
             using var model = options.RefinerInit == RefinerInit.FromActor
                 ? ModelCheckpoint.Load(actorDir, options.Device, "R0")
                 : FreshWithActorVocabulary(actorDir, options);
             model.Version = "R0";
             var sequences = set.Examples.Select(e => RefinerSequences.Encode(model.Template, e, options.VerdictWeight)).ToList();
-            var summary = Train(model, sequences, options.RefinerSft with { Seed = options.Seed + 1 }, progress, "refiner-sft", cancellationToken);
-            SaveAtomically(model, refinerDir);
+            var summary = Train(model, sequences, RefinerSftFor(options.RefinerSft, sequences.Count) with { Seed = options.Seed + 1 }, progress, "refiner-sft", cancellationToken);
+            SaveAtomically(model, refinerDir, frozen.Save);
             var counts = new Dictionary<string, int>
             {
                 ["examples"] = set.Examples.Count,
@@ -116,12 +122,26 @@ public static class Bootstrap
                 ["teacher_yes"] = set.TeacherYes,
                 ["teacher_no"] = set.TeacherNo,
                 ["teacher_refinements"] = set.TeacherRefinements,
+                ["frozen_judge_cases"] = frozen.Cases.Count,
+                ["frozen_judge_following"] = frozen.Cases.Count(c => c.Follows),
                 ["tokens"] = (int)summary.TokensSeen,
             };
             return new BootstrapResult(refinerDir, set.Examples.Count, summary.Steps, Loss(summary), dataSeconds,
                 summary.Elapsed.TotalSeconds, sampleSeconds, counts);
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The seed of M_0's samples for the frozen judge set (<see cref="FrozenJudgeSet.SampleAsync"/>) under the bootstrap's options.</summary>
+    public static int FrozenSetSeed(SimulatorOptions options) => WorldSeed.Mix(options.ForBootstrap().Seed, FrozenSetSalt);
+
+    /// <summary>
+    /// R_0's SFT at its step budget: its set is as large as M_0's samples make it (not <c>MaxSteps × BatchSize</c>), so
+    /// the epochs are raised until <c>MaxSteps</c> is reached.
+    /// </summary>
+    internal static SftOptions RefinerSftFor(SftOptions sft, int examples) =>
+        sft.MaxSteps > 0 && examples > 0
+            ? sft with { Epochs = Math.Max(sft.Epochs, (int)Math.Ceiling((double)sft.MaxSteps * sft.BatchSize / examples)) }
+            : sft;
 
     // A fresh R_0 still speaks M_0's vocabulary: the loop hands the refiner the actor's responses token for token.
     private static LanguageModel FreshWithActorVocabulary(string actorDir, SimulatorOptions options)

@@ -7,7 +7,8 @@ namespace SparOrleans.Simulator;
 
 /// <summary>
 /// Keeps bootstrapped M_0/R_0 checkpoints under <c>root/actor-KEY</c> and <c>root/refiner-KEY</c>, the key a hash of
-/// every option that shapes the model (seed, sizes, data, training; not threads or evaluation settings). The bootstrap
+/// every option that shapes the model (seed, sizes, data, training; not threads or evaluation settings, except the
+/// frozen judge set R_0 carries: its size and held-out seed). The bootstrap
 /// is most of a run's time and depends only on those options, so a second run with the same ones (another policy,
 /// more iterations, a baseline from the same M_0/R_0) starts from the stored models instead of training them again.
 /// Entries are written whole (copy to a temporary sibling, then move). With <paramref name="refresh"/> the stored
@@ -30,6 +31,7 @@ public sealed class BootstrapCache(string root, bool refresh = false)
     {
         Actor = ActorKey(options), options.RefinerSamplePrompts, options.RefinerSampleTemperature, options.ActorMaxNewTokens,
         options.RefinerSft, options.RefineShare, options.VerdictWeight, options.RefinerInit, options.GenerationBatch,
+        options.RefinerYesShare, options.RefinerTeacherShare, options.FrozenJudgeCases, options.HeldOutSeed,
     });
 
     /// <summary>M_0 into <paramref name="actorDir"/>: copied from the cache when present, otherwise trained and stored.</summary>

@@ -8,6 +8,18 @@ namespace SparOrleans.Simulator;
 /// <summary>A prompt and one response to it, with the verifier's verdict.</summary>
 public sealed record PromptResponse(WorldPrompt Prompt, string Response, bool Follows);
 
+/// <summary>
+/// How R_0's set is mixed (<see cref="BootstrapData.Plan"/>): the Yes share of its judgments, the teacher's share of
+/// them, the refinements' share of the set, and the fewest judgments it has.
+/// </summary>
+public sealed record RefinerMix(double YesShare, double TeacherShare, double RefineShare, int MinJudgments);
+
+/// <summary>The counts of R_0's set by source (<see cref="BootstrapData.Plan"/>).</summary>
+public sealed record RefinerSetPlan(int OwnYes, int OwnNo, int OwnRefinements, int TeacherYes, int TeacherNo, int TeacherRefinements)
+{
+    public int Total => OwnYes + OwnNo + OwnRefinements + TeacherYes + TeacherNo + TeacherRefinements;
+}
+
 /// <summary>R_0's SFT set and where its examples came from.</summary>
 public sealed record RefinerBootstrapSet(
     IReadOnlyList<SftExample> Examples,
@@ -102,42 +114,61 @@ public static class BootstrapData
     }
 
     /// <summary>
-    /// R_0's set of <paramref name="total"/> examples: <paramref name="refineShare"/> refinements, the rest
-    /// judgments balanced Yes/No. M_0's own samples come first (judgments balanced by trimming the larger side;
-    /// refinements of its failures), teacher answers (Yes) and near misses breaking one or two constraints (No,
-    /// and their refinements) on <paramref name="teacherPrompts"/> fill the rest. The order is shuffled.
+    /// R_0's set (paper §2.2.2: built from M_0's own responses): every own sample's teacher judgment that fits
+    /// <see cref="RefinerMix.YesShare"/>, the teacher's minimal refinements of own failures, and teacher answers (Yes)
+    /// and near misses breaking one or two constraints (No, and their refinements) on <paramref name="teacherPrompts"/>
+    /// only topping it up (<see cref="Plan"/> has the counts). The order is shuffled.
     /// </summary>
     public static RefinerBootstrapSet RefinerSet(IReadOnlyList<PromptResponse> own, IReadOnlyList<WorldPrompt> teacherPrompts,
-        int total, double refineShare, int seed, int threads = 2)
+        RefinerMix mix, int seed, int threads = 2)
     {
-        var judgeHalf = (total - (int)Math.Round(total * refineShare)) / 2;
-        // Refinements take the odd example an odd judgment count leaves over, so the set is exactly `total`.
-        var refineTarget = total - 2 * judgeHalf;
         var random = new Random(seed);
         var yes = own.Where(s => s.Follows).ToArray();
         var no = own.Where(s => !s.Follows).ToArray();
         random.Shuffle(yes);
         random.Shuffle(no);
-        var balanced = Math.Min(judgeHalf, Math.Min(yes.Length, no.Length));
+        var plan = Plan(yes.Length, no.Length, mix);
         var examples = new List<SftExample>();
-        examples.AddRange(yes.Take(balanced).Select(s => Judgment(s.Prompt, s.Response)));
-        examples.AddRange(no.Take(balanced).Select(s => Judgment(s.Prompt, s.Response)));
-        var ownRefinements = no.Take(refineTarget).Select((s, i) => Refinement(s.Prompt, s.Response, seed + i)).OfType<SftExample>().ToList();
+        examples.AddRange(yes.Take(plan.OwnYes).Select(s => Judgment(s.Prompt, s.Response)));
+        examples.AddRange(no.Take(plan.OwnNo).Select(s => Judgment(s.Prompt, s.Response)));
+        var ownRefinements = no.Take(plan.OwnRefinements).Select((s, i) => Refinement(s.Prompt, s.Response, seed + i)).OfType<SftExample>().ToList();
         examples.AddRange(ownRefinements);
 
-        var needYes = judgeHalf - balanced;
-        var needNo = judgeHalf - balanced;
-        var needRefine = refineTarget - ownRefinements.Count;
-        var synthetic = Synthetic(teacherPrompts, Math.Max(needYes, Math.Max(needNo, needRefine)), seed, threads);
-        var teacherYes = synthetic.Take(needYes).Select(s => Judgment(s.Prompt, s.Answer)).ToList();
-        var teacherNo = synthetic.Take(needNo).Select(s => Judgment(s.Prompt, s.Flawed)).ToList();
+        // A failure the teacher cannot refine (rare) is made up for by a teacher refinement.
+        var needRefine = plan.OwnRefinements + plan.TeacherRefinements - ownRefinements.Count;
+        var synthetic = Synthetic(teacherPrompts, Math.Max(plan.TeacherYes, Math.Max(plan.TeacherNo, needRefine)), seed, threads);
+        var teacherYes = synthetic.Take(plan.TeacherYes).Select(s => Judgment(s.Prompt, s.Answer)).ToList();
+        var teacherNo = synthetic.Take(plan.TeacherNo).Select(s => Judgment(s.Prompt, s.Flawed)).ToList();
         var teacherRefine = synthetic.Skip(synthetic.Count - needRefine).Select(s => s.Refinement).ToList();
         examples.AddRange(teacherYes);
         examples.AddRange(teacherNo);
         examples.AddRange(teacherRefine);
         var all = examples.ToArray();
         random.Shuffle(all);
-        return new RefinerBootstrapSet(all, balanced, balanced, ownRefinements.Count, teacherYes.Count, teacherNo.Count, teacherRefine.Count);
+        return new RefinerBootstrapSet(all, plan.OwnYes, plan.OwnNo, ownRefinements.Count, teacherYes.Count, teacherNo.Count, teacherRefine.Count);
+    }
+
+    /// <summary>
+    /// The counts of R_0's set from <paramref name="ownYes"/> following and <paramref name="ownNo"/> failing own samples.
+    /// Own judgments: the largest subset whose Yes share is at most <see cref="RefinerMix.YesShare"/> and whose No share
+    /// is at most 1 − YesShare (the surplus side trimmed). Teacher judgments: <see cref="RefinerMix.TeacherShare"/> of
+    /// all judgments, but at least enough for <see cref="RefinerMix.MinJudgments"/> in all (a weak M_0 whose samples
+    /// all fail still gets a judge), split by YesShare. Refinements: <see cref="RefinerMix.RefineShare"/> of the set,
+    /// own failures first.
+    /// </summary>
+    public static RefinerSetPlan Plan(int ownYes, int ownNo, RefinerMix mix)
+    {
+        var y = mix.YesShare;
+        // The epsilon keeps an exact ratio (e.g. 0.25 × 4 / 0.75) from flooring one short.
+        var nYes = y >= 1 ? ownYes : Math.Min(ownYes, (int)Math.Floor(ownNo * y / (1 - y) + 1e-9));
+        var nNo = y <= 0 ? ownNo : Math.Min(ownNo, (int)Math.Floor(ownYes * (1 - y) / y + 1e-9));
+        var ownJudgments = nYes + nNo;
+        var byShare = mix.TeacherShare >= 1 ? mix.MinJudgments : (int)Math.Round(ownJudgments * mix.TeacherShare / (1 - mix.TeacherShare));
+        var teacherJudgments = Math.Max(byShare, mix.MinJudgments - ownJudgments);
+        var teacherYes = (int)Math.Round(teacherJudgments * y);
+        var refinements = mix.RefineShare >= 1 ? 0 : (int)Math.Round((ownJudgments + teacherJudgments) * mix.RefineShare / (1 - mix.RefineShare));
+        var ownRefinements = Math.Min(refinements, ownNo);
+        return new RefinerSetPlan(nYes, nNo, ownRefinements, teacherYes, teacherJudgments - teacherYes, refinements - ownRefinements);
     }
 
     private sealed record SyntheticCase(WorldPrompt Prompt, string Answer, string Flawed, SftExample Refinement);
@@ -169,6 +200,7 @@ public static class BootstrapData
         return found;
     }
 
-    /// <summary>Teacher prompts to draw so that <see cref="RefinerSet"/> finds enough near misses (about 1 in 10 spare).</summary>
-    internal static int TeacherPromptsFor(int total, double refineShare) => (int)(Math.Max(total / 2, total * refineShare) * 1.15) + 16;
+    /// <summary>Teacher prompts to draw so that <see cref="RefinerSet"/> finds enough near misses for <paramref name="plan"/> (about 1 in 10 spare).</summary>
+    internal static int TeacherPromptsFor(RefinerSetPlan plan) =>
+        (int)(Math.Max(plan.TeacherYes, Math.Max(plan.TeacherNo, plan.TeacherRefinements + plan.OwnRefinements / 20)) * 1.15) + 16;
 }

@@ -14,6 +14,12 @@ namespace SparOrleans.Simulator;
 /// <summary>A response to judge and the verifiers' verdict on it; <see cref="Source"/> is teacher-answer, teacher-near-miss or actor.</summary>
 public sealed record JudgeCase(WorldPrompt Prompt, string Response, bool Follows, string Source);
 
+/// <summary>
+/// The loop's evaluation of (M_t, R_t): the actor, the judge (greedy) on R_0's frozen set when <see cref="Frozen"/>
+/// (else the teacher cases plus the actor's balanced cases), and the judge on the teacher cases alone.
+/// </summary>
+public sealed record LoopEvaluation(ActorHeldOutScore Actor, JudgmentScore Judge, JudgmentScore Teacher, bool Frozen);
+
 /// <summary>A held-out near miss for the refiner, with the teacher's judgment text it is refined from.</summary>
 public sealed record RefineCase(WorldPrompt Prompt, string Response, string Judgment);
 
@@ -31,35 +37,49 @@ public static class Evaluation
     public static async Task<EvaluationReport> EvaluateAsync(string actorDir, string refinerDir, SimulatorOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var (actor, actorCases) = await ActorWithJudgeCasesAsync(actorDir, options, progress, cancellationToken).ConfigureAwait(false);
+        var (actor, judgeCases) = await ActorAndJudgeCasesAsync(actorDir, refinerDir, options, progress, cancellationToken).ConfigureAwait(false);
         await using var refiner = SimulatorModels.Load(refinerDir, options);
-        var judgment = await EvaluateJudgeAsync(refiner, options, actorCases, progress, cancellationToken).ConfigureAwait(false);
+        var judgment = await EvaluateJudgeAsync(refiner, options, judgeCases.Cases, progress, cancellationToken, judgeCases.Frozen).ConfigureAwait(false);
         var refinement = await EvaluateRefinementAsync(refiner, options, progress, cancellationToken).ConfigureAwait(false);
         return new EvaluationReport(actor, judgment, refinement);
     }
 
     /// <summary>
     /// The loop's evaluation of (M_t, R_t): the actor's held-out scores and the refiner's greedy judgments, the figures a
-    /// run's table reports. The majority-vote and refinement evaluations of <see cref="EvaluateAsync"/> are left out:
-    /// they generate several times more than the rest, and a run reports neither.
+    /// run's table reports: <see cref="LoopEvaluation.Judge"/> on R_0's frozen set when the refiner carries one (else the
+    /// teacher cases plus balanced cases of the actor's answers), <see cref="LoopEvaluation.Teacher"/> on the teacher
+    /// cases alone. The majority-vote and refinement evaluations of <see cref="EvaluateAsync"/> are left out: they
+    /// generate several times more than the rest, and a run reports neither.
     /// </summary>
-    public static async Task<(ActorHeldOutScore Actor, JudgmentScore Judge)> EvaluateLoopAsync(string actorDir, string refinerDir, SimulatorOptions options,
+    public static async Task<LoopEvaluation> EvaluateLoopAsync(string actorDir, string refinerDir, SimulatorOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var (actor, actorCases) = await ActorWithJudgeCasesAsync(actorDir, options, progress, cancellationToken).ConfigureAwait(false);
+        var (actor, judgeCases) = await ActorAndJudgeCasesAsync(actorDir, refinerDir, options, progress, cancellationToken).ConfigureAwait(false);
         await using var refiner = SimulatorModels.Load(refinerDir, options);
-        var greedy = await JudgeGreedyAsync(refiner, options, actorCases, progress, cancellationToken).ConfigureAwait(false);
-        return (actor, JudgmentScoring.Score(greedy.Cases.Select(c => c.Follows).ToList(), greedy.Verdicts));
+        var greedy = await JudgeGreedyAsync(refiner, options, judgeCases.Cases, progress, cancellationToken).ConfigureAwait(false);
+        var truth = greedy.Cases.Select(c => c.Follows).ToList();
+        var t = greedy.Cases.Count - judgeCases.Cases.Count;
+        var teacher = JudgmentScoring.Score(truth.Take(t).ToList(), greedy.Verdicts.Take(t).ToList());
+        var judge = judgeCases.Frozen
+            ? JudgmentScoring.Score(truth.Skip(t).ToList(), greedy.Verdicts.Skip(t).ToList())
+            : JudgmentScoring.Score(truth, greedy.Verdicts);
+        return new LoopEvaluation(actor, judge, teacher, judgeCases.Frozen);
     }
 
-    /// <summary>The actor's held-out scores and the judge cases drawn from its answers (the actor is unloaded before the refiner loads).</summary>
-    private static async Task<(ActorHeldOutScore Actor, IReadOnlyList<JudgeCase> ActorCases)> ActorWithJudgeCasesAsync(string actorDir, SimulatorOptions options,
-        IProgress<StepProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// The actor's held-out scores and the judge's cases beside the teacher's: the refiner's frozen set when it carries
+    /// one, else cases drawn from the actor's answers (the actor is unloaded before the refiner loads).
+    /// </summary>
+    private static async Task<(ActorHeldOutScore Actor, (IReadOnlyList<JudgeCase> Cases, bool Frozen) JudgeCases)> ActorAndJudgeCasesAsync(
+        string actorDir, string refinerDir, SimulatorOptions options, IProgress<StepProgress>? progress, CancellationToken cancellationToken)
     {
         options.Validated();
+        var frozen = FrozenJudgeSet.Load(refinerDir);
         await using var runner = SimulatorModels.Load(actorDir, options);
         var (actor, answers) = await EvaluateActorAsync(runner, options, progress, cancellationToken).ConfigureAwait(false);
-        return (actor, ActorJudgeCases(HeldOutPrompts(options.HeldOutCount, options.HeldOutSeed), answers, options.JudgeEvalActorCases, options.Seed));
+        return frozen is not null
+            ? (actor, (frozen.JudgeCases(), true))
+            : (actor, (ActorJudgeCases(HeldOutPrompts(options.HeldOutCount, options.HeldOutSeed), answers, options.JudgeEvalActorCases, options.Seed), false));
     }
 
     /// <summary>The held-out prompts (cached: drawing held-out prompts is slow, 1 in 16 candidates qualifies).</summary>
@@ -126,9 +146,13 @@ public static class Evaluation
         return [.. yes.Take(n).Concat(no.Take(n))];
     }
 
-    /// <summary>The refiner judges the teacher cases and <paramref name="actorCases"/>: greedy, then by majority vote.</summary>
+    /// <summary>
+    /// The refiner judges the teacher cases and <paramref name="actorCases"/>: greedy, then by majority vote. With
+    /// <paramref name="frozen"/> the actor cases are a frozen set and are scored alone in the Frozen fields (greedy and
+    /// vote, per case), else in <see cref="RefinerJudgmentScore.ActorCasesGreedy"/>.
+    /// </summary>
     public static async Task<RefinerJudgmentScore> EvaluateJudgeAsync(ModelRunner refiner, SimulatorOptions options, IReadOnlyList<JudgeCase> actorCases,
-        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, bool frozen = false)
     {
         var clock = Stopwatch.StartNew();
         var (cases, prompts, greedyVerdicts) = await JudgeGreedyAsync(refiner, options, actorCases, progress, cancellationToken).ConfigureAwait(false);
@@ -140,16 +164,23 @@ public static class Evaluation
             .Select(v => v.Majority ?? Verdict.Invalid).ToList();
         var truth = cases.Select(c => c.Follows).ToList();
         var t = cases.Count - actorCases.Count;
+        JudgmentScore Part(IReadOnlyList<Verdict> verdicts, bool teacher) => teacher
+            ? JudgmentScoring.Score(truth.Take(t).ToList(), verdicts.Take(t).ToList())
+            : JudgmentScoring.Score(truth.Skip(t).ToList(), verdicts.Skip(t).ToList());
+        var hasActor = actorCases.Count > 0;
         return new RefinerJudgmentScore(
             JudgmentScoring.Score(truth, greedyVerdicts),
             JudgmentScoring.Score(truth, voted),
-            JudgmentScoring.Score(truth.Take(t).ToList(), greedyVerdicts.Take(t).ToList()),
-            actorCases.Count == 0 ? null : JudgmentScoring.Score(truth.Skip(t).ToList(), greedyVerdicts.Skip(t).ToList()),
+            Part(greedyVerdicts, teacher: true),
+            hasActor && !frozen ? Part(greedyVerdicts, teacher: false) : null,
             options.EvalVotes,
-            clock.Elapsed.TotalSeconds);
+            clock.Elapsed.TotalSeconds,
+            Part(voted, teacher: true),
+            hasActor && frozen ? Part(greedyVerdicts, teacher: false) : null,
+            hasActor && frozen ? Part(voted, teacher: false) : null);
     }
 
-    /// <summary>The fixed teacher cases, then <paramref name="actorCases"/>, with their judge prompts and the refiner's greedy verdicts.</summary>
+    /// <summary>The fixed teacher cases, then <paramref name="actorCases"/> (the actor's or the frozen set's), with their judge prompts and the refiner's greedy verdicts.</summary>
     private static async Task<(IReadOnlyList<JudgeCase> Cases, IReadOnlyList<IReadOnlyList<ChatMessage>> Prompts, IReadOnlyList<Verdict> Verdicts)> JudgeGreedyAsync(
         ModelRunner refiner, SimulatorOptions options, IReadOnlyList<JudgeCase> actorCases, IProgress<StepProgress>? progress, CancellationToken cancellationToken)
     {

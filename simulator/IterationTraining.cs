@@ -62,11 +62,11 @@ public static class IterationTraining
             return trainer.Train(sequences, StepProgress.Training(progress, "rft"), cancellationToken);
         });
 
-    /// <summary>The same as the other overload with the options' RFT settings, threads and verdict weight.</summary>
+    /// <summary>The same as the other overload with the options' RFT settings, threads and RFT verdict weight.</summary>
     public static Task<TrainingStepResult> TrainRefinerRft(string refinerDir, string newDir, IReadOnlyList<SftExample> examples, SimulatorOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, string? version = null) =>
         TrainRefinerRft(refinerDir, newDir, examples, options.Rft with { Seed = options.Seed }, progress, cancellationToken,
-            options.EffectiveThreads, version, options.VerdictWeight, options.Device);
+            options.EffectiveThreads, version, options.RftVerdictWeight, options.Device);
 
     /// <summary>
     /// The SELF baseline's actor step: SFT of the actor on each pair's chosen (refined) response alone, with the
@@ -100,6 +100,16 @@ public static class IterationTraining
         IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default, string? version = null) =>
         TrainActorDpo(actorDir, newDir, pairs, options.Dpo with { Seed = options.Seed }, progress, cancellationToken, options.EffectiveThreads, version, options.Device);
 
+    // The frozen judge set travels from R_0 to every refiner trained from it, so each R_t is scored on R_0's cases.
+    private static void CarryForward(string fromDir, string toDir)
+    {
+        var frozen = Path.Combine(fromDir, FrozenJudgeSet.FileName);
+        if (File.Exists(frozen))
+        {
+            File.Copy(frozen, Path.Combine(toDir, FrozenJudgeSet.FileName), overwrite: true);
+        }
+    }
+
     private static Task<TrainingStepResult> Run(string fromDir, string newDir, int count, string what, IProgress<StepProgress>? progress,
         int threads, string? version, string device, CancellationToken cancellationToken, Func<LanguageModel, string, TrainingSummary> train) =>
         Task.Run(() =>
@@ -111,7 +121,7 @@ public static class IterationTraining
             model.Version = name;
             if (count == 0)
             {
-                Bootstrap.SaveAtomically(model, newDir);
+                Bootstrap.SaveAtomically(model, newDir, temp => CarryForward(fromDir, temp));
                 progress?.Report(new StepProgress(what, 0, 0));
                 return new TrainingStepResult(newDir, 0, 0, new Dictionary<string, double>(), true, null, clock.Elapsed.TotalSeconds,
                     $"no {what} data: the model was copied unchanged as {name}");
@@ -122,6 +132,7 @@ public static class IterationTraining
             {
                 summary = train(model, Path.Combine(temp, MetricsFile));
                 ModelCheckpoint.Save(model, temp);
+                CarryForward(fromDir, temp);
             });
             var metrics = summary.LastMetrics.Where(kv => double.IsFinite(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value);
             return new TrainingStepResult(newDir, count, summary.Steps, metrics, false, Path.Combine(full, MetricsFile),

@@ -83,14 +83,17 @@ public sealed record SimulatorOptions : IValidatedOptions
 
     // ---- Bootstrap of R_0 ----
 
-    /// <summary>Train prompts on which M_0 samples its own answers for R_0's data (default 512).</summary>
-    public int RefinerSamplePrompts { get; init; } = 512;
+    /// <summary>
+    /// Train prompts on which M_0 samples its own answers for R_0's data (default 4096: with the Yes share and the
+    /// teacher's top-up below they are most of R_0's set, as in §2.2.2; 512 gave a few hundred of 19,200 examples).
+    /// The set is also never smaller than this many judgments (the teacher fills in what M_0's samples cannot; <see cref="RefinerMix"/>).
+    /// </summary>
+    public int RefinerSamplePrompts { get; init; } = 4096;
 
     /// <summary>Temperature of those M_0 samples (default 0.9).</summary>
     public double RefinerSampleTemperature { get; init; } = 0.9;
 
-    /// <summary>SFT of R_0; the example count is <c>MaxSteps × BatchSize</c>, M_0's own samples first, then teacher
-    /// answers and near misses on fresh prompts to fill it.</summary>
+    /// <summary>SFT of R_0 for <c>MaxSteps</c> steps over its set (<see cref="RefinerMix"/>), as many epochs as that takes.</summary>
     public SftOptions RefinerSft { get; init; } = new()
     {
         LearningRate = 2e-3, MaxSteps = 1200, BatchSize = 16, MicroBatchSize = 16, WarmupSteps = 40,
@@ -104,7 +107,28 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// </summary>
     public double RefineShare { get; init; } = 0.2;
 
-    /// <summary>Loss weight of the bytes that decide a judgment (each check's ok/NO and the final yes/no); default 4.</summary>
+    /// <summary>
+    /// Share of Yes among R_0's judgments, 0–1 (default 0.35, about M_0's pass rate at T = 0.9: the loop's own base
+    /// rate). At a balanced 0.5 R_0 said Yes to ~85% of cases (a Yes-sayer, whose Yes is worth little); below the
+    /// base rate the judge leans to No, the paper's conservative operating point.
+    /// </summary>
+    public double RefinerYesShare { get; init; } = 0.35;
+
+    /// <summary>
+    /// Share of R_0's judgments that are the teacher's answers and near misses rather than judgments of M_0's own
+    /// samples, 0–1 (default 0.2: they top the set up; M_0's samples are most of it).
+    /// </summary>
+    public double RefinerTeacherShare { get; init; } = 0.2;
+
+    /// <summary>
+    /// R_0's mix as <see cref="BootstrapData.Plan"/> takes it. Its judgments are at least as many as M_0's samples and
+    /// at least a quarter of the step budget's (so at most about four epochs): a weak M_0, whose samples nearly all
+    /// fail, still gets a judge trained on enough teacher cases.
+    /// </summary>
+    public RefinerMix RefinerMix => new(RefinerYesShare, RefinerTeacherShare, RefineShare,
+        Math.Max(RefinerSamplePrompts, (int)(RefinerExamples * (1 - RefineShare) / 4)));
+
+    /// <summary>Loss weight of the bytes that decide a judgment (each check's ok/NO and the final yes/no) in R_0's SFT; default 4.</summary>
     public double VerdictWeight { get; init; } = 4;
 
     /// <summary>Where R_0 starts (default <see cref="RefinerInit.FromActor"/>).</summary>
@@ -169,17 +193,22 @@ public sealed record SimulatorOptions : IValidatedOptions
     };
 
     /// <summary>
-    /// Which votes give RFT its judgments (default <see cref="RftVotes.NonUnanimous"/>, the paper's); in an options
-    /// file <c>{"RftVotes": "Unanimous"}</c>. Over three loop seeds unanimous votes did not keep the judge from falling
-    /// (−3.3 vs −3.6 points over three iterations; simulator/README.md).
+    /// Which votes give RFT its judgments (default <see cref="RftVotes.Majority"/>, the paper's: every vote's
+    /// majority-consistent judgment, and one Yes and one No node per tree); in an options file
+    /// <c>{"RftVotes": "NonUnanimous"}</c> or <c>"Unanimous"</c> (every judged tree node whose vote that selects).
+    /// Over three loop seeds unanimous votes did not keep the judge from falling against non-unanimous ones (−3.3 vs
+    /// −3.6 points over three iterations; simulator/README.md).
     /// </summary>
-    public RftVotes RftVotes { get; init; } = RftVotes.NonUnanimous;
+    public RftVotes RftVotes { get; init; } = RftVotes.Majority;
 
-    /// <summary>The refiner's RFT per iteration.</summary>
+    /// <summary>The refiner's RFT per iteration: the paper's Eq. 1, the loss on the target alone (<c>InputLossWeight</c> 0).</summary>
     public SftOptions Rft { get; init; } = new()
     {
-        LearningRate = 2e-4, Epochs = 1, BatchSize = 16, MicroBatchSize = 16, InputLossWeight = 0.5,
+        LearningRate = 2e-4, Epochs = 1, BatchSize = 16, MicroBatchSize = 16, InputLossWeight = 0,
     };
+
+    /// <summary>Loss weight of a judgment's deciding tokens in RFT (default 1, Eq. 1 unweighted; the bootstrap's <see cref="VerdictWeight"/> was 4 here before).</summary>
+    public double RftVerdictWeight { get; init; } = 1;
 
     // ---- Generation and evaluation ----
 
@@ -202,8 +231,8 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// <summary>New-token cap of a refinement (default 200: the teacher's longest reflection plus refined response takes 162).</summary>
     public int RefineMaxNewTokens { get; init; } = 200;
 
-    /// <summary>Held-out prompts for the actor's score (default 200, from <see cref="SimBenchmark.HeldOut"/>).</summary>
-    public int HeldOutCount { get; init; } = 200;
+    /// <summary>Held-out prompts for the actor's score (default 500, from <see cref="SimBenchmark.HeldOut"/>; at 200 one prompt was half a point).</summary>
+    public int HeldOutCount { get; init; } = 500;
 
     /// <summary>Seed of the held-out set (default the benchmark's standard seed).</summary>
     public int HeldOutSeed { get; init; } = SimBenchmark.DefaultSeed;
@@ -211,7 +240,13 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// <summary>Fixed judge cases: half teacher answers, half teacher near misses on held-out prompts (default 120, even).</summary>
     public int JudgeEvalCases { get; init; } = 120;
 
-    /// <summary>Cap on the balanced cases from the actor's own held-out answers added to the judge set (default 40, even; 0 = none).</summary>
+    /// <summary>
+    /// Cases of the judge's frozen evaluation set (<see cref="FrozenJudgeSet"/>): M_0's samples on this many held-out
+    /// prompts, drawn once with R_0 (default 480; 0 = none, the actor's cases below instead).
+    /// </summary>
+    public int FrozenJudgeCases { get; init; } = 480;
+
+    /// <summary>Cap on the balanced cases from the actor's own held-out answers added to the judge set when a refiner has no frozen set (default 40, even; 0 = none).</summary>
     public int JudgeEvalActorCases { get; init; } = 40;
 
     /// <summary>Samples of the majority-vote judge evaluation (default 5) at <see cref="EvalVoteTemperature"/>.</summary>
@@ -265,6 +300,7 @@ public sealed record SimulatorOptions : IValidatedOptions
         HeldOutCount = 4,
         JudgeEvalCases = 4,
         JudgeEvalActorCases = 2,
+        FrozenJudgeCases = 4,
         EvalVotes = 3,
         RefineEvalCases = 2,
     };
@@ -312,8 +348,13 @@ public sealed record SimulatorOptions : IValidatedOptions
             .Require(RefinerSft.MaxSteps > 0, "RefinerSft.MaxSteps must be greater than 0 (it sets the number of fresh examples)")
             .Positive(nameof(RefinerSamplePrompts), RefinerSamplePrompts)
             .InRange(nameof(RefinerSampleTemperature), RefinerSampleTemperature, 0, 10)
-            .InRange(nameof(RefineShare), RefineShare, 0, 1)
+            .InRange(nameof(RefineShare), RefineShare, 0, 0.95)
+            .InRange(nameof(RefinerYesShare), RefinerYesShare, 0.05, 0.95)
+            .InRange(nameof(RefinerTeacherShare), RefinerTeacherShare, 0, 0.95)
             .NonNegative(nameof(VerdictWeight), VerdictWeight)
+            .NonNegative(nameof(RftVerdictWeight), RftVerdictWeight)
+            .NonNegative(nameof(FrozenJudgeCases), FrozenJudgeCases)
+            .Require(Enum.IsDefined(RftVotes), $"{nameof(RftVotes)} must be Majority, NonUnanimous or Unanimous (got {RftVotes})")
             .Positive(nameof(IterationPrompts), IterationPrompts)
             .InRange(nameof(SamplesPerPrompt), SamplesPerPrompt, 1, 64)
             .InRange(nameof(ActorTemperature), ActorTemperature, 0, 10)

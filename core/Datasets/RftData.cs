@@ -29,7 +29,7 @@ public enum RftSource
 [JsonConverter(typeof(JsonStringEnumConverter<RftVotes>))]
 public enum RftVotes
 {
-    /// <summary>The paper's: votes with both Yes and No samples, the cases the judge finds hard.</summary>
+    /// <summary>Votes with both Yes and No samples, the cases the judge finds hard (every judged tree node's such vote).</summary>
     NonUnanimous,
 
     /// <summary>
@@ -37,6 +37,12 @@ public enum RftVotes
     /// on 40–49% of them and on 57–70% of its unanimous ones), so RFT on split votes teaches it its own coin flips.
     /// </summary>
     Unanimous,
+
+    /// <summary>
+    /// The paper's (§2.2.3: "the judgment consistent with majority voting"): every vote with a majority (ties dropped),
+    /// and from a tree one node judged Yes and one judged No, the reference scripts' contrastive pair.
+    /// </summary>
+    Majority,
 }
 
 /// <summary>One SFT example (a chat ending with the assistant's target turn) and where it came from.</summary>
@@ -65,20 +71,46 @@ public static class RftData
             [.. format.RefinePrompt(state.Instruction, parent.Response!, parent.Judgment!), new(ChatMessage.Assistant, output)]);
     }
 
-    /// <summary>Judgments of the tree's judged children (cache hits count once) whose vote <paramref name="votes"/> selects.</summary>
-    public static IEnumerable<SftExample> TreeJudgments(SearchState state, IRoleFormat format, RftVotes votes = RftVotes.NonUnanimous) =>
-        state.Nodes.Where(n => n.Status == NodeStatus.Judged && !n.FromCache)
-            .Select(n => Judgment(state.Instruction, n.Response!, n.Vote!, format, votes, RftSource.TreeYes, RftSource.TreeNo))
+    /// <summary>
+    /// Judgments of the tree's judged children (cache hits count once) whose vote <paramref name="votes"/> selects; for
+    /// <see cref="RftVotes.Majority"/> a contrastive pair instead (<see cref="ContrastiveNodes"/>).
+    /// </summary>
+    public static IEnumerable<SftExample> TreeJudgments(SearchState state, IRoleFormat format, RftVotes votes = RftVotes.Majority)
+    {
+        var judged = state.Nodes.Where(n => n.Status == NodeStatus.Judged && !n.FromCache && n.Vote is not null);
+        var nodes = votes == RftVotes.Majority ? ContrastiveNodes(state) : judged;
+        return nodes.Select(n => Judgment(state.Instruction, n.Response!, n.Vote!, format, votes, RftSource.TreeYes, RftSource.TreeNo))
             .OfType<SftExample>();
+    }
+
+    /// <summary>
+    /// One node judged Yes and one judged No by majority (judged children, no cache hits): the winner when it is one
+    /// (else the shallowest, first Yes node) and the shallowest, first No node, so the pair judges similar responses
+    /// of one prompt apart. Either is missing when the tree has no such node.
+    /// </summary>
+    public static IReadOnlyList<SearchNode> ContrastiveNodes(SearchState state)
+    {
+        var judged = state.Nodes.Where(n => n.Status == NodeStatus.Judged && !n.FromCache && n.Vote?.Majority is not null)
+            .OrderBy(n => n.Depth).ThenBy(n => n.Id).ToList();
+        var yes = judged.Where(n => n.Vote!.Majority == Verdict.Yes).ToList();
+        var pickYes = state.Winner is { } w && yes.FirstOrDefault(n => n.Id == w.Id) is { } winner ? winner : yes.FirstOrDefault();
+        var pickNo = judged.FirstOrDefault(n => n.Vote!.Majority == Verdict.No);
+        return [.. new[] { pickYes, pickNo }.OfType<SearchNode>()];
+    }
 
     /// <summary>Judgments of the initial judging stage whose vote <paramref name="votes"/> selects.</summary>
-    public static IEnumerable<SftExample> InitialJudgments(JudgedPrompt prompt, IRoleFormat format, RftVotes votes = RftVotes.NonUnanimous) =>
+    public static IEnumerable<SftExample> InitialJudgments(JudgedPrompt prompt, IRoleFormat format, RftVotes votes = RftVotes.Majority) =>
         prompt.Responses.Select(r => Judgment(prompt.Instruction, r.Response, r.Vote, format, votes, RftSource.InitialYes, RftSource.InitialNo))
             .OfType<SftExample>();
 
     private static SftExample? Judgment(string instruction, string response, Vote vote, IRoleFormat format, RftVotes votes, RftSource yes, RftSource no)
     {
-        var selected = votes == RftVotes.NonUnanimous ? vote.IsNonUnanimous : vote.IsUnanimous;
+        var selected = votes switch
+        {
+            RftVotes.NonUnanimous => vote.IsNonUnanimous,
+            RftVotes.Unanimous => vote.IsUnanimous,
+            _ => !vote.IsTie,
+        };
         if (!selected || vote.KeptJudgment is not { } kept)
         {
             return null;

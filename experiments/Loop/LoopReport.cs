@@ -51,6 +51,8 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
 
     private static string JudgeStatement(LoopVariant v) => $"Table 5: SPaR's final refiner judges better than {v.Label}'s";
 
+    private const string FrozenCaseStatement = "SPaR's final refiner judges more frozen cases right than R_0";
+
     private const string RefinerImproves = "SPaR's refiner improves on R_0 (greedy judge accuracy)";
 
     private static string LeadStatement(LoopVariant v, int iteration) => $"Figure 3: SPaR above {v.Label} at iteration {iteration}";
@@ -63,6 +65,7 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
         {
             claims.Add(Claim.AcrossSeeds(ImprovesStatement(spar.Variant), spar.Final.Average, spar.Start.Average));
             claims.Add(Claim.AcrossSeeds(RefinerImproves, spar.Final.JudgeAccuracy, spar.Start.JudgeAccuracy));
+            claims.AddRange(RefinerCaseClaims(FrozenCases(result, spar.Variant)));
             foreach (var other in result.Variants.Where(v => v != spar))
             {
                 claims.Add(Claim.AcrossSeeds(AboveStatement(other.Variant), spar.Final.Average, other.Final.Average));
@@ -91,7 +94,16 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
     /// <c>IterationReport</c> carries it (experiments/README.md, "Per-case judge claims").
     /// </summary>
     public static IReadOnlyList<Claim> RefinerCaseClaims(IEnumerable<(int Seed, IReadOnlyList<bool> Start, IReadOnlyList<bool> Final)> seeds) =>
-        [.. seeds.Select(s => Claim.McNemar($"SPaR's final refiner judges more frozen cases right than R_0 (seed {s.Seed})", s.Final, s.Start))];
+        [.. seeds.Select(s => Claim.McNemar($"{FrozenCaseStatement} (seed {s.Seed})", s.Final, s.Start))];
+
+    // Runs whose refiners carry the frozen judge set (bootstraps before it have none): R_0's and the final R_t's
+    // per-case correctness on the same cases.
+    private static IEnumerable<(int Seed, IReadOnlyList<bool> Start, IReadOnlyList<bool> Final)> FrozenCases(LoopExperimentResult result, LoopVariant variant) =>
+        result.Runs
+            .Where(r => r.Variant == variant.Name && r.Reports.Count > 1)
+            .Select(r => (r.Seed, Start: r.Reports[0].RefinerJudgment.FrozenCorrectCases(), Final: r.Reports[^1].RefinerJudgment.FrozenCorrectCases()))
+            .Where(r => r.Start.Count > 0 && r.Start.Count == r.Final.Count)
+            .OrderBy(r => r.Seed);
 
     public LoopVerdict Verdict(LoopExperimentResult result, IReadOnlyList<Claim> claims)
     {
@@ -233,7 +245,7 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
         {
             var run = SimulatorOptions.Default;
             var loop = o.Simulator(LoopVariants.Spar, 1);
-            lines.AppendLine(Inv($"Each run is `spar run` from the cached M_0/R_0 with {o.Prompts} prompts per iteration instead of {run.IterationPrompts} and {loop.JudgeEvalCases + loop.JudgeEvalActorCases} judge-evaluation cases instead of {run.JudgeEvalCases + run.JudgeEvalActorCases}, so that a run takes 1–2 minutes on this 2-core machine; everything else (model, K = {loop.SamplesPerPrompt}, voting@{loop.InitialVoting.Samples}, BFS, DPO, RFT, 200 held-out prompts) is the default."));
+            lines.AppendLine(Inv($"Each run is `spar run` from the cached M_0/R_0 with {o.Prompts} prompts per iteration instead of {run.IterationPrompts} and {loop.JudgeEvalCases + loop.JudgeEvalActorCases} judge-evaluation cases instead of {run.JudgeEvalCases + run.JudgeEvalActorCases}, so that a run takes 1–2 minutes on this 2-core machine; everything else (model, K = {loop.SamplesPerPrompt}, voting@{loop.InitialVoting.Samples}, BFS, DPO, RFT, {run.HeldOutCount} held-out prompts, the refiner's frozen judge set) is the default."));
             lines.AppendLine();
         }
         lines.AppendLine($"- Paper: {PaperNote}");
@@ -243,6 +255,10 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
         {
             lines.AppendLine(Find(ImprovesStatement(spar.Variant)).Line());
             lines.AppendLine(Find(RefinerImproves).Line());
+            foreach (var seed in claims.Where(c => c.Statement.StartsWith(FrozenCaseStatement, StringComparison.Ordinal)))
+            {
+                lines.AppendLine(seed.Line());
+            }
         }
         foreach (var v in result.Variants.Where(v => verdict.Claims.ContainsKey(v.Variant.Name)))
         {

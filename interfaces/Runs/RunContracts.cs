@@ -103,11 +103,29 @@ public sealed record ActorScores(
     [property: Id(2)] double PromptLoose,
     [property: Id(3)] double InstructionLoose);
 
-/// <summary>The refiner's judgments against the verifiers.</summary>
+/// <summary>
+/// The refiner's judgments against the verifiers (greedy). The simulator scores them on R_0's frozen set (M_0's samples
+/// on held-out prompts) and adds the operating point: <see cref="YesRate"/> against <see cref="FollowingRate"/>, the
+/// precision of Yes, the recall of each class, each case's correctness in the frozen set's order
+/// (<see cref="FrozenCorrect"/>, '1' right and '0' wrong, for McNemar's test of R_t against R_0) and the teacher cases' accuracy alone.
+/// The added fields are null where a workshop does not measure them.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("spar.judge-scores")]
 public sealed record JudgeScores(
     [property: Id(0)] double Accuracy,
-    [property: Id(1)] double F1);
+    [property: Id(1)] double F1,
+    [property: Id(2)] int? Cases = null,
+    [property: Id(3)] double? YesRate = null,
+    [property: Id(4)] double? YesPrecision = null,
+    [property: Id(5)] double? YesRecall = null,
+    [property: Id(6)] double? NoRecall = null,
+    [property: Id(7)] double? FollowingRate = null,
+    [property: Id(8)] string? FrozenCorrect = null,
+    [property: Id(9)] double? TeacherAccuracy = null)
+{
+    /// <summary><see cref="FrozenCorrect"/> as booleans in case order (empty when not measured), the form McNemar's test takes.</summary>
+    public IReadOnlyList<bool> FrozenCorrectCases() => FrozenCorrect?.Select(c => c == '1').ToList() ?? [];
+}
 
 /// <summary>
 /// One row of the run's table: entry 0 is M_0/R_0, entry t the models after iteration t. <see cref="AllVotesInvalid"/>

@@ -52,10 +52,11 @@ public sealed class SimulatorWorkshop(BootstrapCache? cache = null) : IModelWork
     public async Task<RunEvaluationReport> EvaluateAsync(RunSpec spec, string actorDirectory, string refinerDirectory, IProgress<StepProgressInfo> progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var (actor, judge) = await SimulatorEvaluation.EvaluateLoopAsync(actorDirectory, refinerDirectory, RunOptions.Of(spec), Adapt(progress), cancellationToken);
+        var (actor, judge, teacher, frozen) = await SimulatorEvaluation.EvaluateLoopAsync(actorDirectory, refinerDirectory, RunOptions.Of(spec), Adapt(progress), cancellationToken);
         return new RunEvaluationReport(
             new ActorScores(actor.PromptStrict, actor.InstructionStrict, actor.PromptLoose, actor.InstructionLoose),
-            new JudgeScores(judge.Accuracy, judge.F1),
+            new JudgeScores(judge.Accuracy, judge.F1, judge.Cases, judge.YesRate, judge.Precision, judge.YesRecall, judge.NoRecall, judge.FollowingRate,
+                frozen ? judge.Correct : null, teacher.Accuracy),
             clock.Elapsed.TotalSeconds);
     }
 

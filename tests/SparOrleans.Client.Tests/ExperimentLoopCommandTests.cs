@@ -126,6 +126,30 @@ public sealed class ExperimentLoopCommandTests() : ExperimentFolder("loop")
     }
 
     [Fact]
+    public void Claims_RunsCarryTheFrozenSet_OneMcNemarClaimPerSeedOnTheSameCases()
+    {
+        var options = new LoopExperimentOptions([LoopVariants.Spar], Seeds: 2, Iterations: 1);
+        static IterationReport Report(int t, string frozen) =>
+            new(t, new ActorScores(0.4, 0.5, 0.4, 0.5), new JudgeScores(0.5, 0.5, FrozenCorrect: frozen), null, null, 0, 0, 60, new Dictionary<string, double>(), 4, 0, 0);
+        // Seed 1: R_1 alone right on 12 cases, R_0 alone on none (exact one-sided p = 2^-12); seed 2: no change.
+        var start = new string('0', 12) + new string('1', 8);
+        var runs = new List<LoopRun>
+        {
+            new("spar", 1, "a", [Report(0, start), Report(1, new string('1', 20))], false),
+            new("spar", 2, "b", [Report(0, start), Report(1, start)], false),
+        };
+        var result = new LoopExperimentResult(options, LoopExperiment.Aggregate(options, runs), runs, 1);
+
+        var perSeed = LoopReport.Baselines.Claims(result).Where(c => c.Statement.Contains("frozen cases")).ToList();
+
+        Assert.Equal(2, perSeed.Count);
+        Assert.Contains("(seed 1)", perSeed[0].Statement);
+        Assert.Equal(Math.Pow(2, -12), perSeed[0].Outcome.P!.Value, 12);
+        Assert.True(perSeed[0].Holds);
+        Assert.False(perSeed[1].Holds);
+    }
+
+    [Fact]
     public void Spec_SameSettings_SameRunIdAndOtherSettings_AnotherRunId()
     {
         var options = new LoopExperimentOptions(LoopVariants.Baselines);

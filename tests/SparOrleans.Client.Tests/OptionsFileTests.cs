@@ -72,7 +72,7 @@ public sealed class OptionsFileTests : IDisposable
         var options = OptionsFile.Overlay(SimulatorOptions.Default, File("""{"RftVotes": "Unanimous"}"""));
 
         Assert.Equal(RftVotes.Unanimous, options.RftVotes);
-        Assert.Equal(RftVotes.NonUnanimous, SimulatorOptions.Default.RftVotes);
+        Assert.Equal(RftVotes.Majority, SimulatorOptions.Default.RftVotes);
     }
 
     [Theory]

@@ -74,4 +74,38 @@ public class BenchTests
             JsonSerializer.Serialize(new { score, samples }, new JsonSerializerOptions { WriteIndented = true }));
         Assert.Equal(options.HeldOutCount, score.Prompts);
     }
+
+    /// <summary>
+    /// An existing refiner judged on a frozen set (greedy and voting, with the operating point):
+    /// <c>SPAR_BENCH=default SPAR_BENCH_ACTOR=M0 SPAR_BENCH_REFINER=R dotnet test ... --filter Category=BenchJudge</c>.
+    /// The refiner is copied to SPAR_BENCH_OUT/refiner; its frozen set is SPAR_BENCH_FROZEN (a judge_eval.json) when
+    /// given, else the one it carries, else one sampled from M_0 as the bootstrap samples it. Writes judge-eval.json.
+    /// </summary>
+    [BenchFact]
+    [Trait("Category", "BenchJudge")]
+    public async Task BenchJudge_ExistingRefiner_WritesOperatingPoint()
+    {
+        var options = SimulatorOptions.Preset(Environment.GetEnvironmentVariable("SPAR_BENCH")!);
+        var actorDir = Environment.GetEnvironmentVariable("SPAR_BENCH_ACTOR") ?? throw new InvalidOperationException("set SPAR_BENCH_ACTOR");
+        var sourceDir = Environment.GetEnvironmentVariable("SPAR_BENCH_REFINER") ?? throw new InvalidOperationException("set SPAR_BENCH_REFINER");
+        var outDir = Environment.GetEnvironmentVariable("SPAR_BENCH_OUT") ?? TestPaths.TempDir();
+        var refinerDir = Path.Combine(outDir, "refiner");
+        Directory.CreateDirectory(refinerDir);
+        foreach (var file in Directory.GetFiles(sourceDir))
+        {
+            File.Copy(file, Path.Combine(refinerDir, Path.GetFileName(file)), overwrite: true);
+        }
+        if (Environment.GetEnvironmentVariable("SPAR_BENCH_FROZEN") is { Length: > 0 } frozenFile)
+        {
+            File.Copy(frozenFile, Path.Combine(refinerDir, FrozenJudgeSet.FileName), overwrite: true);
+        }
+        else if (FrozenJudgeSet.Load(refinerDir) is null)
+        {
+            await using var actor = SimulatorModels.Load(actorDir, options);
+            (await FrozenJudgeSet.SampleAsync(actor, options, Bootstrap.FrozenSetSeed(options))).Save(refinerDir);
+        }
+        var report = await Evaluation.EvaluateAsync(actorDir, refinerDir, options);
+        File.WriteAllText(Path.Combine(outDir, "judge-eval.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        Assert.NotNull(report.Judgment.FrozenGreedy);
+    }
 }

@@ -62,10 +62,14 @@ public class TrainingAndEvaluationTests(TinyBootstrapFixture fixture) : IClassFi
         Assert.Equal("R0", refiner.Version);
         Assert.Equal(Tiny.ActorExamples, fixture.Actor.Counts["examples"]);
         Assert.Equal(Tiny.ActorSft.MaxSteps, fixture.Actor.Steps);
-        Assert.Equal(Tiny.RefinerExamples, fixture.Refiner.Examples);
-        Assert.Equal(Tiny.RefinerSamplePrompts, fixture.Refiner.Counts["own_samples"]);
-        Assert.Equal(fixture.Refiner.Counts["own_yes"] + fixture.Refiner.Counts["teacher_yes"],
-            fixture.Refiner.Counts["own_no"] + fixture.Refiner.Counts["teacher_no"]);
+        var c = fixture.Refiner.Counts;
+        Assert.Equal(Tiny.RefinerSamplePrompts, c["own_samples"]);
+        var plan = BootstrapData.Plan(c["own_samples_following"], c["own_samples"] - c["own_samples_following"], Tiny.RefinerMix);
+        Assert.Equal(plan.Total, fixture.Refiner.Examples);
+        Assert.Equal((plan.OwnYes, plan.OwnNo, plan.TeacherYes, plan.TeacherNo), (c["own_yes"], c["own_no"], c["teacher_yes"], c["teacher_no"]));
+        // The set is smaller than MaxSteps × BatchSize: the epochs are raised until MaxSteps is reached.
+        Assert.Equal(Tiny.RefinerSft.MaxSteps, fixture.Refiner.Steps);
+        Assert.Equal(Tiny.FrozenJudgeCases, c["frozen_judge_cases"]);
         Assert.True(fixture.Actor.FinalLoss > 0 && fixture.Refiner.FinalLoss > 0);
         Assert.False(Directory.EnumerateDirectories(fixture.Root, "*.tmp-*").Any());
     }
@@ -116,9 +120,11 @@ public class TrainingAndEvaluationTests(TinyBootstrapFixture fixture) : IClassFi
             Assert.Equal(File.ReadAllText(Path.Combine(actorDir, "tokenizer.json")), File.ReadAllText(Path.Combine(refinerDir, "tokenizer.json")));
             Assert.Equal(actor.Config.VocabSize, refiner.Config.VocabSize);
         }
-        var (score, judge) = await Evaluation.EvaluateLoopAsync(actorDir, refinerDir, options);
+        var (score, judge, teacher, frozen) = await Evaluation.EvaluateLoopAsync(actorDir, refinerDir, options);
         Assert.Equal(Tiny.HeldOutCount, score.Prompts);
-        Assert.InRange(judge.Cases, Tiny.JudgeEvalCases, Tiny.JudgeEvalCases + Tiny.JudgeEvalActorCases);
+        Assert.True(frozen);
+        Assert.Equal(Tiny.FrozenJudgeCases, judge.Cases);
+        Assert.Equal(Tiny.JudgeEvalCases, teacher.Cases);
         Assert.InRange(judge.Accuracy, 0, 1);
     }
 
@@ -210,10 +216,14 @@ public class TrainingAndEvaluationTests(TinyBootstrapFixture fixture) : IClassFi
     {
         var full = await Evaluation.EvaluateAsync(fixture.ActorDir, fixture.RefinerDir, Tiny);
 
-        var (actor, judge) = await Evaluation.EvaluateLoopAsync(fixture.ActorDir, fixture.RefinerDir, Tiny);
+        var (actor, judge, teacher, frozen) = await Evaluation.EvaluateLoopAsync(fixture.ActorDir, fixture.RefinerDir, Tiny);
 
+        Assert.True(frozen);
         Assert.Equal(full.Actor with { Seconds = 0 }, actor with { Seconds = 0 });
-        Assert.Equal(full.Judgment.Greedy, judge);
+        Assert.Equal(full.Judgment.FrozenGreedy, judge);
+        Assert.Equal(full.Judgment.TeacherCasesGreedy, teacher);
+        Assert.Null(full.Judgment.ActorCasesGreedy);
+        Assert.Equal(Tiny.FrozenJudgeCases, judge.Correct!.Length);
     }
 
     private static void CopyDirectory(string from, string to)
@@ -237,6 +247,9 @@ public class TrainingAndEvaluationTests(TinyBootstrapFixture fixture) : IClassFi
         Assert.Contains("no rft data", rft.Message);
         Assert.Equal(Weights(fixture.ActorDir), Weights(dpo.ModelDir));
         Assert.Equal(Weights(fixture.RefinerDir), Weights(rft.ModelDir));
+        // R_0's frozen judge set travels with every refiner trained from it, and to no actor.
+        Assert.Equal(File.ReadAllText(Path.Combine(fixture.RefinerDir, FrozenJudgeSet.FileName)), File.ReadAllText(Path.Combine(rft.ModelDir, FrozenJudgeSet.FileName)));
+        Assert.False(File.Exists(Path.Combine(dpo.ModelDir, FrozenJudgeSet.FileName)));
     }
 
     [Fact]
@@ -288,6 +301,11 @@ public class ScoringTests
         Assert.Equal(0.75, s.NoRecall, 9);
         Assert.Equal(2 * (2 / 3.0) * 0.5 / (2 / 3.0 + 0.5), s.F1, 9);
         Assert.Equal(1, s.Invalid);
+        // Operating point: 3 Yes verdicts of 8 cases, 4 of which follow; each case's correctness in order.
+        Assert.Equal(3 / 8.0, s.YesRate, 9);
+        Assert.Equal(0.5, s.FollowingRate, 9);
+        Assert.Equal("11001110", s.Correct);
+        Assert.Equal([true, true, false, false, true, true, true, false], s.CorrectCases());
     }
 
     [Fact]

@@ -94,8 +94,8 @@ public class RftDatasetTests
         var state = await SearchRunner.RunAsync(TreeSearch.Start(SearchPolicyKind.Bfs, "Write.", "draft", "=> no"), env);
         var initial = new JudgedPrompt("p", "Write.", [new("a", MajorityVote.Tally(["=> yes", "=> yes", "=> no"], format, new VotingOptions(), "a"))]);
 
-        var tree = RftData.TreeJudgments(state, format).ToList();
-        var fromInitial = RftData.InitialJudgments(initial, format).ToList();
+        var tree = RftData.TreeJudgments(state, format, RftVotes.NonUnanimous).ToList();
+        var fromInitial = RftData.InitialJudgments(initial, format, RftVotes.NonUnanimous).ToList();
 
         var example = Assert.Single(tree);
         Assert.Equal(RftSource.TreeNo, example.Source);
@@ -126,5 +126,31 @@ public class RftDatasetTests
         var sure = Assert.Single(fromInitial);
         Assert.Equal(RftSource.InitialNo, sure.Source);
         Assert.Equal("J|Write.|sure", sure.Key);
+    }
+
+    [Fact]
+    public async Task TreeAndInitialJudgments_MajorityDefault_EveryMajorityVoteAndOneYesOneNoNodePerTree()
+    {
+        var format = new CompactFormat();
+        var env = new ScriptedEnvironment(call => $"n{call.NodeId} v{(call.NodeId == 1 ? 5 : call.NodeId == 2 ? 2 : 0)}", call => ScriptedEnvironment.VotesFromText(call.Response));
+        var state = await SearchRunner.RunAsync(TreeSearch.Start(SearchPolicyKind.Bfs, "Write.", "draft", "=> no"), env);
+        var initial = new JudgedPrompt("p", "Write.",
+        [
+            new("split", MajorityVote.Tally(["=> yes", "=> yes", "=> no"], format, new VotingOptions(), "split")),
+            new("sure", MajorityVote.Tally(["=> no", "=> no", "=> no"], format, new VotingOptions(), "sure")),
+            new("tied", MajorityVote.Tally(["=> yes", "=> no", "nonsense"], format, new VotingOptions(), "tied")),
+        ]);
+
+        var tree = RftData.TreeJudgments(state, format).ToList();
+        var fromInitial = RftData.InitialJudgments(initial, format).ToList();
+
+        // Nodes 2 (2 of 5 Yes) and 3 (0 of 5) are both judged No: the pair takes the Yes node 1 and the first No node, 2.
+        Assert.Equal(1, state.Winner!.Id);
+        Assert.Equal(["J|Write.|n1 v5", "J|Write.|n2 v2"], tree.Select(e => e.Key));
+        Assert.Equal([RftSource.TreeYes, RftSource.TreeNo], tree.Select(e => e.Source));
+        Assert.Equal([1, 2], RftData.ContrastiveNodes(state).Select(n => n.Id));
+        // Split and unanimous votes alike; the tie has no majority.
+        Assert.Equal(["J|Write.|split", "J|Write.|sure"], fromInitial.Select(e => e.Key));
+        Assert.Equal([RftSource.InitialYes, RftSource.InitialNo], fromInitial.Select(e => e.Source));
     }
 }
