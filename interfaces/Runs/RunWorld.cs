@@ -38,10 +38,15 @@ public interface IMethodSettings
     MethodSettings Of(RunSpec spec);
 }
 
-/// <summary>The settings <see cref="IMethodSettings"/> reads from a run spec (they travel in <see cref="IterationContext"/>).</summary>
+/// <summary>
+/// The settings <see cref="IMethodSettings"/> reads from a run spec (they travel in <see cref="IterationContext"/>).
+/// <see cref="RftBalanceYesNo"/> trims the RFT set's larger verdict side to the smaller one; off by default, as in the
+/// reference, so RFT sees the judge's own Yes/No mix (balancing pulled a judge that says Yes to 36% of cases towards 50%).
+/// </summary>
 public sealed record MethodSettings(
     SamplingOptions Sampling,
     VotingOptions InitialVoting,
     TreeSearchOptions TreeSearch,
     VotingOptions TreeVoting,
-    RftVotes RftVotes);
+    RftVotes RftVotes,
+    bool RftBalanceYesNo = false);
