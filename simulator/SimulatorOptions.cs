@@ -202,11 +202,12 @@ public sealed record SimulatorOptions : IValidatedOptions
     public RftVotes RftVotes { get; init; } = RftVotes.Majority;
 
     /// <summary>
-    /// Whether the RFT set's Yes and No judgments are balanced (default false: the judge's own mix, as the reference
-    /// scripts keep it). Balanced, one loop run's judge went from 43.5% Yes to 55.2% in three iterations while 36% of
-    /// the frozen cases follow, and its accuracy from 79.4 to 68.3 (simulator/README.md); <c>{"RftBalanceYesNo": true}</c>.
+    /// The share of Yes among the RFT set's judgments (default null: R_0's <see cref="RefinerYesShare"/>, so every R_t
+    /// trains on the mix R_0 did). At 0.5 (the balance before, <c>{"RftYesShare": 0.5}</c>) a fresh default run's judge
+    /// went from 43.5% Yes to 55.2% in three iterations while 36% of the frozen cases follow, its accuracy from 79.4 to
+    /// 68.3; with the reference's caps alone (about 3 Yes to 1 No) loop seed 1 went to 65.6% Yes and 61.5 (simulator/README.md).
     /// </summary>
-    public bool RftBalanceYesNo { get; init; }
+    public double? RftYesShare { get; init; }
 
     /// <summary>The refiner's RFT per iteration: the paper's Eq. 1, the loss on the target alone (<c>InputLossWeight</c> 0).</summary>
     public SftOptions Rft { get; init; } = new()
@@ -357,6 +358,7 @@ public sealed record SimulatorOptions : IValidatedOptions
             .InRange(nameof(RefinerSampleTemperature), RefinerSampleTemperature, 0, 10)
             .InRange(nameof(RefineShare), RefineShare, 0, 0.95)
             .InRange(nameof(RefinerYesShare), RefinerYesShare, 0.05, 0.95)
+            .Require(RftYesShare is null or (>= 0.05 and <= 0.95), $"{nameof(RftYesShare)} must be between 0.05 and 0.95, or null for {nameof(RefinerYesShare)} (got {RftYesShare})")
             .InRange(nameof(RefinerTeacherShare), RefinerTeacherShare, 0, 0.95)
             .NonNegative(nameof(VerdictWeight), VerdictWeight)
             .NonNegative(nameof(RftVerdictWeight), RftVerdictWeight)

@@ -5,8 +5,8 @@ namespace SparOrleans.Core.Datasets;
 /// <summary>
 /// Caps per source and Yes/No balance for the refiner's RFT set. Defaults are the reference's caps
 /// (4000 / 1500 / 1000 / 500 / 2500, 9,500 in all); <see cref="ScaledTo"/> keeps those proportions for a smaller
-/// world. With <see cref="BalanceYesNo"/> (default true) the larger verdict side is trimmed to the smaller one.
-/// Every cap ≥ 0; <see cref="Seed"/> drives the shuffles.
+/// world. With <see cref="BalanceYesNo"/> (default true) the surplus verdict side is trimmed until Yes judgments are
+/// <see cref="YesShare"/> of them (default 0.5: as many Yes as No). Every cap ≥ 0; <see cref="Seed"/> drives the shuffles.
 /// </summary>
 public sealed record RftBalanceOptions(
     int MaxRefinements = 4000,
@@ -15,19 +15,20 @@ public sealed record RftBalanceOptions(
     int MaxInitialNo = 500,
     int MaxInitialYes = 2500,
     bool BalanceYesNo = true,
-    int Seed = 0) : IValidatedOptions
+    int Seed = 0,
+    double YesShare = 0.5) : IValidatedOptions
 {
     private static readonly int[] ReferenceCaps = [4000, 1500, 1000, 500, 2500];
 
     /// <summary>Caps proportional to the reference's, summing to about <paramref name="total"/>.</summary>
-    public static RftBalanceOptions ScaledTo(int total, bool balanceYesNo = true, int seed = 0)
+    public static RftBalanceOptions ScaledTo(int total, bool balanceYesNo = true, int seed = 0, double yesShare = 0.5)
     {
         if (total < 0)
         {
             throw new InvalidOptionsException(nameof(RftBalanceOptions), [$"total must be at least 0 (got {total})"]);
         }
         var caps = ReferenceCaps.Select(c => (int)Math.Round((double)c * total / ReferenceCaps.Sum())).ToArray();
-        return new RftBalanceOptions(caps[0], caps[1], caps[2], caps[3], caps[4], balanceYesNo, seed);
+        return new RftBalanceOptions(caps[0], caps[1], caps[2], caps[3], caps[4], balanceYesNo, seed, yesShare);
     }
 
     public int Cap(RftSource source) => source switch
@@ -44,7 +45,8 @@ public sealed record RftBalanceOptions(
         .NonNegative(nameof(MaxTreeYes), MaxTreeYes)
         .NonNegative(nameof(MaxTreeNo), MaxTreeNo)
         .NonNegative(nameof(MaxInitialNo), MaxInitialNo)
-        .NonNegative(nameof(MaxInitialYes), MaxInitialYes);
+        .NonNegative(nameof(MaxInitialYes), MaxInitialYes)
+        .Require(YesShare is > 0 and < 1, $"{nameof(YesShare)} must be between 0 and 1, both excluded (got {YesShare})");
 }
 
 /// <summary>The refiner's RFT set and how many examples each source gave.</summary>
@@ -57,8 +59,9 @@ public sealed record RftDataset(IReadOnlyList<SftExample> Examples, IReadOnlyDic
 
 /// <summary>
 /// Builds the RFT set as the reference does: shuffle each source, cap it, de-duplicate by the first turn in source
-/// order (refinements first), then (unlike the reference, whose caps leave 4,000 Yes vs 1,500 No) balance Yes and
-/// No judgments by dropping the surplus side's last examples, initial-judging ones before tree ones.
+/// order (refinements first), then (unlike the reference, whose caps leave 4,000 Yes vs 1,500 No) bring Yes to
+/// <see cref="RftBalanceOptions.YesShare"/> of the judgments by dropping the surplus side's last examples,
+/// initial-judging ones before tree ones.
 /// </summary>
 public static class RftDatasetBuilder
 {
@@ -79,9 +82,10 @@ public static class RftDatasetBuilder
         {
             var yes = kept[RftSource.TreeYes].Count + kept[RftSource.InitialYes].Count;
             var no = kept[RftSource.TreeNo].Count + kept[RftSource.InitialNo].Count;
-            var target = Math.Min(yes, no);
-            Trim(kept, RftSource.TreeYes, RftSource.InitialYes, target);
-            Trim(kept, RftSource.TreeNo, RftSource.InitialNo, target);
+            // The most of each side that keeps Yes at YesShare of the judgments; at 0.5 both are min(yes, no).
+            var share = options.YesShare;
+            Trim(kept, RftSource.TreeYes, RftSource.InitialYes, Math.Min(yes, (int)Math.Floor(no * share / (1 - share) + 1e-9)));
+            Trim(kept, RftSource.TreeNo, RftSource.InitialNo, Math.Min(no, (int)Math.Floor(yes * (1 - share) / share + 1e-9)));
         }
         var examples = kept.Values.SelectMany(l => l).ToArray();
         random.Shuffle(examples);

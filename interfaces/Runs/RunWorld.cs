@@ -40,8 +40,9 @@ public interface IMethodSettings
 
 /// <summary>
 /// The settings <see cref="IMethodSettings"/> reads from a run spec (they travel in <see cref="IterationContext"/>).
-/// <see cref="RftBalanceYesNo"/> trims the RFT set's larger verdict side to the smaller one; off by default, as in the
-/// reference, so RFT sees the judge's own Yes/No mix (balancing pulled a judge that says Yes to 36% of cases towards 50%).
+/// <see cref="RftYesShare"/> is the share of Yes among the RFT set's judgments (the surplus side is trimmed): 0.5 is
+/// as many Yes as No; the simulator sets R_0's share, since a 50/50 set pulled a judge of cases that follow 36% of the
+/// time towards saying Yes to half of them, and the reference's caps unbalanced (about 3 Yes to 1 No) further.
 /// </summary>
 public sealed record MethodSettings(
     SamplingOptions Sampling,
@@ -49,4 +50,4 @@ public sealed record MethodSettings(
     TreeSearchOptions TreeSearch,
     VotingOptions TreeVoting,
     RftVotes RftVotes,
-    bool RftBalanceYesNo = false);
+    double RftYesShare = 0.5);

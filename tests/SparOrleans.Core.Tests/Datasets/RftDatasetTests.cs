@@ -46,6 +46,25 @@ public class RftDatasetTests
     }
 
     [Fact]
+    public void Build_YesShare_TrimsTheSurplusSideToThatShare()
+    {
+        // 81 Yes and 30 No at a Yes share of 0.35: Yes may be at most floor(30 × 0.35 / 0.65) = 16, No stays 30
+        // (16 / 46 = 0.348); initial Yes go first, so 16 tree Yes remain.
+        var candidates = Enumerable.Range(0, 30).Select(i => Example(RftSource.TreeYes, $"ty{i}"))
+            .Concat(Enumerable.Range(0, 51).Select(i => Example(RftSource.InitialYes, $"iy{i}")))
+            .Concat(Enumerable.Range(0, 20).Select(i => Example(RftSource.TreeNo, $"tn{i}")))
+            .Concat(Enumerable.Range(0, 10).Select(i => Example(RftSource.InitialNo, $"in{i}")));
+
+        var dataset = RftDatasetBuilder.Build(candidates, new RftBalanceOptions(YesShare: 0.35));
+        var fewNo = RftDatasetBuilder.Build(candidates.Where(c => c.Source != RftSource.InitialNo), new RftBalanceOptions(YesShare: 0.35));
+
+        Assert.Equal((16, 30), (dataset.YesJudgments, dataset.NoJudgments));
+        Assert.Equal((16, 0), (dataset.Counts[RftSource.TreeYes], dataset.Counts[RftSource.InitialYes]));
+        Assert.Equal((10, 20), (fewNo.YesJudgments, fewNo.NoJudgments));
+        Assert.Throws<InvalidOptionsException>(() => RftDatasetBuilder.Build(candidates, new RftBalanceOptions(YesShare: 1)));
+    }
+
+    [Fact]
     public void Build_MoreYesThanNo_TrimsInitialYesBeforeTreeYes()
     {
         var candidates = Enumerable.Range(0, 5).Select(i => Example(RftSource.TreeYes, $"ty{i}"))

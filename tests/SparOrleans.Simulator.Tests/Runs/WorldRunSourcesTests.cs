@@ -81,8 +81,8 @@ public sealed class WorldRunSourcesTests
         Assert.Equal(options.TreeSearch, settings.TreeSearch);
         Assert.Equal(options.TreeVoting, settings.TreeVoting);
         Assert.Equal(options.RftVotes, settings.RftVotes);
-        Assert.False(settings.RftBalanceYesNo);
-        Assert.True(new SimulatorMethodSettings().Of(Spec(json: RunOptions.ToJson(options with { RftBalanceYesNo = true }))).RftBalanceYesNo);
+        Assert.Equal(options.RefinerYesShare, settings.RftYesShare);
+        Assert.Equal(0.5, new SimulatorMethodSettings().Of(Spec(json: RunOptions.ToJson(options with { RftYesShare = 0.5 }))).RftYesShare);
     }
 
     private sealed class PromptSpecComparer : IEqualityComparer<PromptSpec>
