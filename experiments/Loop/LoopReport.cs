@@ -245,7 +245,8 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
         {
             var run = SimulatorOptions.Default;
             var loop = o.Simulator(LoopVariants.Spar, 1);
-            lines.AppendLine(Inv($"Each run is `spar run` from the cached M_0/R_0 with {o.Prompts} prompts per iteration instead of {run.IterationPrompts} and {loop.JudgeEvalCases + loop.JudgeEvalActorCases} judge-evaluation cases instead of {run.JudgeEvalCases + run.JudgeEvalActorCases}, so that a run takes 1–2 minutes on this 2-core machine; everything else (model, K = {loop.SamplesPerPrompt}, voting@{loop.InitialVoting.Samples}, BFS, DPO, RFT, {run.HeldOutCount} held-out prompts, the refiner's frozen judge set) is the default."));
+            var prompts = o.Prompts == run.IterationPrompts ? Inv($"{o.Prompts} prompts per iteration (the default's)") : Inv($"{o.Prompts} prompts per iteration instead of {run.IterationPrompts}");
+            lines.AppendLine(Inv($"Each run is `spar run` from the cached M_0/R_0 with {prompts} and {loop.JudgeEvalCases + loop.JudgeEvalActorCases} teacher judge-evaluation cases instead of {run.JudgeEvalCases + run.JudgeEvalActorCases}, so that a run takes a few minutes on this 2-core machine; everything else (model, K = {loop.SamplesPerPrompt}, voting@{loop.InitialVoting.Samples}, BFS, DPO, RFT, {run.HeldOutCount} held-out prompts, the refiner's frozen judge set) is the default."));
             lines.AppendLine();
         }
         lines.AppendLine($"- Paper: {PaperNote}");
