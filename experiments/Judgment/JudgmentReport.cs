@@ -129,13 +129,7 @@ public sealed class JudgmentReport : IExperiment<JudgmentRecord>
         text.AppendLine("Paper, LLMBar Natural (Table 9), Acc/F1: greedy " + Inv($"{PaperVoting[0].Accuracy:F1}/{PaperVoting[0].F1:F1}, ") +
             string.Join(", ", PaperVoting.Skip(1).Select((p, i) => Inv($"voting@{2 * i + 3} {p.Accuracy:F1}/{p.F1:F1}"))) + ".");
         text.AppendLine();
-        text.AppendLine(verdict.Summary + ".");
-        text.AppendLine();
-        text.Append(Lines(claims));
-        text.AppendLine();
-        text.AppendLine(Reading(result));
-        text.AppendLine();
-        text.AppendLine("![judgment](judgment.png)");
+        AppendEnding(text, verdict.Summary, claims, Reading(result), "judgment.png");
         return new ExperimentReport(text.ToString(), new { result, verdict, claims, source, run = runDir }, [new("judgment.png", Plot(result))],
             Section(record, claims, place), Table(result), verdict.Summary, new { result, verdict, claims, source, output = place.Directory }, claims);
     }

@@ -198,11 +198,7 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
         text.AppendLine();
         text.Append(IterationTable(result));
         text.AppendLine();
-        text.AppendLine(verdict.Summary + ".");
-        text.AppendLine();
-        text.Append(Lines(claims));
-        text.AppendLine();
-        text.AppendLine($"![{Name}]({Name}.png)");
+        AppendEnding(text, verdict.Summary, claims, null, $"{Name}.png");
         var paper = Paper.ToDictionary(kv => kv.Key, kv => new { prompt_strict = kv.Value.PromptStrict, instruction_strict = kv.Value.InstructionStrict, average = kv.Value.Average });
         return new ExperimentReport(text.ToString(), new { result, verdict, claims, paper }, [new($"{Name}.png", Plot(result))],
             SectionText(result, verdict, claims, place), Table(result), verdict.Summary, new { result, verdict, claims, output = place.Directory }, claims);

@@ -115,11 +115,7 @@ public sealed class PairKindsReport : IExperiment<IReadOnlyList<PairKindsResult>
                 table.AppendLine($"| {Cell(r.Instruction)} | `{Cell(r.Answer)}` {(r.Follows ? "✓" : "✗")} | `{Cell(i.Answer)}` {(i.Follows ? "✓" : "✗")} |");
             }
             table.AppendLine();
-            table.AppendLine(verdict.Summary + ".");
-            table.AppendLine();
-            table.Append(Lines(claims.Where(c => c.Statement.StartsWith(Capitalized(result.Task) + ":", StringComparison.Ordinal))));
-            table.AppendLine();
-            table.AppendLine($"![{result.Task}]({result.Task}.png)");
+            AppendEnding(table, verdict.Summary, claims.Where(c => c.Statement.StartsWith(Capitalized(result.Task) + ":", StringComparison.Ordinal)), null, $"{result.Task}.png");
         }
         return new ExperimentReport(table.ToString(), new { results = runs, verdicts, claims }, [.. runs.Select(r => new ExperimentPlot($"{r.Task}.png", Plot(r)))],
             Section(runs, verdicts, claims, place), string.Concat(runs.Select(Table)), string.Join("\n", verdicts.Select(v => v.Summary)),

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using SparOrleans.Core.Export;
 using SparOrleans.Experiments.Statistics;
@@ -99,6 +100,21 @@ public static class ReportFormat
 
     /// <summary>The claims' lines for results.md, one per claim.</summary>
     public static string Lines(IEnumerable<Claim> claims) => string.Concat(claims.Select(c => c.Line() + "\n"));
+
+    /// <summary>The end every table.md shares: the verdict, the claims' lines, a reading when there is one, and the plot.</summary>
+    public static void AppendEnding(StringBuilder text, string summary, IEnumerable<Claim> claims, string? reading, string plot)
+    {
+        text.AppendLine(summary + ".");
+        text.AppendLine();
+        text.Append(Lines(claims));
+        text.AppendLine();
+        if (reading is not null)
+        {
+            text.AppendLine(reading);
+            text.AppendLine();
+        }
+        text.AppendLine($"![{Path.GetFileNameWithoutExtension(plot)}]({plot})");
+    }
 
     public static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -102,13 +102,7 @@ public sealed class ScalingReport : IExperiment<ScalingResult>
         text.AppendLine();
         text.Append(Table(result));
         text.AppendLine();
-        text.AppendLine(verdict.Summary + ".");
-        text.AppendLine();
-        text.Append(Lines(claims));
-        text.AppendLine();
-        text.AppendLine(Reading(result));
-        text.AppendLine();
-        text.AppendLine("![scaling](scaling.png)");
+        AppendEnding(text, verdict.Summary, claims, Reading(result), "scaling.png");
         return new ExperimentReport(text.ToString(), new { result, verdict, claims }, [new("scaling.png", Plot(result))],
             Section(result, claims, place), Table(result), verdict.Summary, new { result, verdict, claims, output = place.Directory }, claims);
     }

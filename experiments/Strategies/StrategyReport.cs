@@ -100,13 +100,7 @@ public sealed class StrategyReport : IExperiment<StrategyExperimentResult>
         table.AppendLine();
         table.Append(Table(result));
         table.AppendLine();
-        table.AppendLine(verdict.Summary + ".");
-        table.AppendLine();
-        table.Append(Lines(claims));
-        table.AppendLine();
-        table.AppendLine(BudgetNote(result));
-        table.AppendLine();
-        table.AppendLine("![strategies](strategies.png)");
+        AppendEnding(table, verdict.Summary, claims, BudgetNote(result), "strategies.png");
         var paper = Paper.ToDictionary(kv => kv.Key, kv => new { acc_gpt = kv.Value.Gpt, acc_spar = kv.Value.Spar });
         return new ExperimentReport(table.ToString(), new { result, verdict, claims, paper }, [new("strategies.png", Plot(result))],
             Section(result, verdict, claims, place), Table(result), verdict.Summary, new { result, verdict, claims, output = place.Directory }, claims);
