@@ -134,3 +134,26 @@ public sealed class ThroughputMeter
         return seconds <= 0 ? null : new Throughput(60 * (done - first.Done) / seconds, (expansions - first.Expansions) / seconds);
     }
 }
+
+/// <summary>
+/// The verifiers' verdict beside a judge's majority, for both views: whether the response passes, and whether that
+/// contradicts the judge (a judged-right response that fails, or a judged-wrong one that passes).
+/// </summary>
+public sealed record VerifierNote(bool Passes, bool Disagrees)
+{
+    /// <summary>Null where the verifiers cannot tell.</summary>
+    public static VerifierNote? Of(bool? follows, Verdict? majority) => follows switch
+    {
+        true => new VerifierNote(true, majority == Verdict.No),
+        false => new VerifierNote(false, majority == Verdict.Yes),
+        null => null,
+    };
+
+    public string Text => (Passes, Disagrees) switch
+    {
+        (true, true) => "verifiers: pass (judge disagrees)",
+        (true, false) => "verifiers: pass",
+        (false, true) => "verifiers: FAIL (judge disagrees)",
+        (false, false) => "verifiers: fail",
+    };
+}

@@ -180,14 +180,9 @@ public static class WatchHtml
     };
 
     /// <summary>The verifiers' verdict beside a vote, flagged where it contradicts the judge's majority.</summary>
-    private static string Verified(bool? follows, Verdict? majority) => follows switch
-    {
-        true when majority == Verdict.No => " · <span class=\"verifiers disagree\">verifiers: pass (judge disagrees)</span>",
-        true => " · <span class=\"verifiers good\">verifiers: pass</span>",
-        false when majority == Verdict.Yes => " · <span class=\"verifiers disagree bad\">verifiers: FAIL (judge disagrees)</span>",
-        false => " · <span class=\"verifiers bad\">verifiers: fail</span>",
-        null => "",
-    };
+    private static string Verified(bool? follows, Verdict? majority) => VerifierNote.Of(follows, majority) is { } note
+        ? $" · <span class=\"verifiers{(note.Disagrees ? " disagree" : "")}{(!note.Passes ? " bad" : note.Disagrees ? "" : " good")}\">{note.Text}</span>"
+        : "";
 
     private static string Judgment(string label, string text) =>
         $"<details class=\"judgment\" open><summary>{E(label)}</summary><pre>{E(text.Trim())}</pre></details>";

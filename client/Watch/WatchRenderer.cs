@@ -310,13 +310,12 @@ public static partial class WatchRenderer
     /// The verifiers' verdict, marked where it contradicts the judge's majority (a judged-right response that fails,
     /// or a judged-wrong one that passes); null where the verifiers cannot tell.
     /// </summary>
-    private static string? Verified(Writer w, bool? follows, Core.Formats.Verdict? majority) => follows switch
+    private static string? Verified(Writer w, bool? follows, Core.Formats.Verdict? majority) => VerifierNote.Of(follows, majority) switch
     {
-        true when majority == Core.Formats.Verdict.No => w.Warn("verifiers: pass (judge disagrees)"),
-        true => w.Good("verifiers: pass"),
-        false when majority == Core.Formats.Verdict.Yes => w.Bad("verifiers: FAIL (judge disagrees)"),
-        false => w.Bad("verifiers: fail"),
         null => null,
+        { Passes: false } note => w.Bad(note.Text),
+        { Disagrees: true } note => w.Warn(note.Text),
+        var note => w.Good(note.Text),
     };
 
     /// <summary>
