@@ -5,6 +5,7 @@ using SparOrleans.Core.Options;
 using SparOrleans.Experiments;
 using SparOrleans.Experiments.Statistics;
 using SparOrleans.Silo.Hosting;
+using SparOrleans.Simulator;
 using static SparOrleans.Client.Commands.ExperimentCommand;
 
 namespace SparOrleans.Client.Commands;
@@ -30,6 +31,10 @@ public static class LoopExperimentCommand
         var preset = new Option<string>("--preset") { Description = "default (spar run's model and bootstrap) or tiny (a smoke test of the machinery)", DefaultValueFactory = _ => "default" };
         preset.AcceptOnlyFromAmong("default", "tiny");
         var modelSeed = new Option<int>("--model-seed") { Description = "Seed of the shared M_0/R_0 (default 1, spar run's: its bootstrap cache is reused)", DefaultValueFactory = _ => 1 };
+        var overlay = new Option<FileInfo>("--options")
+        {
+            Description = "A JSON file of simulator options laid over the preset in every run, as spar run's, e.g. {\"RftVotes\": \"Unanimous\"}: a lever measured over seeds",
+        };
         var home = SparHome.Option();
         var (output, results) = Destinations(definition.Name, $"table.md, results.json and {definition.Name}.png");
         var fromResults = FromResultsOption();
@@ -44,7 +49,7 @@ public static class LoopExperimentCommand
             Example: spar experiment {definition.Name} --seeds 5 --prompts 16
             """)
         {
-            seeds, iterations, prompts, variants, preset, modelSeed, home, output, results, fromResults, format,
+            seeds, iterations, prompts, variants, preset, modelSeed, overlay, home, output, results, fromResults, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -55,7 +60,7 @@ public static class LoopExperimentCommand
                     ?? throw new UserInputException($"--variants: '{n}' is not a variant of {definition.Name}; use {string.Join(", ", definition.Variants.Select(v => v.Name))}.")).Distinct().ToList()
                 : definition.Variants;
             var options = new LoopExperimentOptions(chosen, parse.GetValue(seeds), parse.GetValue(iterations), parse.GetValue(prompts),
-                parse.GetValue(preset)!, parse.GetValue(modelSeed)).Validated();
+                parse.GetValue(preset)!, parse.GetValue(modelSeed), OverlayText(parse.GetValue(overlay))).Validated();
             var json = parse.GetValue(format) == OutputFormat.Json;
             var human = json ? stderr : stdout;
             LoopExperimentResult result;
@@ -83,5 +88,17 @@ public static class LoopExperimentCommand
             return await Publish(definition, result, dir, resultsPath, stdout, stderr, json);
         });
         return command;
+    }
+
+    /// <summary>The options file as compact JSON, checked against the simulator's options now rather than at the first run.</summary>
+    private static string? OverlayText(FileInfo? file)
+    {
+        if (file is null)
+        {
+            return null;
+        }
+        var overlay = OptionsFile.Read(file.FullName);
+        OptionsFile.Overlay(SimulatorOptions.Default, overlay, file.FullName).Validated();
+        return overlay.ToJsonString();
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Options;
 using SparOrleans.Experiments.Statistics;
@@ -56,25 +57,48 @@ public static class LoopVariants
 /// the tests.
 /// </summary>
 /// <param name="ModelSeed">Seed of the shared M_0/R_0 (every variant and seed starts from them).</param>
+/// <param name="Overlay">
+/// Simulator options laid over the preset in every run (<c>--options FILE</c>'s JSON object, as <c>spar run</c>'s), so a
+/// lever such as <c>{"RftVotes": "Unanimous"}</c> is measured over seeds; runs differ by name from the preset's. Loop
+/// options only keep the cached M_0/R_0; bootstrap options train new ones.
+/// </param>
 public sealed record LoopExperimentOptions(
     IReadOnlyList<LoopVariant> Variants,
     int Seeds = 5,
     int Iterations = 3,
     int Prompts = 16,
     string Preset = "default",
-    int ModelSeed = 1) : IValidatedOptions
+    int ModelSeed = 1,
+    string? Overlay = null) : IValidatedOptions
 {
     public IEnumerable<string> Problems() => new ProblemList()
         .Require(Variants.Count > 0, "at least one variant is needed")
         .InRange(nameof(Seeds), Seeds, 1, 20)
         .InRange(nameof(Iterations), Iterations, 1, 10)
         .InRange(nameof(Prompts), Prompts, 1, 10_000)
-        .Require(Preset is "default" or "tiny", $"{nameof(Preset)} must be default or tiny (got {Preset})");
+        .Require(Preset is "default" or "tiny", $"{nameof(Preset)} must be default or tiny (got {Preset})")
+        .Require(Overlay is null || IsJsonObject(Overlay), $"{nameof(Overlay)} must be one JSON object (got {Overlay})");
+
+    private static bool IsJsonObject(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text) is JsonObject;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The simulator options of one variant's run at one seed.</summary>
     public SimulatorOptions Simulator(LoopVariant variant, int seed)
     {
         var preset = SimulatorOptions.Preset(Preset);
+        if (Overlay is not null)
+        {
+            preset = OptionsFile.Overlay(preset, JsonNode.Parse(Overlay)!.AsObject(), "--options");
+        }
         return (Preset == "tiny" ? preset : preset with { JudgeEvalCases = 40, JudgeEvalActorCases = 0 }) with
         {
             Seed = seed,

@@ -142,7 +142,7 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
     {
         var o = result.Options;
         var text = new StringBuilder();
-        text.AppendLine(Inv($"Preset {o.Preset}, shared M_0/R_0 (model seed {o.ModelSeed}); {o.Iterations} iterations × {o.Prompts} prompts; {o.Seeds} loop seeds; {result.Seconds / 60:F0} min. Held-out IFEval of the final actor, %, mean ± std over seeds; judge = the final refiner's greedy judgment accuracy."));
+        text.AppendLine(Inv($"Preset {o.Preset}, shared M_0/R_0 (model seed {o.ModelSeed}); {o.Iterations} iterations × {o.Prompts} prompts; {o.Seeds} loop seeds{(o.Overlay is null ? "" : $"; options {o.Overlay}")}; {result.Seconds / 60:F0} min. Held-out IFEval of the final actor, %, mean ± std over seeds; judge = the final refiner's greedy judgment accuracy."));
         text.AppendLine();
         text.AppendLine("| Method | Paper P(S) | Paper I(S) | P(L) | I(L) | P(S) | I(S) | Avg. | Δ avg vs M_0 | Δ P(S) / I(S) vs SPaR | Judge acc. | DPO pairs / iter | min / run |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -236,7 +236,7 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
         var lines = new StringBuilder();
         lines.AppendLine($"## {Section}. {Title}");
         lines.AppendLine();
-        lines.AppendLine(Inv($"`spar experiment {Name} --seeds {o.Seeds} --iterations {o.Iterations} --prompts {o.Prompts}{(o.Preset == "default" ? "" : $" --preset {o.Preset}")}` ({result.Seconds / 60:F0} min with cached M_0/R_0; {result.Runs.Count(r => r.Reused)} of {result.Runs.Count} runs reused from an earlier experiment), table: [{relative}]({relative})."));
+        lines.AppendLine(Inv($"`spar experiment {Name} --seeds {o.Seeds} --iterations {o.Iterations} --prompts {o.Prompts}{(o.Preset == "default" ? "" : $" --preset {o.Preset}")}{(o.Overlay is null ? "" : $" --options FILE")}`{(o.Overlay is null ? "" : $", FILE holding `{o.Overlay}`")} ({result.Seconds / 60:F0} min with cached M_0/R_0; {result.Runs.Count(r => r.Reused)} of {result.Runs.Count} runs reused from an earlier experiment), table: [{relative}]({relative})."));
         if (o.Preset == "default")
         {
             var run = SimulatorOptions.Default;

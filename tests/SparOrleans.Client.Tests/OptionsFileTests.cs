@@ -2,6 +2,7 @@ using SparOrleans.Client.Cli;
 using SparOrleans.Client.Runs;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Errors;
+using SparOrleans.Core.Options;
 using SparOrleans.Simulator;
 
 using static SparOrleans.Client.Tests.SparInvocation;

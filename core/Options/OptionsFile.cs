@@ -2,43 +2,50 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SparOrleans.Core.Errors;
 
-namespace SparOrleans.Client.Runs;
+namespace SparOrleans.Core.Options;
 
 /// <summary>
-/// <c>spar run --options FILE</c>: a JSON object whose properties replace the preset's (the simulator's options, or a
-/// model run's settings), nested objects merged property by property (so <c>{"Dpo": {"LearningRate": 1e-4}}</c> keeps
-/// the preset's other DPO settings).
+/// <c>spar run --options FILE</c> (and the loop experiments'): a JSON object whose properties replace the preset's (the
+/// simulator's options, or a model run's settings), nested objects merged property by property (so
+/// <c>{"Dpo": {"LearningRate": 1e-4}}</c> keeps the preset's other DPO settings).
 /// </summary>
 public static class OptionsFile
 {
     // Enum options by name ("Schedule": "Cosine") as well as by number.
     private static readonly JsonSerializerOptions Json = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
-    public static T Overlay<T>(T preset, string path) where T : class
+    public static T Overlay<T>(T preset, string path) where T : class => Overlay(preset, Read(path), path);
+
+    /// <summary>The options file as one JSON object, or a user error saying what is wrong with it.</summary>
+    public static JsonObject Read(string path)
     {
         if (!File.Exists(path))
         {
             throw new UserInputException($"Options file '{path}' does not exist.");
         }
-        JsonObject overlay;
         try
         {
-            overlay = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
                 ?? throw new UserInputException($"Options file '{path}' must hold one JSON object.");
         }
         catch (JsonException e)
         {
             throw new UserInputException($"Options file '{path}' is not valid JSON: {e.Message}");
         }
+    }
+
+    /// <param name="source">Names the overlay in errors (the file's path).</param>
+    public static T Overlay<T>(T preset, JsonObject overlay, string source) where T : class
+    {
         var merged = JsonSerializer.SerializeToNode(preset)!.AsObject();
-        Merge(merged, overlay, path, "");
+        Merge(merged, overlay, source, "");
         try
         {
-            return merged.Deserialize<T>(Json) ?? throw new UserInputException($"Options file '{path}' is empty.");
+            return merged.Deserialize<T>(Json) ?? throw new UserInputException($"Options file '{source}' is empty.");
         }
         catch (JsonException e)
         {
-            throw new UserInputException($"Options file '{path}': {e.Message}");
+            throw new UserInputException($"Options file '{source}': {e.Message}");
         }
     }
 
