@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using SparOrleans.Core.Datasets;
 using SparOrleans.Core.Judging;
 using SparOrleans.Core.Options;
@@ -209,6 +210,15 @@ public sealed record SimulatorOptions : IValidatedOptions
     /// </summary>
     public double? RftYesShare { get; init; }
 
+    /// <summary>
+    /// Caps per source of the RFT set (default null: the reference's caps scaled to 4 × the iteration's prompts, which
+    /// give the actor's own samples 10 No judgments of 192 at 48 prompts); e.g. <c>{"RftCaps": {"Refinements": 81,
+    /// "TreeYes": 0, "TreeNo": 0, "InitialNo": 1000, "InitialYes": 1000}}</c> trains the judge on the actor's samples alone.
+    /// </summary>
+    // Left out of the JSON when null, so the default's options, and the experiment runs named by their hash, stay as they were.
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RftCaps? RftCaps { get; init; }
+
     /// <summary>The refiner's RFT per iteration: the paper's Eq. 1, the loss on the target alone (<c>InputLossWeight</c> 0).</summary>
     public SftOptions Rft { get; init; } = new()
     {
@@ -381,7 +391,7 @@ public sealed record SimulatorOptions : IValidatedOptions
             .Require(Enum.IsDefined(RefinerInit), $"{nameof(RefinerInit)} must be FromActor or Fresh (got {RefinerInit})");
         return problems
             .Nested(nameof(ActorSft), ActorSft).Nested(nameof(RefinerSft), RefinerSft)
-            .Nested(nameof(Dpo), Dpo).Nested(nameof(Rft), Rft)
+            .Nested(nameof(Dpo), Dpo).Nested(nameof(Rft), Rft).Nested(nameof(RftCaps), RftCaps)
             .Nested(nameof(RefinementSft), RefinementSft).Nested(nameof(JudgeDpo), JudgeDpo)
             .Nested(nameof(InitialVoting), InitialVoting).Nested(nameof(TreeVoting), TreeVoting)
             .Nested(nameof(TreeSearch), TreeSearch)

@@ -98,7 +98,7 @@ public static class RunExport
                 count = pairs.Count;
                 break;
             case ExportKind.Rft:
-                var examples = InFormat(IterationDatasets.RftExamples(spec, Outcomes(runId, t, prompts), new RunMethodSettings().Of(spec).RftYesShare), prompts, IterationDatasets.Format(spec), format);
+                var examples = InFormat(IterationDatasets.RftExamples(spec, Outcomes(runId, t, prompts), new RunMethodSettings().Of(spec)), prompts, IterationDatasets.Format(spec), format);
                 if (style == ExportStyle.Trl)
                 {
                     TrlJsonl.WriteSft(path, examples.Select(e => e.Messages));

@@ -49,6 +49,26 @@ public sealed record RftBalanceOptions(
         .Require(YesShare is > 0 and < 1, $"{nameof(YesShare)} must be between 0 and 1, both excluded (got {YesShare})");
 }
 
+/// <summary>
+/// Fixed caps per source of the RFT set, in place of the reference's scaled to the iteration
+/// (<see cref="RftBalanceOptions.ScaledTo"/>); a cap of 0 leaves a source out. The reference's proportions give the
+/// actor's own samples few judgments (at 48 prompts an iteration, 10 initial-judging No of 192 examples); the
+/// simulator's options can set other caps to measure that (simulator/README.md).
+/// </summary>
+public sealed record RftCaps(int Refinements, int TreeYes, int TreeNo, int InitialNo, int InitialYes) : IValidatedOptions
+{
+    public IEnumerable<string> Problems() => new ProblemList()
+        .NonNegative(nameof(Refinements), Refinements)
+        .NonNegative(nameof(TreeYes), TreeYes)
+        .NonNegative(nameof(TreeNo), TreeNo)
+        .NonNegative(nameof(InitialNo), InitialNo)
+        .NonNegative(nameof(InitialYes), InitialYes);
+
+    /// <summary>Balance options with these caps.</summary>
+    public RftBalanceOptions Balance(int seed, double yesShare) =>
+        new(Refinements, TreeYes, TreeNo, InitialNo, InitialYes, BalanceYesNo: true, Seed: seed, YesShare: yesShare);
+}
+
 /// <summary>The refiner's RFT set and how many examples each source gave.</summary>
 public sealed record RftDataset(IReadOnlyList<SftExample> Examples, IReadOnlyDictionary<RftSource, int> Counts)
 {

@@ -20,9 +20,13 @@ public static class IterationDatasets
     public static IReadOnlyList<DpoPair> DpoPairs(IEnumerable<PromptOutcome> outcomes) =>
         InPromptOrder(outcomes).Where(o => o.Pair is not null).Select(o => o.Pair!).ToList();
 
-    /// <summary>The refiner's RFT set: every outcome's candidates, capped to max(50, 4 × prompts per iteration), Yes at <paramref name="yesShare"/> of its judgments.</summary>
-    public static IReadOnlyList<SftExample> RftExamples(RunSpec spec, IEnumerable<PromptOutcome> outcomes, double yesShare = 0.5) =>
-        RftDatasetBuilder.Build(InPromptOrder(outcomes).SelectMany(o => o.RftCandidates), RftBalance(spec, yesShare)).Examples;
+    /// <summary>
+    /// The refiner's RFT set: every outcome's candidates, capped by <see cref="MethodSettings.RftCaps"/> or else to
+    /// max(50, 4 × prompts per iteration) in the reference's proportions, Yes at <see cref="MethodSettings.RftYesShare"/>
+    /// of its judgments (0.5 without settings).
+    /// </summary>
+    public static IReadOnlyList<SftExample> RftExamples(RunSpec spec, IEnumerable<PromptOutcome> outcomes, MethodSettings? settings = null) =>
+        RftDatasetBuilder.Build(InPromptOrder(outcomes).SelectMany(o => o.RftCandidates), RftBalance(spec, settings)).Examples;
 
     /// <summary>
     /// Meta-rewarding's judge-preference pairs: for every non-unanimous vote of the initial judging, the kept judgment
@@ -35,8 +39,13 @@ public static class IterationDatasets
                 Format(spec)))
             .ToList();
 
-    public static RftBalanceOptions RftBalance(RunSpec spec, double yesShare = 0.5) =>
-        RftBalanceOptions.ScaledTo(Math.Max(50, spec.PromptsPerIteration * 4), seed: spec.Seed, yesShare: yesShare);
+    public static RftBalanceOptions RftBalance(RunSpec spec, MethodSettings? settings = null)
+    {
+        var yesShare = settings?.RftYesShare ?? 0.5;
+        return settings?.RftCaps is { } caps
+            ? caps.Balance(spec.Seed, yesShare)
+            : RftBalanceOptions.ScaledTo(Math.Max(50, spec.PromptsPerIteration * 4), seed: spec.Seed, yesShare: yesShare);
+    }
 
     /// <summary>
     /// The share of <paramref name="trees"/> whose winner follows its prompt by <paramref name="verifier"/> (a tree

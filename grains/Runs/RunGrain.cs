@@ -325,7 +325,7 @@ public sealed class RunGrain(
 
         // Prompt order, not completion order: a resumed or retried run must build exactly the same data sets.
         var pairs = IterationDatasets.DpoPairs(outcomes);
-        var rft = IterationDatasets.RftExamples(spec, outcomes, methodSettings.Of(spec).RftYesShare);
+        var rft = IterationDatasets.RftExamples(spec, outcomes, methodSettings.Of(spec));
         var byId = prompts.ToDictionary(p => p.PromptId);
 
         await EnterAsync(RunPhase.ActorTraining, spec.Pairs.TrainsActorBySft()

@@ -43,6 +43,7 @@ public interface IMethodSettings
 /// <see cref="RftYesShare"/> is the share of Yes among the RFT set's judgments (the surplus side is trimmed): 0.5 is
 /// as many Yes as No; the simulator sets R_0's share, since a 50/50 set pulled a judge of cases that follow 36% of the
 /// time towards saying Yes to half of them, and the reference's caps unbalanced (about 3 Yes to 1 No) further.
+/// <see cref="RftCaps"/> caps each source of the RFT set (null: the reference's caps scaled to the iteration).
 /// </summary>
 public sealed record MethodSettings(
     SamplingOptions Sampling,
@@ -50,4 +51,5 @@ public sealed record MethodSettings(
     TreeSearchOptions TreeSearch,
     VotingOptions TreeVoting,
     RftVotes RftVotes,
-    double RftYesShare = 0.5);
+    double RftYesShare = 0.5,
+    RftCaps? RftCaps = null);

@@ -65,6 +65,25 @@ public class RftDatasetTests
     }
 
     [Fact]
+    public void Build_RftCapsWithoutTreeSources_KeepsOnlyTheActorsSamplesAndRefinements()
+    {
+        // The same pools as above; the reference's scaled caps would keep 16 tree Yes, these caps none.
+        var candidates = Enumerable.Range(0, 30).Select(i => Example(RftSource.TreeYes, $"ty{i}"))
+            .Concat(Enumerable.Range(0, 51).Select(i => Example(RftSource.InitialYes, $"iy{i}")))
+            .Concat(Enumerable.Range(0, 20).Select(i => Example(RftSource.TreeNo, $"tn{i}")))
+            .Concat(Enumerable.Range(0, 60).Select(i => Example(RftSource.InitialNo, $"in{i}")))
+            .Concat(Enumerable.Range(0, 5).Select(i => Example(RftSource.Refinement, $"r{i}")));
+        var caps = new RftCaps(Refinements: 81, TreeYes: 0, TreeNo: 0, InitialNo: 1000, InitialYes: 1000);
+
+        var dataset = RftDatasetBuilder.Build(candidates, caps.Balance(seed: 3, yesShare: 0.35));
+
+        // 51 Yes and 60 No at 0.35: Yes at most floor(60 × 0.35 / 0.65) = 32, No at most floor(51 × 0.65 / 0.35) = 94.
+        Assert.Equal((0, 0), (dataset.Counts[RftSource.TreeYes], dataset.Counts[RftSource.TreeNo]));
+        Assert.Equal((32, 60, 5), (dataset.Counts[RftSource.InitialYes], dataset.Counts[RftSource.InitialNo], dataset.Counts[RftSource.Refinement]));
+        Assert.Contains("InitialNo must be", Assert.Throws<InvalidOptionsException>(() => (caps with { InitialNo = -1 }).Validated()).Message);
+    }
+
+    [Fact]
     public void Build_MoreYesThanNo_TrimsInitialYesBeforeTreeYes()
     {
         var candidates = Enumerable.Range(0, 5).Select(i => Example(RftSource.TreeYes, $"ty{i}"))

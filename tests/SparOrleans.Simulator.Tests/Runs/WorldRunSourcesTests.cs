@@ -1,3 +1,4 @@
+using SparOrleans.Core.Datasets;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
 using SparOrleans.Simulator.Runs;
@@ -83,6 +84,10 @@ public sealed class WorldRunSourcesTests
         Assert.Equal(options.RftVotes, settings.RftVotes);
         Assert.Equal(options.RefinerYesShare, settings.RftYesShare);
         Assert.Equal(0.5, new SimulatorMethodSettings().Of(Spec(json: RunOptions.ToJson(options with { RftYesShare = 0.5 }))).RftYesShare);
+        Assert.Null(settings.RftCaps);
+        Assert.DoesNotContain(nameof(SimulatorOptions.RftCaps), RunOptions.ToJson(options));
+        var caps = new RftCaps(81, 0, 0, 1000, 1000);
+        Assert.Equal(caps, new SimulatorMethodSettings().Of(Spec(json: RunOptions.ToJson(options with { RftCaps = caps }))).RftCaps);
     }
 
     private sealed class PromptSpecComparer : IEqualityComparer<PromptSpec>
