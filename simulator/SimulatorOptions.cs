@@ -219,6 +219,13 @@ public sealed record SimulatorOptions : IValidatedOptions
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public RftCaps? RftCaps { get; init; }
 
+    /// <summary>
+    /// A diagnostic, not SPaR (default false): RFT keeps only the candidates the verifiers confirm, so a loop run measures
+    /// what the judge gains when every label it trains on is right: the most any filter of its own judgments could give.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool RftOracle { get; init; }
+
     /// <summary>The refiner's RFT per iteration: the paper's Eq. 1, the loss on the target alone (<c>InputLossWeight</c> 0).</summary>
     public SftOptions Rft { get; init; } = new()
     {

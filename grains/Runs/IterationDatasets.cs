@@ -25,8 +25,49 @@ public static class IterationDatasets
     /// max(50, 4 × prompts per iteration) in the reference's proportions, Yes at <see cref="MethodSettings.RftYesShare"/>
     /// of its judgments (0.5 without settings).
     /// </summary>
-    public static IReadOnlyList<SftExample> RftExamples(RunSpec spec, IEnumerable<PromptOutcome> outcomes, MethodSettings? settings = null) =>
-        RftDatasetBuilder.Build(InPromptOrder(outcomes).SelectMany(o => o.RftCandidates), RftBalance(spec, settings)).Examples;
+    /// <param name="keep">Drops candidates before the caps and balance (the <see cref="MethodSettings.RftOracle"/> diagnostic).</param>
+    public static IReadOnlyList<SftExample> RftExamples(RunSpec spec, IEnumerable<PromptOutcome> outcomes, MethodSettings? settings = null,
+        Func<PromptOutcome, SftExample, bool>? keep = null) =>
+        RftDatasetBuilder.Build(InPromptOrder(outcomes).SelectMany(o => o.RftCandidates.Where(e => keep?.Invoke(o, e) ?? true)), RftBalance(spec, settings)).Examples;
+
+    /// <summary>
+    /// The <see cref="MethodSettings.RftOracle"/> filter: a judgment is kept when the verifiers agree with its verdict on
+    /// the judged response, the winner's refinement when the winner follows; anything the verifiers cannot tell is dropped.
+    /// </summary>
+    public static Func<PromptOutcome, SftExample, bool> OracleFilter(RunSpec spec, IReadOnlyDictionary<string, PromptSpec> prompts, IResponseVerifier verifier)
+    {
+        var format = Format(spec);
+        return (outcome, example) =>
+        {
+            var prompt = prompts[outcome.PromptId];
+            if (example.Source == RftSource.Refinement)
+            {
+                return outcome.Pair is { } pair && verifier.Follows(spec, prompt, pair.Chosen) == true;
+            }
+            return JudgedResponse(format, prompt.Instruction, example) is { } response
+                && verifier.Follows(spec, prompt, response) is { } follows
+                && follows == example.IsYesJudgment;
+        };
+    }
+
+    // The response inside a judgment example's prompt: the format's judge prompt rendered around a marker gives the text
+    // before and after it, so any format whose judge prompt holds the response verbatim is read back.
+    private static string? JudgedResponse(IRoleFormat format, string instruction, SftExample example)
+    {
+        const string Marker = "\u0001response\u0001";
+        var template = format.JudgePrompt(instruction, Marker);
+        var index = template.ToList().FindIndex(m => m.Content.Contains(Marker, StringComparison.Ordinal));
+        if (index < 0 || index >= example.Messages.Count - 1)
+        {
+            return null;
+        }
+        var parts = template[index].Content.Split(Marker);
+        var content = example.Messages[index].Content;
+        return parts.Length == 2 && content.Length >= parts[0].Length + parts[1].Length
+            && content.StartsWith(parts[0], StringComparison.Ordinal) && content.EndsWith(parts[1], StringComparison.Ordinal)
+            ? content[parts[0].Length..^parts[1].Length]
+            : null;
+    }
 
     /// <summary>
     /// Meta-rewarding's judge-preference pairs: for every non-unanimous vote of the initial judging, the kept judgment

@@ -325,8 +325,9 @@ public sealed class RunGrain(
 
         // Prompt order, not completion order: a resumed or retried run must build exactly the same data sets.
         var pairs = IterationDatasets.DpoPairs(outcomes);
-        var rft = IterationDatasets.RftExamples(spec, outcomes, methodSettings.Of(spec));
         var byId = prompts.ToDictionary(p => p.PromptId);
+        var settings = methodSettings.Of(spec);
+        var rft = IterationDatasets.RftExamples(spec, outcomes, settings, settings.RftOracle ? IterationDatasets.OracleFilter(spec, byId, verifier) : null);
 
         await EnterAsync(RunPhase.ActorTraining, spec.Pairs.TrainsActorBySft()
             ? $"SFT of M_{t - 1} on {pairs.Count} refined responses (SELF)"

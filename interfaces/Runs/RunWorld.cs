@@ -44,6 +44,8 @@ public interface IMethodSettings
 /// as many Yes as No; the simulator sets R_0's share, since a 50/50 set pulled a judge of cases that follow 36% of the
 /// time towards saying Yes to half of them, and the reference's caps unbalanced (about 3 Yes to 1 No) further.
 /// <see cref="RftCaps"/> caps each source of the RFT set (null: the reference's caps scaled to the iteration).
+/// <see cref="RftOracle"/> is a diagnostic, not SPaR: RFT keeps only candidates the verifiers confirm (a judgment whose
+/// verdict they agree with, a refinement whose winner follows), the best any filter of the refiner's own data could do.
 /// </summary>
 public sealed record MethodSettings(
     SamplingOptions Sampling,
@@ -52,4 +54,5 @@ public sealed record MethodSettings(
     VotingOptions TreeVoting,
     RftVotes RftVotes,
     double RftYesShare = 0.5,
-    RftCaps? RftCaps = null);
+    RftCaps? RftCaps = null,
+    bool RftOracle = false);

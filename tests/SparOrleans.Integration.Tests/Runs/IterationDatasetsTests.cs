@@ -1,4 +1,6 @@
 using SparOrleans.Core.Datasets;
+using SparOrleans.Core.Formats;
+using SparOrleans.Core.Judging;
 using SparOrleans.Grains.Runs;
 using SparOrleans.Interfaces.Prompts;
 using SparOrleans.Interfaces.Runs;
@@ -36,6 +38,31 @@ public sealed class IterationDatasetsTests
     public void VerifiedWinnerShare_NoTrees_IsNull()
     {
         Assert.Null(IterationDatasets.VerifiedWinnerShare(Spec, [], Prompts, new TextVerifier()));
+    }
+
+    [Fact]
+    public void OracleFilter_KeepsOnlyWhatTheVerifiersConfirm()
+    {
+        var format = RoleFormats.Compact;
+        SftExample Judgment(RftSource source, string response) =>
+            new(source, [.. format.JudgePrompt("Prompt a.", response), new(ChatMessage.Assistant, source is RftSource.TreeYes or RftSource.InitialYes ? "=> yes" : "=> no")]);
+        var refinement = new SftExample(RftSource.Refinement, [new(ChatMessage.User, "refine"), new(ChatMessage.Assistant, "good")]);
+        var candidates = new[]
+        {
+            Judgment(RftSource.InitialYes, "good"), Judgment(RftSource.InitialNo, "good"),
+            Judgment(RftSource.TreeNo, "bad | with a bar"), Judgment(RftSource.TreeYes, "bad"),
+            Judgment(RftSource.InitialNo, "unknown"), refinement,
+        };
+        var won = Tree("a", "good") with { RftCandidates = candidates };
+        var lost = Tree("a", "bad") with { RftCandidates = [refinement] };
+        var keep = IterationDatasets.OracleFilter(Spec, Prompts, new TextVerifier());
+
+        Assert.Equal([true, false, true, false, false, true], candidates.Select(c => keep(won, c)));
+        Assert.False(keep(lost, refinement));
+        var kept = IterationDatasets.RftExamples(Spec, [won], new MethodSettings(new(), VotingOptions.InitialJudging, new(), VotingOptions.TreeSearch, RftVotes.Majority,
+            RftCaps: new RftCaps(10, 10, 10, 10, 10)), keep);
+        Assert.Equal(3, kept.Count);
+        Assert.DoesNotContain(kept, e => e.Messages[^1].Content == "=> yes" && e.Messages[0].Content.EndsWith("bad", StringComparison.Ordinal));
     }
 
     /// <summary>"good" follows, "unknown" cannot be told, anything else does not follow.</summary>
