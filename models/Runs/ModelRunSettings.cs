@@ -28,7 +28,8 @@ public sealed record ModelRunSettings : IValidatedOptions
 
     public TreeSearchOptions TreeSearch { get; init; } = new();
 
-    public RftVotes RftVotes { get; init; } = RftVotes.NonUnanimous;
+    /// <summary>Which votes give RFT its judgments: the paper's (§2.2.3), every vote's majority-consistent judgment and one Yes and one No node per tree.</summary>
+    public RftVotes RftVotes { get; init; } = RftVotes.Majority;
 
     /// <summary>The actor's DPO on refinement pairs (the reference is M_{t-1}).</summary>
     public DpoOptions Dpo { get; init; } = new()
