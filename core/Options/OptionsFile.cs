@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using SparOrleans.Core.Errors;
 
 namespace SparOrleans.Core.Options;
@@ -12,7 +13,11 @@ namespace SparOrleans.Core.Options;
 public static class OptionsFile
 {
     // Enum options by name ("Schedule": "Cosine") as well as by number.
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     public static T Overlay<T>(T preset, string path) where T : class => Overlay(preset, Read(path), path);
 
@@ -38,7 +43,7 @@ public static class OptionsFile
     public static T Overlay<T>(T preset, JsonObject overlay, string source) where T : class
     {
         var merged = JsonSerializer.SerializeToNode(preset)!.AsObject();
-        Merge(merged, overlay, source, "");
+        Merge(merged, overlay, typeof(T), source, "");
         try
         {
             return merged.Deserialize<T>(Json) ?? throw new UserInputException($"Options file '{source}' is empty.");
@@ -49,20 +54,24 @@ public static class OptionsFile
         }
     }
 
-    private static void Merge(JsonObject target, JsonObject overlay, string path, string prefix)
+    // Options left out of the preset's JSON (null or default, [JsonIgnore(WhenWriting...)]) are still known by the
+    // type's contract, so names are checked against its properties rather than the serialized preset.
+    private static void Merge(JsonObject target, JsonObject overlay, Type type, string path, string prefix)
     {
+        var properties = Json.GetTypeInfo(type).Properties;
         foreach (var (name, value) in overlay)
         {
             // Matching is case-insensitive, as users write option names in several styles.
-            var key = target.Select(kv => kv.Key).FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
+            var property = properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
                 ?? throw new UserInputException($"Options file '{path}': unknown option '{prefix}{name}'.");
+            var key = property.Name;
             if (value is null && target[key] is JsonObject)
             {
                 throw new UserInputException($"Options file '{path}': option '{prefix}{key}' cannot be null (give an object, or leave it out to keep the default).");
             }
             if (value is JsonObject nested && target[key] is JsonObject existing)
             {
-                Merge(existing, nested, path, $"{prefix}{key}.");
+                Merge(existing, nested, property.PropertyType, path, $"{prefix}{key}.");
             }
             else
             {

@@ -68,6 +68,18 @@ public sealed class OptionsFileTests : IDisposable
     }
 
     [Fact]
+    public void Overlay_OptionsLeftOutOfThePresetsJson_AreStillKnown()
+    {
+        // RftCaps (null) and RftOracle (false) are not written in the preset's JSON, so that run names stay as they were.
+        var options = OptionsFile.Overlay(SimulatorOptions.Default, File("""{"rftCaps": {"Refinements": 81, "TreeYes": 0, "TreeNo": 0, "InitialNo": 1000, "InitialYes": 1000}, "RftOracle": true}"""));
+
+        Assert.Equal(new RftCaps(81, 0, 0, 1000, 1000), options.RftCaps);
+        Assert.True(options.RftOracle);
+        Assert.Contains("unknown option 'RftCaps.Nope'", Assert.Throws<UserInputException>(() =>
+            OptionsFile.Overlay(options, File("""{"RftCaps": {"Nope": 1}}"""))).Message);
+    }
+
+    [Fact]
     public void Overlay_RftVotesByName_TakesTheNamedKind()
     {
         var options = OptionsFile.Overlay(SimulatorOptions.Default, File("""{"RftVotes": "Unanimous"}"""));
