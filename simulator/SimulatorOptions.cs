@@ -226,6 +226,13 @@ public sealed record SimulatorOptions : IValidatedOptions
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool RftOracle { get; init; }
 
+    /// <summary>
+    /// RFT keeps only judgments whose checks name constraints the prompt states (default false). The loop's sampled
+    /// judgments name a constraint the prompt lacks in about half their checks, and RFT on them teaches that.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool RftGrounded { get; init; }
+
     /// <summary>The refiner's RFT per iteration: the paper's Eq. 1, the loss on the target alone (<c>InputLossWeight</c> 0).</summary>
     public SftOptions Rft { get; init; } = new()
     {

@@ -103,6 +103,16 @@ public static class RftData
         prompt.Responses.Select(r => Judgment(prompt.Instruction, r.Response, r.Vote, format, votes, RftSource.InitialYes, RftSource.InitialNo))
             .OfType<SftExample>();
 
+    /// <summary>
+    /// Whether a judgment's checks name only constraints the instruction states (each check's name found verbatim in it,
+    /// at least one check): the compact format's judge names a constraint by the prompt's own sentence, so a name the
+    /// prompt lacks is a constraint it made up. About half the checks of the simulator's sampled judgments are such
+    /// (simulator/README.md). True for formats whose judgments have no check lines to read.
+    /// </summary>
+    public static bool IsGrounded(IRoleFormat format, string instruction, string judgment) =>
+        format is not CompactFormat compact
+        || compact.ReadJudgment(judgment) is { Checks.Count: > 0 } content && content.Checks.All(c => instruction.Contains(c.Constraint, StringComparison.Ordinal));
+
     private static SftExample? Judgment(string instruction, string response, Vote vote, IRoleFormat format, RftVotes votes, RftSource yes, RftSource no)
     {
         var selected = votes switch

@@ -50,6 +50,21 @@ public static class IterationDatasets
         };
     }
 
+    /// <summary>
+    /// The <see cref="MethodSettings.RftGrounded"/> filter: a judgment is kept when its checks name only constraints its
+    /// instruction states (<see cref="RftData.IsGrounded"/>); refinements are kept.
+    /// </summary>
+    public static Func<PromptOutcome, SftExample, bool> GroundedFilter(RunSpec spec, IReadOnlyDictionary<string, PromptSpec> prompts)
+    {
+        var format = Format(spec);
+        return (outcome, example) => example.Source == RftSource.Refinement
+            || RftData.IsGrounded(format, prompts[outcome.PromptId].Instruction, example.Messages[^1].Content);
+    }
+
+    /// <summary>Both filters where both are given; either alone; null for none.</summary>
+    public static Func<PromptOutcome, SftExample, bool>? Both(Func<PromptOutcome, SftExample, bool>? first, Func<PromptOutcome, SftExample, bool>? second) =>
+        first is null ? second : second is null ? first : (o, e) => first(o, e) && second(o, e);
+
     // The response inside a judgment example's prompt: the format's judge prompt rendered around a marker gives the text
     // before and after it, so any format whose judge prompt holds the response verbatim is read back.
     private static string? JudgedResponse(IRoleFormat format, string instruction, SftExample example)

@@ -46,6 +46,7 @@ public interface IMethodSettings
 /// <see cref="RftCaps"/> caps each source of the RFT set (null: the reference's caps scaled to the iteration).
 /// <see cref="RftOracle"/> is a diagnostic, not SPaR: RFT keeps only candidates the verifiers confirm (a judgment whose
 /// verdict they agree with, a refinement whose winner follows), the best any filter of the refiner's own data could do.
+/// <see cref="RftGrounded"/> keeps only judgments whose checks name constraints the instruction states.
 /// </summary>
 public sealed record MethodSettings(
     SamplingOptions Sampling,
@@ -55,4 +56,5 @@ public sealed record MethodSettings(
     RftVotes RftVotes,
     double RftYesShare = 0.5,
     RftCaps? RftCaps = null,
-    bool RftOracle = false);
+    bool RftOracle = false,
+    bool RftGrounded = false);

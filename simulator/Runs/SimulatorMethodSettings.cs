@@ -8,6 +8,6 @@ public sealed class SimulatorMethodSettings : IMethodSettings
     public MethodSettings Of(RunSpec spec)
     {
         var options = RunOptions.Of(spec);
-        return new MethodSettings(RunOptions.Sampling(options), options.InitialVoting, options.TreeSearch, options.TreeVoting, options.RftVotes, options.RftYesShare ?? options.RefinerYesShare, options.RftCaps, options.RftOracle);
+        return new MethodSettings(RunOptions.Sampling(options), options.InitialVoting, options.TreeSearch, options.TreeVoting, options.RftVotes, options.RftYesShare ?? options.RefinerYesShare, options.RftCaps, options.RftOracle, options.RftGrounded);
     }
 }

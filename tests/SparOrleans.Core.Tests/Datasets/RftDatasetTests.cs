@@ -83,6 +83,20 @@ public class RftDatasetTests
         Assert.Contains("InitialNo must be", Assert.Throws<InvalidOptionsException>(() => (caps with { InitialNo = -1 }).Validated()).Message);
     }
 
+    [Theory]
+    // A judgment from the loop: two of its checks name constraints the prompt does not state (big or tall; shell).
+    [InlineData("Avoid commas in your response: commas: none ok\nAvoid the words big or tall: forbidden words found: none ok\nInclude the keywords shell: shell: missing NO\n=> no", false)]
+    [InlineData("Avoid commas in your response: commas: none ok\nAvoid the words old or red: forbidden words found: none ok\n=> yes", true)]
+    [InlineData("=> yes", false)]
+    [InlineData("Avoid commas in your response: commas: none ok\nno verdict", false)]
+    public void IsGrounded_CompactJudgment_NamesOnlyThePromptsConstraints(string judgment, bool grounded)
+    {
+        const string instruction = "Write a short letter to Ned. Avoid the words old or red. Avoid commas in your response. Include the keywords rope.";
+
+        Assert.Equal(grounded, RftData.IsGrounded(RoleFormats.Compact, instruction, judgment));
+        Assert.True(RftData.IsGrounded(RoleFormats.Paper, instruction, judgment));
+    }
+
     [Fact]
     public void Build_MoreYesThanNo_TrimsInitialYesBeforeTreeYes()
     {

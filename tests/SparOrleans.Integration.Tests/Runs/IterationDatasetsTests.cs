@@ -65,6 +65,27 @@ public sealed class IterationDatasetsTests
         Assert.DoesNotContain(kept, e => e.Messages[^1].Content == "=> yes" && e.Messages[0].Content.EndsWith("bad", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void GroundedFilter_DropsJudgmentsNamingConstraintsThePromptLacks_AndCombinesWithTheOracle()
+    {
+        var format = RoleFormats.Compact;
+        SftExample Judgment(string response, string check, string verdict) =>
+            new(verdict == "yes" ? RftSource.InitialYes : RftSource.InitialNo,
+                [.. format.JudgePrompt("Prompt a.", response), new(ChatMessage.Assistant, $"{check}: evidence ok\n=> {verdict}")]);
+        var grounded = Judgment("bad", "Prompt a", "yes");
+        var madeUp = Judgment("good", "Prompt b", "yes");
+        var refinement = new SftExample(RftSource.Refinement, [new(ChatMessage.User, "refine"), new(ChatMessage.Assistant, "good")]);
+        var outcome = Tree("a", "good");
+        var keep = IterationDatasets.GroundedFilter(Spec, Prompts);
+        var both = IterationDatasets.Both(keep, IterationDatasets.OracleFilter(Spec, Prompts, new TextVerifier()))!;
+
+        Assert.Equal([true, false, true], new[] { grounded, madeUp, refinement }.Select(e => keep(outcome, e)));
+        // The grounded judgment says Yes to a response that does not follow: the oracle drops it as well.
+        Assert.Equal([false, false, true], new[] { grounded, madeUp, refinement }.Select(e => both(outcome, e)));
+        Assert.Null(IterationDatasets.Both(null, null));
+        Assert.Same(keep, IterationDatasets.Both(keep, null));
+    }
+
     /// <summary>"good" follows, "unknown" cannot be told, anything else does not follow.</summary>
     private sealed class TextVerifier : IResponseVerifier
     {
