@@ -120,6 +120,26 @@ public sealed class JudgmentReportTests : IDisposable
         Assert.Equal(1.0 / 20, claims[0].Outcome.Difference, 12);
     }
 
+    [Theory]
+    [InlineData(3, 1, "mostly sampling that does, not the vote")]
+    [InlineData(0, 0, "Nearly every verdict parses")]
+    [InlineData(2, 2, "about equally often")]
+    public void Reading_UnbalancedSetAndInvalidVerdicts_StatesTheTrivialJudgesAndWhichColumnLacksVerdicts(int greedyInvalid, int sampledInvalid, string conclusion)
+    {
+        // 10 cases, 3 following. The judge says Yes on the first two (one follows), No on the rest but the invalid ones.
+        bool[] truth = [true, false, true, true, false, false, false, false, false, false];
+        JudgmentScore Judge(int invalid) => JudgmentScoring.Score(truth, [.. truth.Select((_, i) => i < 2 ? Verdict.Yes : i >= 10 - invalid ? Verdict.Invalid : Verdict.No)]);
+        var seeds = Enumerable.Range(1, 2).Select(s => new JudgmentSeed($"sampling seed {s}", s, [Judge(greedyInvalid)], [], [Judge(sampledInvalid)], [Judge(sampledInvalid)])).ToList();
+        var result = new JudgmentResult(new JudgmentOptions(Seeds: 2, MaxVotes: 1), new JudgedCases(10, 3, 10, 0.9, 0), false, seeds, 1);
+
+        var reading = JudgmentReport.Reading(result);
+
+        Assert.Contains("a judge that always says No scores 70.0% (F1 0), one that always says Yes 30.0% (F1 46.2)", reading);
+        Assert.Contains("where its precision is above 30.0%: refiner-0 50.0 (greedy)", reading);
+        Assert.Contains(FormattableString.Invariant($"refiner-0 {10.0 * greedyInvalid:F1}% / {10.0 * sampledInvalid:F1}%"), reading);
+        Assert.Contains(conclusion, reading);
+    }
+
     private string RefinerZero(string run, int weightsSeed, Action<string>? frozen)
     {
         var dir = Path.Combine(_dir, run, "models", "refiner-0");
