@@ -1,8 +1,8 @@
 using System.CommandLine;
+using System.Text.Json;
 using SparOrleans.Client.Cli;
 using SparOrleans.Core.Errors;
 using SparOrleans.Core.Options;
-using SparOrleans.Engine.Model;
 using SparOrleans.Experiments;
 using SparOrleans.Experiments.Statistics;
 using SparOrleans.Simulator;
@@ -11,8 +11,9 @@ using static SparOrleans.Client.Commands.ExperimentCommand;
 namespace SparOrleans.Client.Commands;
 
 /// <summary>
-/// <c>spar experiment judgment</c>: Tables 2 and 9, the refiner's judgment per iteration of a run and by majority
-/// voting@1–9, against the verifiers; writes <c>docs/results/judgment/</c> and its section of <c>docs/results.md</c>.
+/// <c>spar experiment judgment</c>: Tables 2 and 9, every refiner of one or more loop runs judging R_0's frozen
+/// evaluation set greedily and R_0 and the final refiner by majority voting@1–9, against the verifiers; writes
+/// <c>docs/results/judgment/</c> and its section of <c>docs/results.md</c>.
 /// </summary>
 public static class JudgmentCommand
 {
@@ -21,82 +22,97 @@ public static class JudgmentCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var defaults = new JudgmentOptions();
-        var run = new Option<DirectoryInfo?>("--run") { Description = "A finished run's folder (e.g. runs/run-1): judge with each of its models/refiner-T, T = 0, 1, …; default: the bootstrap R_0 only" };
-        var seeds = new Option<int>("--seeds") { Description = $"Sampling seeds 1..S (default {defaults.Seeds}; claims need at least {PairedTests.MinimumSeeds})", DefaultValueFactory = _ => defaults.Seeds };
-        var cases = new Option<int>("--cases") { Description = $"Held-out judge cases, half following (default {defaults.Cases}, even)", DefaultValueFactory = _ => defaults.Cases };
+        var run = new Option<DirectoryInfo[]>("--run")
+        {
+            Description = "A finished run's folder (e.g. runs/run-1), its models/refiner-T judged; give it several times (or several folders) for the loop seeds of one experiment, e.g. the exp-spar-sN-HASH runs of `spar experiment baselines`, each then one seed; default: the bootstrap R_0 only",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var seeds = new Option<int>("--seeds") { Description = $"Sampling seeds 1..S with one run or none (default {defaults.Seeds}; claims need at least {PairedTests.MinimumSeeds}); with several runs each run is a seed", DefaultValueFactory = _ => defaults.Seeds };
+        var cases = new Option<int?>("--cases") { Description = "Judge only the first N cases of the frozen set (default: all of them)" };
+        var teacherCases = new Option<int>("--teacher-cases") { Description = $"Teacher cases (half answers, half near misses) judged greedily and reported apart (default {defaults.TeacherCases}, even; 0: none)", DefaultValueFactory = _ => defaults.TeacherCases };
         var votes = new Option<int>("--max-votes") { Description = $"Largest vote, odd; every odd k up to it is measured (default {defaults.MaxVotes})", DefaultValueFactory = _ => defaults.MaxVotes };
         var (_, _, home, modelSeed) = ScalingCommand.ModelOptions();
         var (output, results) = Destinations(Name, "table.md, results.json and judgment.png");
         var fromResults = FromResultsOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
         var command = new Command(Name, """
-            Tables 2 and 9: the refiner judges held-out teacher answers and near misses greedily and by majority
-            voting@1, 3, 5, 7, 9, for every refiner of a finished run (iterations) or the bootstrap R_0; accuracy and F1
-            against the verifiers, mean ± std over sampling seeds; claims tested with paired t across seeds and
-            McNemar's exact test on the greedy verdicts of the same cases.
-            Example: spar experiment judgment --run runs/run-1
+            Tables 2 and 9 on the frozen evaluation set of R_0 (judge_eval.json in every refiner folder: M_0's own
+            answers to held-out prompts, labelled by the verifiers, the loop's distribution): every refiner of the
+            runs judges it greedily (Table 2: accuracy, Yes-class F1, Yes rate, precision of Yes per iteration), R_0
+            and the final refiner also by majority voting@1, 3, 5, 7, 9 (Table 9: the first k of 9 samples at T 0.7).
+            The teacher cases are judged greedily and reported apart. Several --run folders (the loop seeds of one
+            experiment, which share one R_0 and frozen set) are the seeds: mean ± std over runs, claims by paired t and
+            sign-flip across runs and McNemar's exact test per run on the same cases, Holm over the report. With one
+            run, or none (the bootstrap R_0), the sampling seeds are the seeds.
+            Example: spar experiment judgment --run runs/exp-spar-s1-X --run runs/exp-spar-s2-Y ... --run runs/exp-spar-s5-Z
             """)
         {
-            run, seeds, cases, votes, home, modelSeed, output, results, fromResults, format,
+            run, seeds, cases, teacherCases, votes, home, modelSeed, output, results, fromResults, format,
         };
         command.SetAction(async (parse, ct) =>
         {
             var (dir, resultsPath) = ExperimentCommand.WritableDestinations(parse, output, results);
-            var options = new JudgmentOptions(parse.GetValue(seeds), parse.GetValue(cases), parse.GetValue(votes)).Validated();
+            var options = new JudgmentOptions(parse.GetValue(seeds), parse.GetValue(cases), parse.GetValue(teacherCases), parse.GetValue(votes)).Validated();
             var json = parse.GetValue(format) == OutputFormat.Json;
             var human = json ? stderr : stdout;
             var simulator = SimulatorOptions.Default with { Seed = parse.GetValue(modelSeed) };
-            var runDir = parse.GetValue(run)?.FullName;
-            JudgmentResult result;
-            string source;
+            IReadOnlyList<string>? runDirs = parse.GetValue(run) is { Length: > 0 } given ? [.. given.Select(d => d.FullName)] : null;
+            JudgmentRecord record;
             if (parse.GetValue(fromResults) is { } file)
             {
-                var earlier = ReadResults(file);
-                (result, source) = (ResultsPart<JudgmentResult>(earlier, "result", file), ResultsPart<string>(earlier, "source", file));
-                runDir = earlier.TryGetProperty("run", out var r) ? r.GetString() : null;
+                record = FromResults(file);
             }
             else
             {
-                (result, source) = await MeasureAsync(options, runDir, SparHome.From(parse, home).BootstrapCacheDirectory, simulator, human.WriteLine, ct);
+                var (result, source) = await MeasureAsync(options, runDirs, SparHome.From(parse, home).BootstrapCacheDirectory, simulator, human.WriteLine, ct);
+                record = new JudgmentRecord(result, source, runDirs);
             }
-            return await Publish(JudgmentReport.Instance, new JudgmentRecord(result, source, runDir), dir, resultsPath, stdout, stderr, json);
+            return await Publish(JudgmentReport.Instance, record, dir, resultsPath, stdout, stderr, json);
         });
         return command;
     }
 
-    private static async Task<(JudgmentResult Result, string Source)> MeasureAsync(JudgmentOptions options, string? runDir, string bootstrapCache,
+    /// <summary>
+    /// An earlier results.json of this experiment. One written before the frozen set (teacher cases only, a different
+    /// result) is refused: its figures answer another question and cannot be laid out as the frozen set's.
+    /// </summary>
+    private static JudgmentRecord FromResults(FileInfo file)
+    {
+        var earlier = ReadResults(file);
+        if (earlier.TryGetProperty("result", out var part) && part.ValueKind == JsonValueKind.Object && part.TryGetProperty("refiners", out var old) && old.ValueKind == JsonValueKind.Array)
+        {
+            throw new UserInputException($"'{file.FullName}' was written by the judgment experiment before it judged R_0's frozen set (teacher cases only); measure again with --run.");
+        }
+        var result = ResultsPart<JudgmentResult>(earlier, "result", file);
+        if (result.Seeds is not { Count: > 0 } || result.Cases is null || result.Options is null)
+        {
+            throw new UserInputException($"'{file.FullName}' has no judged seeds: is it this experiment's results.json?");
+        }
+        var runs = earlier.TryGetProperty("runs", out var r) && r.ValueKind == JsonValueKind.Array ? r.Deserialize<List<string>>(CliOutput.Json) : null;
+        return new JudgmentRecord(result, ResultsPart<string>(earlier, "source", file), runs);
+    }
+
+    private static async Task<(JudgmentResult Result, string Source)> MeasureAsync(JudgmentOptions options, IReadOnlyList<string>? runDirs, string bootstrapCache,
         SimulatorOptions simulator, Action<string> log, CancellationToken ct)
     {
-        if (runDir is not null)
+        if (runDirs is not null)
         {
-            var source = $"the refiners of run {Path.GetFileName(runDir.TrimEnd(Path.DirectorySeparatorChar))}";
-            return (await JudgmentExperiment.RunAsync(options, RunRefiners(runDir), simulator, log, ct), source);
+            var runs = runDirs.Select(JudgmentExperiment.Run).ToList();
+            if (runDirs.Distinct().Count() < runDirs.Count)
+            {
+                throw new UserInputException("The same --run folder is given twice: each run is one seed.");
+            }
+            var source = runs.Count == 1 ? $"the refiners of run {runs[0].Name}" : $"the refiners of {runs.Count} loop runs, {string.Join(", ", runs.Select(r => r.Name))}";
+            return (await JudgmentExperiment.RunAsync(options, runs, simulator, log, ct), source);
         }
         var bootstrap = await ExperimentModels.ResolveAsync(null, null, bootstrapCache, simulator, log, ct);
         try
         {
-            return (await JudgmentExperiment.RunAsync(options, [("refiner-0", bootstrap.Refiner)], simulator, log, ct), bootstrap.Source);
+            return (await JudgmentExperiment.RunAsync(options, [new JudgedRun("bootstrap", [bootstrap.Refiner])], simulator, log, ct), bootstrap.Source);
         }
         finally
         {
             ExperimentModels.Release(bootstrap);
         }
-    }
-
-    /// <summary>The run's refiner checkpoints in iteration order; a clear error when the folder holds none.</summary>
-    public static IReadOnlyList<(string Label, string Directory)> RunRefiners(string runDir)
-    {
-        var models = Path.Combine(runDir, "models");
-        var found = Directory.Exists(models)
-            ? Directory.GetDirectories(models, "refiner-*")
-                .Select(d => (Dir: d, Ok: int.TryParse(Path.GetFileName(d)["refiner-".Length..], out var t), T: t))
-                .Where(x => x.Ok && File.Exists(Path.Combine(x.Dir, ModelCheckpoint.ConfigFile)))
-                .OrderBy(x => x.T)
-                .Select(x => ($"refiner-{x.T}", x.Dir))
-                .ToList()
-            : [];
-        return found.Count > 0
-            ? found
-            : throw new UserInputException($"'{runDir}' has no models/refiner-T checkpoints; give the folder of a run `spar run` finished (e.g. runs/run-1).");
     }
 }

@@ -470,7 +470,7 @@ public sealed class BadInputWalkTests(BadInputFiles files) : IClassFixture<BadIn
         new("experiment judgment", "--run {missing} --output {out} --results {out}/results.md"),
         new("experiment judgment", "--run {f:a-directory} --output {out} --results {out}/results.md"),
         new("experiment judgment", "--cases 0 --home {home} --output {out} --results {out}/results.md"),
-        new("experiment judgment", "--cases 7 --home {home} --output {out} --results {out}/results.md"),
+        new("experiment judgment", "--teacher-cases 7 --home {home} --output {out} --results {out}/results.md"),
         new("experiment judgment", "--max-votes 4 --home {home} --output {out} --results {out}/results.md"),
         new("experiment judgment", "--max-votes 0 --home {home} --output {out} --results {out}/results.md"),
         new("experiment judgment", "--seeds 0 --home {home} --output {out} --results {out}/results.md"),

@@ -4,6 +4,8 @@ using SparOrleans.Client.Commands;
 using SparOrleans.Engine.Model;
 using SparOrleans.Experiments;
 using SparOrleans.Experiments.Statistics;
+using SparOrleans.Simulator;
+using SparOrleans.World.Teaching;
 using static SparOrleans.Client.Tests.SparInvocation;
 
 namespace SparOrleans.Client.Tests;
@@ -14,51 +16,95 @@ namespace SparOrleans.Client.Tests;
 /// </summary>
 public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
 {
-    /// <summary>A run folder with random tiny refiner-0..n-1 (and actor-0), as `spar run` lays them out.</summary>
-    private string FakeRun(int refiners)
+    /// <summary>
+    /// A run folder with random tiny refiner-0..n-1 (and actor-0), as `spar run` lays them out; refiner-0 carries a
+    /// hand-made frozen set of 4 held-out cases (two teacher answers that follow, two that fail), <paramref name="sampleShift"/>
+    /// changing which answers it holds. Refiner-0's weights do not depend on the run: the runs share R_0.
+    /// </summary>
+    private string FakeRun(int refiners, string name = "run", int sampleShift = 0)
     {
-        var run = Path.Combine(Dir, "run");
+        var run = Path.Combine(Dir, name);
         for (var t = 0; t < refiners; t++)
         {
-            using var model = LanguageModel.CreateByteLevel(hiddenSize: 32, layers: 1, heads: 2, seed: t);
+            using var model = LanguageModel.CreateByteLevel(hiddenSize: 32, layers: 1, heads: 2, seed: t == 0 ? 0 : t + 10 * name.Length);
             ModelCheckpoint.Save(model, Path.Combine(run, "models", $"refiner-{t}"));
         }
+        var seed = FrozenJudgeSet.PromptSeedFor(SimulatorOptions.Default.HeldOutSeed);
+        var prompts = Evaluation.HeldOutPrompts(4, seed);
+        FrozenJudgeSet.FromSamples(prompts, [.. prompts.Select((p, i) => (i + sampleShift) % 2 == 0 ? Teacher.Answer(p, i) : Teacher.Flawed(p, 1, i)?.Response ?? "x")], seed, 0.9)
+            .Save(Path.Combine(run, "models", "refiner-0"));
         using var actor = LanguageModel.CreateByteLevel(hiddenSize: 32, layers: 1, heads: 2, seed: 9);
         ModelCheckpoint.Save(actor, Path.Combine(run, "models", "actor-0"));
         return run;
     }
 
     [Fact]
-    public async Task Judgment_RunWithTwoRefiners_ScoresEachRefinerPerVoteSizeAndWritesItsSection()
+    public async Task Judgment_TwoRuns_EachRunASeedOnTheSharedFrozenSetAndItsSection()
     {
-        var run = FakeRun(refiners: 2);
+        var (a, b) = (FakeRun(refiners: 2, name: "run-a"), FakeRun(refiners: 2, name: "run-bb"));
 
-        var (code, output, error) = await Spar("experiment", "judgment", "--run", run, "--seeds", "2", "--cases", "4", "--max-votes", "3",
+        var (code, output, error) = await Spar("experiment", "judgment", "--run", a, b, "--teacher-cases", "2", "--max-votes", "3",
             "--output", Output("judgment"), "--results", ResultsMd, "--format", "json");
 
         Assert.True(code == ExitCodes.Success, error);
-        var refiners = JsonDocument.Parse(output).RootElement.GetProperty("result").GetProperty("refiners").EnumerateArray().ToList();
-        Assert.Equal(["refiner-0", "refiner-1"], refiners.Select(r => r.GetProperty("label").GetString()));
-        foreach (var refiner in refiners)
+        var result = JsonDocument.Parse(output).RootElement.GetProperty("result");
+        Assert.True(result.GetProperty("seeds_are_runs").GetBoolean());
+        Assert.Equal(4, result.GetProperty("cases").GetProperty("count").GetInt32());
+        Assert.Equal(2, result.GetProperty("cases").GetProperty("following").GetInt32());
+        var seeds = result.GetProperty("seeds").EnumerateArray().ToList();
+        Assert.Equal(["run-a", "run-bb"], seeds.Select(s => s.GetProperty("name").GetString()));
+        foreach (var seed in seeds)
         {
-            var votes = refiner.GetProperty("votes").EnumerateArray().ToList();
-            Assert.Equal(2, votes.Count);
-            Assert.All(votes, v => Assert.Equal(2, v.GetProperty("accuracy").GetProperty("per_seed").GetArrayLength()));
+            var greedy = seed.GetProperty("greedy").EnumerateArray().ToList();
+            Assert.Equal(2, greedy.Count);
+            Assert.All(greedy, g => Assert.Equal(4, g.GetProperty("correct").GetString()!.Length));
+            Assert.All(seed.GetProperty("teacher").EnumerateArray(), t => Assert.Equal(2, t.GetProperty("cases").GetInt32()));
+            Assert.Equal(2, seed.GetProperty("final_votes").GetArrayLength());
         }
+        // R_0 is judged once: the same greedy verdicts in both runs.
+        Assert.Equal(seeds[0].GetProperty("greedy")[0].GetProperty("correct").GetString(), seeds[1].GetProperty("greedy")[0].GetProperty("correct").GetString());
         Assert.Contains("| Refiner | Greedy | Voting@1 | Voting@3 |", File.ReadAllText(Path.Combine(Output("judgment"), "table.md")));
         Assert.True(new FileInfo(Path.Combine(Output("judgment"), "judgment.png")).Length > 1000);
         var results = File.ReadAllText(ResultsMd);
         Assert.Contains("## 5. Judgment per iteration and majority voting (Tables 2, 9)", results);
-        Assert.Matches("Iterations improve the refiner's judgment \\(voting@3, across seeds\\): \\*\\*(reproduced|not reproduced)\\*\\* \\(paired t over 2 seeds", results);
-        // The greedy verdicts of both refiners on the same cases are paired case by case.
-        Assert.Matches("Iterations improve the refiner's greedy judgment \\(same cases\\): \\*\\*(reproduced|not reproduced)\\*\\* \\(McNemar exact over 4 cases", results);
+        Assert.Contains("`spar experiment judgment --run run-a --run run-bb --teacher-cases 2 --max-votes 3`", results);
+        Assert.Contains("R_0's frozen set, 4 cases of M_0's own answers (sampled at T 0.9) on held-out prompts, labelled by the verifiers, 50.0% following", results);
+        Assert.Matches("The final refiner judges the frozen set more accurately than R_0 \\(greedy, across runs\\): \\*\\*(reproduced|not reproduced)\\*\\* \\(paired t over 2 seeds", results);
+        Assert.Matches("The final refiner judges more frozen cases right than R_0 \\(greedy, run-bb\\): \\*\\*(reproduced|not reproduced)\\*\\* \\(McNemar exact over 4 cases", results);
+    }
+
+    [Fact]
+    public async Task Judgment_RunsWithDifferentFrozenSets_ExitWithUserErrorAndWriteNothing()
+    {
+        var (a, b) = (FakeRun(refiners: 1, name: "run-a"), FakeRun(refiners: 1, name: "run-b", sampleShift: 1));
+
+        var (code, _, error) = await Spar("experiment", "judgment", "--run", a, "--run", b, "--output", Output("judgment"), "--results", ResultsMd);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.StartsWith("error:", error.Trim());
+        Assert.Contains("run-a and run-b have different frozen judge sets", error);
+        Assert.False(File.Exists(ResultsMd));
+    }
+
+    [Fact]
+    public async Task Judgment_RunWithoutFrozenSet_ExitsWithUserErrorNamingTheFile()
+    {
+        var run = FakeRun(refiners: 1);
+        File.Delete(Path.Combine(run, "models", "refiner-0", FrozenJudgeSet.FileName));
+
+        var (code, _, error) = await Spar("experiment", "judgment", "--run", run, "--output", Output("judgment"), "--results", ResultsMd);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Single(error.Trim().Split('\n'), line => line.StartsWith("error:", StringComparison.Ordinal));
+        Assert.Contains("has no judge_eval.json", error);
+        Assert.False(File.Exists(ResultsMd));
     }
 
     [Fact]
     public async Task Judgment_FromResults_RewritesTheSameTableAndSectionWithoutModels()
     {
         var run = FakeRun(refiners: 2);
-        await Spar("experiment", "judgment", "--run", run, "--seeds", "1", "--cases", "2", "--max-votes", "1",
+        await Spar("experiment", "judgment", "--run", run, "--seeds", "1", "--cases", "2", "--teacher-cases", "0", "--max-votes", "1",
             "--output", Output("judgment"), "--results", ResultsMd);
         var table = File.ReadAllText(Path.Combine(Output("judgment"), "table.md"));
         var section = File.ReadAllText(ResultsMd);
@@ -71,6 +117,20 @@ public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
         Assert.True(code == ExitCodes.Success, error);
         Assert.Equal(table, File.ReadAllText(Path.Combine(Output("judgment"), "table.md")));
         Assert.Equal(section, File.ReadAllText(Path.Combine(Dir, "again.md")));
+        Assert.Contains("`spar experiment judgment --run run --seeds 1 --cases 2 --teacher-cases 0 --max-votes 1`", section);
+    }
+
+    [Fact]
+    public async Task Judgment_FromResultsOfTheTeacherCaseExperiment_ExitsWithUserError()
+    {
+        var file = Path.Combine(Dir, "old.json");
+        File.WriteAllText(file, """{"result": {"options": {"seeds": 3, "cases": 60}, "refiners": [], "seconds": 1}, "source": "s"}""");
+
+        var (code, _, error) = await Spar("experiment", "judgment", "--from-results", file, "--output", Output("judgment"), "--results", ResultsMd);
+
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("before it judged R_0's frozen set", error);
+        Assert.False(File.Exists(ResultsMd));
     }
 
     [Theory]
@@ -105,23 +165,6 @@ public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
     }
 
     [Theory]
-    [InlineData(0.3, 0.1, "mostly sampling that does, not the vote")]
-    [InlineData(0.0, 0.0, "Nearly every verdict parses")]
-    [InlineData(0.2, 0.2, "about equally often")]
-    public void Reading_InvalidShares_ConclusionFollowsGreedyAgainstSampled(double greedyInvalid, double sampledInvalid, string conclusion)
-    {
-        static JudgingStat Stat(double invalid) =>
-            new(SeedStat.Of([0.55, 0.6]), SeedStat.Of([0.6, 0.6]), SeedStat.Of([invalid, invalid]));
-        var result = new JudgmentResult(new JudgmentOptions(Seeds: 2, MaxVotes: 3),
-            [new RefinerJudging("refiner-0", Stat(greedyInvalid), [Stat(sampledInvalid), Stat(sampledInvalid)])], 1);
-
-        var reading = JudgmentReport.Reading(result);
-
-        Assert.Contains(conclusion, reading);
-        Assert.Contains(FormattableString.Invariant($"refiner-0 {100 * greedyInvalid:F1}% / {100 * sampledInvalid:F1}%"), reading);
-    }
-
-    [Theory]
     [InlineData(0.60, 0.50, "scores above greedy decoding")]
     [InlineData(0.40, 0.50, "scores below greedy decoding")]
     [InlineData(0.51, 0.50, "scores level with greedy decoding")]
@@ -141,7 +184,7 @@ public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
     }
 
     [Fact]
-    public void RunRefiners_TenIterations_OrdersByIterationNotByName()
+    public void Run_TenIterations_OrdersRefinersByIterationNotByName()
     {
         var run = Path.Combine(Dir, "run");
         foreach (var t in new[] { 10, 2, 0 })
@@ -151,7 +194,7 @@ public sealed class ExperimentModelsCommandTests() : ExperimentFolder("models")
         }
         Directory.CreateDirectory(Path.Combine(run, "models", "refiner-3.tmp-1"));
 
-        Assert.Equal(["refiner-0", "refiner-2", "refiner-10"], JudgmentCommand.RunRefiners(run).Select(r => r.Label));
+        Assert.Equal(["refiner-0", "refiner-2", "refiner-10"], JudgmentExperiment.Run(run).Refiners.Select(Path.GetFileName));
     }
 
     [Fact]

@@ -35,27 +35,6 @@ public sealed class ReportTests
     }
 
     [Fact]
-    public void Judgment_GreedyVerdictsPerCase_AddMcNemarOnTheSameCases()
-    {
-        static JudgingStat Stat(params double[] accuracy) => new(SeedStat.Of(accuracy), SeedStat.Of(accuracy), SeedStat.Of([.. accuracy.Select(_ => 0.0)]));
-        var (after, before) = PairedTestsTests.Cases(onlyAfter: 10, onlyBefore: 2, both: 8, neither: 5);
-        var votes = Stat(0.6, 0.6, 0.6, 0.6, 0.6);
-        var result = new JudgmentResult(new JudgmentOptions(Seeds: 5, Cases: 26, MaxVotes: 3), [
-            new RefinerJudging("refiner-0", Stat(0.4), [votes, votes], before),
-            new RefinerJudging("refiner-3", Stat(0.72), [votes, votes], after),
-        ], 1);
-
-        var claims = JudgmentReport.Instance.Claims(new JudgmentRecord(result, "s", null));
-
-        var mcnemar = claims.Single(c => c.Outcome.Test == "McNemar exact");
-        Assert.Equal("Iterations improve the refiner's greedy judgment (same cases)", mcnemar.Statement);
-        Assert.Equal(79.0 / 4096, mcnemar.Outcome.P!.Value, 12);
-        Assert.True(mcnemar.Holds);
-        // Equal accuracies on every seed: no evidence for the vote claims.
-        Assert.False(JudgmentReport.Verdict(result, claims).IterationsImprove);
-    }
-
-    [Fact]
     public void RefinerCaseClaims_PerSeed_McNemarOfFinalAgainstStart()
     {
         var (better, start) = PairedTestsTests.Cases(onlyAfter: 10, onlyBefore: 2, both: 8, neither: 5);
