@@ -53,7 +53,7 @@ public sealed record EngineBenchmarkResult(
 /// <summary>
 /// Where one decoding step's time goes at a batch size, milliseconds per step (medians): the whole step
 /// (<see cref="BatchDecoder.Step"/>), the network's forward alone, the same matmuls alone (every projection and
-/// the head, at the step's shapes) and attention alone (one scaled_dot_product_attention per layer over a cache of
+/// the head, at the step's shapes and in the engine's weight layouts) and attention alone (one scaled_dot_product_attention per layer over a cache of
 /// the step's shape, with the step's padding mask). Step minus forward is sampling, the host sync and bookkeeping;
 /// forward minus matmuls and attention is every other native call (norms, rotary, cache writes) and their overhead.
 /// </summary>
@@ -277,17 +277,20 @@ public static class EngineBenchmark
         using var decoder = new BatchDecoder(model, prefixSharing: false);
         decoder.Admit(rows);
         var c = model.Config;
-        var shapes = new List<(long In, long Out)>();
+        // Transposed: stored [in, out] as the fused q/k/v and gate/up buffers are (see SharedWeights).
+        var shapes = new List<(long In, long Out, bool Transposed)>();
         for (var l = 0; l < c.NumHiddenLayers; l++)
         {
-            shapes.Add((c.HiddenSize, (c.NumAttentionHeads + 2L * c.NumKeyValueHeads) * c.HeadDim));
-            shapes.Add((c.NumAttentionHeads * c.HeadDim, c.HiddenSize));
-            shapes.Add((c.HiddenSize, 2L * c.IntermediateSize));
-            shapes.Add((c.IntermediateSize, c.HiddenSize));
+            shapes.Add((c.HiddenSize, (c.NumAttentionHeads + 2L * c.NumKeyValueHeads) * c.HeadDim, true));
+            shapes.Add((c.NumAttentionHeads * c.HeadDim, c.HiddenSize, false));
+            shapes.Add((c.HiddenSize, 2L * c.IntermediateSize, true));
+            shapes.Add((c.IntermediateSize, c.HiddenSize, false));
         }
-        shapes.Add((c.HiddenSize, c.VocabSize));
+        shapes.Add((c.HiddenSize, c.VocabSize, false));
         using var scope = NewDisposeScope();
-        var weights = shapes.Select(s => randn(s.Out, s.In, device: model.Device) * 0.02).ToList();
+        var weights = shapes.Select(s => s.Transposed
+            ? (randn(s.In, s.Out, device: model.Device) * 0.02).t()
+            : randn(s.Out, s.In, device: model.Device) * 0.02).ToList();
         var inputs = shapes.Select(s => randn(batch, 1, s.In, device: model.Device)).ToList();
         var (stepMs, forwardMs, matmulMs, attentionMs) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
         var columns = decoder.CacheColumns;

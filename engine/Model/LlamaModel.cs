@@ -158,21 +158,28 @@ internal sealed class AdaptedLinear(Linear linear)
 /// <summary>
 /// One buffer that several projections of the same input (q/k/v, gate/up) keep their weights in, each parameter a
 /// view of its rows: a decoding step multiplies by it once instead of once per projection, with no copy per step,
-/// and the parameters keep their HF names (checkpoints, LoRA and optimizers see them as before). Anything that
-/// replaces a parameter object (<c>Module.to</c> onto another device or dtype) ends the sharing, which
-/// <see cref="Intact"/> detects; callers then concatenate per call as training does.
+/// and the parameters keep their HF names and shapes (checkpoints, LoRA and optimizers see them as before). The
+/// buffer is stored transposed, [in, out] contiguous, each parameter a transposed view of its columns: linear(x, W)
+/// then multiplies by a contiguous x·Wᵀ, where MKL's sgemv at a batch of one is much faster than over W's [out, in]
+/// rows (a batch-1 decoding step: 22–30% less CPU, engine README's third pass). o_proj and down_proj keep the plain
+/// layout: transposing them as well measured no faster. AdamW's moments of these views are made contiguous by
+/// OptimizationLoop (TorchSharp saves only contiguous tensors).
+/// Anything that replaces a parameter object (<c>Module.to</c> onto another device or dtype) ends the sharing,
+/// which <see cref="Intact"/> detects; callers then concatenate per call as training does.
 /// </summary>
 internal sealed class SharedWeights : IDisposable
 {
     private readonly Linear[] _parts;
     private readonly Parameter[] _weights;
     private readonly Parameter?[] _biases;
+    private readonly Tensor _transposed; // [in, sum of outs], contiguous; Weight is its transposed view
 
     public SharedWeights(params Linear[] parts)
     {
         using var noGrad = no_grad();
         _parts = parts;
-        Weight = cat(parts.Select(p => p.weight!).ToArray(), 0).DetachFromDisposeScope();
+        _transposed = cat(parts.Select(p => p.weight!.t()).ToArray(), 1).DetachFromDisposeScope();
+        Weight = _transposed.t().DetachFromDisposeScope();
         Bias = parts[0].bias is null ? null : cat(parts.Select(p => p.bias!).ToArray(), 0).DetachFromDisposeScope();
         _weights = new Parameter[parts.Length];
         _biases = new Parameter?[parts.Length];
@@ -181,7 +188,7 @@ internal sealed class SharedWeights : IDisposable
         {
             var rows = parts[i].weight!.shape[0];
             var old = parts[i].weight!;
-            _weights[i] = new Parameter(Weight.narrow(0, offset, rows), old.requires_grad);
+            _weights[i] = new Parameter(_transposed.narrow(1, offset, rows).t(), old.requires_grad);
             parts[i].weight = _weights[i];
             old.Dispose();
             if (Bias is not null)
@@ -218,6 +225,7 @@ internal sealed class SharedWeights : IDisposable
     public void Dispose()
     {
         Weight.Dispose();
+        _transposed.Dispose();
         Bias?.Dispose();
     }
 }

@@ -51,6 +51,35 @@ internal sealed class OptimizationLoop : IDisposable
             new(noDecay, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, 0),
         };
         _optimizer = optim.AdamW(groups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        ContiguousMoments(_optimizer);
+    }
+
+    // AdamW makes each moment like its parameter, and the q/k/v and gate/up parameters are transposed views
+    // (SharedWeights), so theirs come out transposed; TorchSharp saves and loads only contiguous tensors. The
+    // updates are elementwise: the same values in a contiguous layout.
+    private static void ContiguousMoments(AdamW optimizer)
+    {
+        using var noGrad = no_grad();
+        foreach (var state in optimizer.state_dict().State.OfType<AdamW.State>())
+        {
+            state.exp_avg = Contiguous(state.exp_avg);
+            state.exp_avg_sq = Contiguous(state.exp_avg_sq);
+            if (state.max_exp_avg_sq is not null)
+            {
+                state.max_exp_avg_sq = Contiguous(state.max_exp_avg_sq);
+            }
+        }
+    }
+
+    private static Tensor Contiguous(Tensor moment)
+    {
+        if (moment.is_contiguous())
+        {
+            return moment;
+        }
+        var copy = moment.contiguous().DetachFromDisposeScope();
+        moment.Dispose();
+        return copy;
     }
 
     /// <summary>Optimizer steps taken so far (restored by <see cref="Load"/>).</summary>
