@@ -7,8 +7,10 @@ JUDGMENTS are `spar export RUN --iteration T --what judgments` files (one line p
 "verifier"): printed per source (the actor's samples, tree nodes), majority verdict and agreement (unanimous, 4-1,
 3-2), the share of votes whose majority verdict the verifiers confirm. RFT are `spar export RUN --iteration T --what
 rft` files of the same runs and iterations (the set RFT trained on): each judgment example is matched to its vote by
-instruction and response (compact role format) and counted per verdict. The judge's own greedy accuracy on the frozen
-set is the bar such labels must clear to teach it anything.
+instruction and response (compact role format) and counted per verdict, with the share of those judgments whose every
+check line names a sentence of the prompt (the compact judge names a constraint by copying the prompt's sentence; a
+name the prompt lacks is a miscopied constraint, e.g. a keyword the prompt never asked for). The judge's own greedy
+accuracy on the frozen set is the bar such labels must clear to teach it anything.
 """
 import collections
 import json
@@ -22,13 +24,19 @@ def agreement(vote):
     return "4-1" if max(yes, no) >= 4 else "split"
 
 
-def table(title, counts):
+def table(title, counts, grounded=None):
     print(f"\n{title}\n")
-    print("| source | verdict | agreement | labels | right |")
-    print("|---|---|---|---:|---:|")
+    print("| source | verdict | agreement | labels | right |" + (" checks all named from the prompt |" if grounded else ""))
+    print("|---|---|---|---:|---:|" + ("---:|" if grounded else ""))
     for key in sorted(counts):
         right, total = counts[key]
-        print(f"| {' | '.join(key)} | {total} | {100 * right / total:.1f}% |")
+        extra = f" {100 * grounded[key] / total:.1f}% |" if grounded else ""
+        print(f"| {' | '.join(key)} | {total} | {100 * right / total:.1f}% |{extra}")
+
+
+def named_from_prompt(instruction, judgment):
+    checks = [line for line in judgment.split("\n") if ":" in line and (line.endswith(" ok") or line.endswith(" NO"))]
+    return bool(checks) and all(line.split(":", 1)[0] in instruction for line in checks)
 
 
 def main(args):
@@ -54,6 +62,7 @@ def main(args):
     if not rft:
         return
     labels = collections.defaultdict(lambda: [0, 0])
+    grounded = collections.Counter()
     unmatched = 0
     for path in rft:
         with open(path, encoding="utf-8") as lines:
@@ -71,7 +80,8 @@ def main(args):
                 for key in [("rft", verdict, "all"), ("rft", "all", "all")]:
                     labels[key][0] += right
                     labels[key][1] += 1
-    table(f"Judgments in the RFT sets ({unmatched} not matched to a vote)", labels)
+                    grounded[key] += named_from_prompt(instruction, target)
+    table(f"Judgments in the RFT sets ({unmatched} not matched to a vote)", labels, grounded)
 
 
 if __name__ == "__main__":
