@@ -98,7 +98,10 @@ public static class RunExport
                 count = pairs.Count;
                 break;
             case ExportKind.Rft:
-                var examples = InFormat(IterationDatasets.RftExamples(spec, Outcomes(runId, t, prompts), new RunMethodSettings().Of(spec)), prompts, IterationDatasets.Format(spec), format);
+                var settings = new RunMethodSettings().Of(spec);
+                var specs = prompts.Where(p => p.State.Prompt is not null).ToDictionary(p => p.State.Prompt!.PromptId, p => p.State.Prompt!);
+                var examples = InFormat(IterationDatasets.RftExamples(spec, Outcomes(runId, t, prompts), settings,
+                    IterationDatasets.RftFilter(spec, settings, specs, Truth)), prompts, IterationDatasets.Format(spec), format);
                 if (style == ExportStyle.Trl)
                 {
                     TrlJsonl.WriteSft(path, examples.Select(e => e.Messages));

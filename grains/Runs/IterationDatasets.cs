@@ -61,6 +61,15 @@ public static class IterationDatasets
             || RftData.IsGrounded(format, prompts[outcome.PromptId].Instruction, example.Messages[^1].Content);
     }
 
+    /// <summary>
+    /// The filter <paramref name="settings"/> ask RFT's candidates to pass (<see cref="MethodSettings.RftOracle"/>,
+    /// <see cref="MethodSettings.RftGrounded"/>; null for none): the run grain trains on it and <c>spar export</c>
+    /// writes with it, so an exported set is the set trained.
+    /// </summary>
+    public static Func<PromptOutcome, SftExample, bool>? RftFilter(RunSpec spec, MethodSettings settings, IReadOnlyDictionary<string, PromptSpec> prompts,
+        IResponseVerifier verifier) =>
+        Both(settings.RftOracle ? OracleFilter(spec, prompts, verifier) : null, settings.RftGrounded ? GroundedFilter(spec, prompts) : null);
+
     /// <summary>Both filters where both are given; either alone; null for none.</summary>
     public static Func<PromptOutcome, SftExample, bool>? Both(Func<PromptOutcome, SftExample, bool>? first, Func<PromptOutcome, SftExample, bool>? second) =>
         first is null ? second : second is null ? first : (o, e) => first(o, e) && second(o, e);

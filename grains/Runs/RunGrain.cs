@@ -327,9 +327,7 @@ public sealed class RunGrain(
         var pairs = IterationDatasets.DpoPairs(outcomes);
         var byId = prompts.ToDictionary(p => p.PromptId);
         var settings = methodSettings.Of(spec);
-        var rft = IterationDatasets.RftExamples(spec, outcomes, settings, IterationDatasets.Both(
-            settings.RftOracle ? IterationDatasets.OracleFilter(spec, byId, verifier) : null,
-            settings.RftGrounded ? IterationDatasets.GroundedFilter(spec, byId) : null));
+        var rft = IterationDatasets.RftExamples(spec, outcomes, settings, IterationDatasets.RftFilter(spec, settings, byId, verifier));
 
         await EnterAsync(RunPhase.ActorTraining, spec.Pairs.TrainsActorBySft()
             ? $"SFT of M_{t - 1} on {pairs.Count} refined responses (SELF)"

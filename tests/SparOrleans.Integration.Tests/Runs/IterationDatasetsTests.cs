@@ -83,6 +83,12 @@ public sealed class IterationDatasetsTests
         // The grounded judgment says Yes to a response that does not follow: the oracle drops it as well.
         Assert.Equal([false, false, true], new[] { grounded, madeUp, refinement }.Select(e => both(outcome, e)));
         Assert.Null(IterationDatasets.Both(null, null));
+        var settings = new MethodSettings(new(), VotingOptions.InitialJudging, new(), VotingOptions.TreeSearch, RftVotes.Majority);
+        Assert.Null(IterationDatasets.RftFilter(Spec, settings, Prompts, new TextVerifier()));
+        var grounding = IterationDatasets.RftFilter(Spec, settings with { RftGrounded = true }, Prompts, new TextVerifier())!;
+        var oracleAndGrounding = IterationDatasets.RftFilter(Spec, settings with { RftGrounded = true, RftOracle = true }, Prompts, new TextVerifier())!;
+        Assert.Equal([true, false, true], new[] { grounded, madeUp, refinement }.Select(e => grounding(outcome, e)));
+        Assert.Equal([false, false, true], new[] { grounded, madeUp, refinement }.Select(e => oracleAndGrounding(outcome, e)));
         Assert.Same(keep, IterationDatasets.Both(keep, null));
     }
 
