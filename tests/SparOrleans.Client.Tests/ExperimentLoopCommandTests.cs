@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SparOrleans.Client.Cli;
+using SparOrleans.Core.Datasets;
 using SparOrleans.Experiments;
 using SparOrleans.Experiments.Statistics;
 using SparOrleans.Interfaces.Runs;
@@ -162,5 +163,23 @@ public sealed class ExperimentLoopCommandTests() : ExperimentFolder("loop")
         var oneRound = options.Spec(LoopVariants.NoIterativeTraining, 1, id => id);
         Assert.Equal((1, 3 * options.Prompts), (oneRound.Iterations, oneRound.PromptsPerIteration));
         Assert.Equal(1, options.Simulator(LoopVariants.Spar, 3).BootstrapSeed);
+    }
+
+    [Fact]
+    public void Overlay_ChangesEveryRunsOptionsAndItsName_KeepsTheExperimentsOwn()
+    {
+        var options = new LoopExperimentOptions([LoopVariants.Spar], Prompts: 48);
+        var lever = options with { Overlay = """{"RftVotes": "Unanimous", "Rft": {"LearningRate": 5e-5}}""" };
+
+        var simulator = lever.Simulator(LoopVariants.Spar, 2);
+
+        Assert.Equal((RftVotes.Unanimous, 5e-5, 48, 2), (simulator.RftVotes, simulator.Rft.LearningRate, simulator.IterationPrompts, simulator.Seed));
+        Assert.Equal(options.Simulator(LoopVariants.Spar, 2).Rft with { LearningRate = 5e-5 }, simulator.Rft);
+        // The preset's JSON and its hash are unchanged by options left at their defaults (RftCaps, RftOracle), so earlier runs keep their names.
+        Assert.Equal(options.Spec(LoopVariants.Spar, 2, id => id).RunId, (options with { Overlay = """{"RftOracle": false}""" }).Spec(LoopVariants.Spar, 2, id => id).RunId);
+        Assert.NotEqual(options.Spec(LoopVariants.Spar, 2, id => id).RunId, lever.Spec(LoopVariants.Spar, 2, id => id).RunId);
+        Assert.NotEmpty((options with { Overlay = "[1]" }).Problems());
+        Assert.Contains("unknown option 'Nope'", Assert.Throws<SparOrleans.Core.Errors.UserInputException>(() =>
+            (options with { Overlay = """{"Nope": 1}""" }).Simulator(LoopVariants.Spar, 1)).Message);
     }
 }
