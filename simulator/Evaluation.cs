@@ -159,9 +159,7 @@ public static class Evaluation
         var votePrompts = prompts.SelectMany(p => Enumerable.Repeat(p, options.EvalVotes)).ToList();
         var samples = await refiner.GenerateAllAsync(votePrompts, options.EvalVoteTemperature, options.JudgeMaxNewTokens, options.Seed + 7,
             progress, "eval-judge-vote", cancellationToken).ConfigureAwait(false);
-        var voting = new VotingOptions(Samples: options.EvalVotes).Validated();
-        var voted = cases.Select((c, i) => MajorityVote.Tally(samples.Skip(i * options.EvalVotes).Take(options.EvalVotes).ToList(), Format, voting, c.Response))
-            .Select(v => v.Majority ?? Verdict.Invalid).ToList();
+        var voted = VoteVerdicts(cases, samples, options.EvalVotes, options.EvalVotes);
         var truth = cases.Select(c => c.Follows).ToList();
         var t = cases.Count - actorCases.Count;
         JudgmentScore Part(IReadOnlyList<Verdict> verdicts, bool teacher) => teacher
@@ -178,6 +176,17 @@ public static class Evaluation
             Part(voted, teacher: true),
             hasActor && frozen ? Part(greedyVerdicts, teacher: false) : null,
             hasActor && frozen ? Part(voted, teacher: false) : null);
+    }
+
+    /// <summary>
+    /// Each case's majority verdict over the first <paramref name="votes"/> of its <paramref name="perCase"/> samples
+    /// (<paramref name="samples"/> laid out case by case); a tie or a vote without verdicts is <see cref="Verdict.Invalid"/>.
+    /// </summary>
+    public static IReadOnlyList<Verdict> VoteVerdicts(IReadOnlyList<JudgeCase> cases, IReadOnlyList<string> samples, int perCase, int votes)
+    {
+        var voting = new VotingOptions(Samples: votes).Validated();
+        return cases.Select((c, i) => MajorityVote.Tally(samples.Skip(i * perCase).Take(votes).ToList(), Format, voting, c.Response).Majority ?? Verdict.Invalid)
+            .ToList();
     }
 
     /// <summary>The fixed teacher cases, then <paramref name="actorCases"/> (the actor's or the frozen set's), with their judge prompts and the refiner's greedy verdicts.</summary>

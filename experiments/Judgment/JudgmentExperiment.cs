@@ -148,9 +148,7 @@ public static class JudgmentExperiment
                     log(Inv($"{label}: {options.MaxVotes} samples per case, sampling seed {sampling / SamplingSeed(1)} (voting {done}/{voteJobs}, {clock.Elapsed.TotalSeconds:F0} s)"));
                     var samples = await refiner.GenerateAllAsync(frozenPrompts.SelectMany(p => Enumerable.Repeat(p, options.MaxVotes)).ToList(),
                         options.Temperature, simulator.JudgeMaxNewTokens, sampling, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    votes[(key, sampling)] = [.. options.VoteSizes.Select(k => JudgmentScoring.Score(truth, frozenCases.Select((c, i) =>
-                        MajorityVote.Tally(samples.Skip(i * options.MaxVotes).Take(k).ToList(), Format, new VotingOptions(Samples: k), c.Response).Majority
-                        ?? Verdict.Invalid).ToList()))];
+                    votes[(key, sampling)] = [.. options.VoteSizes.Select(k => JudgmentScoring.Score(truth, Evaluation.VoteVerdicts(frozenCases, samples, options.MaxVotes, k)))];
                 }
             }
         }
