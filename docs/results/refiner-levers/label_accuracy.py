@@ -5,7 +5,8 @@
 
 JUDGMENTS are `spar export RUN --iteration T --what judgments` files (one line per vote, the verifiers' truth in
 "verifier"): printed per source (the actor's samples, tree nodes), majority verdict and agreement (unanimous, 4-1,
-3-2), the share of votes whose majority verdict the verifiers confirm. RFT are `spar export RUN --iteration T --what
+3-2), the share of votes whose majority verdict the verifiers confirm, and every sampled judgment of those votes by
+whether its checks all name sentences of the prompt. RFT are `spar export RUN --iteration T --what
 rft` files of the same runs and iterations (the set RFT trained on): each judgment example is matched to its vote by
 instruction and response (compact role format) and counted per verdict, with the share of those judgments whose every
 check line names a sentence of the prompt (the compact judge names a constraint by copying the prompt's sentence; a
@@ -43,6 +44,7 @@ def main(args):
     split = args.index("--rft") if "--rft" in args else len(args)
     judgments, rft = args[:split], args[split + 1:]
     votes = collections.defaultdict(lambda: [0, 0])
+    sampled = collections.defaultdict(lambda: [0, 0])
     truth = {}
     for path in judgments:
         with open(path, encoding="utf-8") as lines:
@@ -51,6 +53,12 @@ def main(args):
                 if vote.get("verifier") is None:
                     continue
                 truth[(vote["instruction"], vote["response"])] = vote["verifier"]
+                for judgment in vote["judgments"]:
+                    verdict = judgment.rstrip().rsplit(" ", 1)[-1]
+                    if verdict in ("yes", "no"):
+                        key = (vote["source"], "named from the prompt" if named_from_prompt(vote["instruction"], judgment) else "not", "all")
+                        sampled[key][0] += (verdict == "yes") == vote["verifier"]
+                        sampled[key][1] += 1
                 if vote["verdict"] not in ("yes", "no"):
                     continue
                 right = (vote["verdict"] == "yes") == vote["verifier"]
@@ -59,6 +67,7 @@ def main(args):
                     votes[key][0] += right
                     votes[key][1] += 1
     table("Majority verdicts of the loop's votes", votes)
+    table("Every sampled judgment of those votes, by whether its checks all name the prompt's sentences", sampled)
     if not rft:
         return
     labels = collections.defaultdict(lambda: [0, 0])
