@@ -285,8 +285,8 @@ public sealed record LoopReport(string Name, int Section, string Title, IReadOnl
             var winners = searched.Sum(r => r.Winners);
             var verified = searched.Sum(r => (r.RefinementSuccess ?? 0) * r.Negatives);
             var course = best.Iteration == spar.Final.Iteration
-                ? Inv($"SPaR's actor is best after the last iteration ({Pct(best.Average)}; M_0 {Pct(spar.Start.Average)})")
-                : Inv($"SPaR's actor is best after iteration {best.Iteration} ({Pct(best.Average)}) and ends at {Pct(spar.Final.Average)}");
+                ? Inv($"SPaR's actor peaks after its last iteration ({Pct(best.Average)}; M_0 {Pct(spar.Start.Average)})")
+                : Inv($"SPaR's actor peaks after iteration {best.Iteration} ({Pct(best.Average)}) and ends at {Pct(spar.Final.Average)}");
             // The verified share of the winners is what separates a run whose DPO helps from one whose pairs are noise.
             var share = winners == 0 ? 0 : verified / winners;
             var consequence = verdict.SparImproves == true
