@@ -188,7 +188,7 @@ public sealed class PairKindsReport : IExperiment<IReadOnlyList<PairKindsResult>
             - Paper: on both synthetic tasks refinement pairs improve accuracy more than interfering pairs; on characters the interfering factor (uppercase) is learned quickly; on stories interfering pairs even fall below the start model.
             {lines.ToString().TrimEnd('\n')}
             - Why the character gap is wider than the paper's: with byte tokens the uppercase letters are tokens the start never wrote, so interfering pairs have to teach case and the letter's uppercase form at once, and DPO alone learns the first without the second (the table shows the trained models' answers).
-            - Stories: plain DPO (no NLL term) at the task's learning rate 3e-5; at 3e-4 and 1e-4 both kinds fell from 86% to 43–51% within 160 steps (seed 0, one-seed probes with `--lr`), so at those rates DPO itself breaks the tiny story model, whichever the pair; the 2-layer d=64 start needs 800 SFT steps to copy the sentences at all (400 steps: 2.5%), and after 800 it still differs widely between seeds.
+            - Stories: plain DPO (no NLL term) at the task's learning rate 3e-5; at 3e-4 and 1e-4 both kinds fell from 86% to 43–51% within 160 steps (one-seed probes with `--lr` on 23 Nov, when seed 0's start scored 86%), so at those rates DPO itself breaks the tiny story model, whichever the pair; the 2-layer d=64 start needs 800 SFT steps to copy the sentences at all (400 steps: 2.5%), and after 800 it still differs widely between seeds, so the story claims turn on which seeds start near 100% (nothing left to gain) or far below it.
 
             """;
     }
