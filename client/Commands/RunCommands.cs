@@ -14,6 +14,7 @@ using SparOrleans.Silo.Hosting;
 using SparOrleans.Simulator;
 using SparOrleans.Simulator.Runs;
 using SparOrleans.Storage;
+using SparOrleans.Models.Generation;
 
 namespace SparOrleans.Client.Commands;
 
@@ -80,6 +81,10 @@ public static class RunCommands
         {
             Description = "A JSON file of options laid over the defaults, e.g. {\"Dpo\": {\"LearningRate\": 1e-4}}: the simulator's (names as in SimulatorOptions), or with --actor a model run's (ModelRunSettings: Sampling, voting, TreeSearch, Dpo, Rft, Lora, Device, Dtype, Eval...)",
         };
+        var generationWorkers = new Option<int?>("--generation-workers")
+        {
+            Description = "Decoding threads per model in this process's silo (default: one per core on a CPU, each on one torch thread; 1: one thread decoding on every core)",
+        };
         var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options, and replace the cached ones with the new ones" };
         var home = SparHome.Option();
         var cluster = ClusterOption("Run on a cluster started with `spar silo` instead of in-process: its membership store, Redis HOST:PORT, azurite[:PORT] or an Azure Storage connection string");
@@ -102,14 +107,15 @@ public static class RunCommands
             M_0 and R_0 are kept in <home>/.cache and reused by runs with the same bootstrap options.
             """)
         {
-            quick, preset, iterations, prompts, perIteration, samples, seed, policy, pairs, runId, output, optionsFile, fresh, home, cluster, tlsCert, format,
-            actor, refiner, evalIfEval, evalLlmBar, roleFormat, generation, servedActor, servedRefiner, generationUpdate, restartCommand,
+            quick, preset, iterations, prompts, perIteration, samples, seed, policy, pairs, runId, output, optionsFile, fresh, generationWorkers, home, cluster,
+            tlsCert, format, actor, refiner, evalIfEval, evalLlmBar, roleFormat, generation, servedActor, servedRefiner, generationUpdate, restartCommand,
         };
         AddAll(command, web.All);
         command.SetAction(async (parse, ct) =>
         {
             var tls = ClusterTlsOf(parse, cluster, tlsCert);
             var webView = web.Read(parse);
+            var hostOptions = ModelHostOf(parse, generationWorkers, cluster);
             if (parse.GetValue(actor) is not null || parse.GetValue(refiner) is not null)
             {
                 RefuseGiven(parse, [quick, fresh], "applies to simulator runs only, not to a run on --actor/--refiner.");
@@ -172,7 +178,7 @@ public static class RunCommands
                     PairSources.Parse(parse.GetValue(pairs)!),
                     models);
                 return DriveAsync(paths, spec, resume: false, parse.GetValue(cluster), tls, webView, parse.GetValue(format), stdout, stderr, ct,
-                    refreshCache: parse.GetValue(fresh));
+                    refreshCache: parse.GetValue(fresh), models: hostOptions);
             }
         });
         return command;
@@ -187,6 +193,7 @@ public static class RunCommands
         var cluster = ClusterOption("A run of a cluster started with `spar silo`: its --cluster (the run grain resumes it there)");
         var tlsCert = RemoteAccess.TlsCertOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
+        var generationWorkers = new Option<int?>("--generation-workers") { Description = "As spar run's: decoding threads per model in this process's silo" };
         var command = new Command("resume", """
             Continues a stored run where it stopped (after Ctrl-C, a kill or a crash).
             Examples:
@@ -194,13 +201,14 @@ public static class RunCommands
               spar resume tiny-1 --cluster 127.0.0.1:6379   a run started with spar run --cluster
             """)
         {
-            run, output, home, cluster, tlsCert, format,
+            run, output, home, cluster, tlsCert, format, generationWorkers,
         };
         AddAll(command, web.All);
         command.SetAction(async (parse, ct) =>
         {
             var tls = ClusterTlsOf(parse, cluster, tlsCert);
             var webView = web.Read(parse);
+            var hostOptions = ModelHostOf(parse, generationWorkers, cluster);
             if (parse.GetValue(cluster) is { } redis)
             {
                 // The cluster's storage holds the run, not this machine's home: the run grain knows its spec, and its
@@ -219,7 +227,7 @@ public static class RunCommands
             {
                 spec = spec with { OutputDirectory = dir.FullName };
             }
-            return await DriveAsync(paths, spec, resume: true, cluster: null, tls: null, webView, parse.GetValue(format), stdout, stderr, ct);
+            return await DriveAsync(paths, spec, resume: true, cluster: null, tls: null, webView, parse.GetValue(format), stdout, stderr, ct, models: hostOptions);
         });
         return command;
     }
@@ -368,8 +376,22 @@ public static class RunCommands
             : status;
     }
 
+    // The embedded silo's model host; a cluster's silos were given theirs by `spar silo`.
+    private static ModelHostOptions? ModelHostOf(ParseResult parse, Option<int?> workers, Option<string?> cluster)
+    {
+        if (parse.GetValue(workers) is not { } count)
+        {
+            return null;
+        }
+        if (parse.GetValue(cluster) is not null)
+        {
+            throw new UserInputException("--generation-workers applies to the in-process silo: a cluster's gpu silos take it from `spar silo --generation-workers`.");
+        }
+        return new ModelHostOptions { Workers = Positive("--generation-workers", count, 1, 256) };
+    }
+
     private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, ClusterTls? tls, SiloWebOptions? webView, OutputFormat format,
-        TextWriter stdout, TextWriter stderr, CancellationToken ct, bool refreshCache = false)
+        TextWriter stdout, TextWriter stderr, CancellationToken ct, bool refreshCache = false, ModelHostOptions? models = null)
     {
         // The run's output directory must take files before the run is stored: otherwise it fails at its first
         // checkpoint, minutes in, with a stored run left behind.
@@ -380,7 +402,7 @@ public static class RunCommands
             return await FollowAsync(connection.Client, spec, resume, cluster, format, stdout, stderr, ct);
         }
         var web = webView is null ? null : webView with { Map = app => WatchWeb.Map(app, spec.RunId) };
-        await using var silo = await StartSiloAsync(paths, web, refreshCache, ct);
+        await using var silo = await StartSiloAsync(paths, web, refreshCache, models, ct);
         if (silo.WebAddress is { } address)
         {
             if (WebViewOptions.Warning(web!, address) is { } warning)
@@ -482,13 +504,13 @@ public static class RunCommands
     }
 
     /// <summary>The embedded silo, or one clear error when its state directory cannot be used or another process drives it.</summary>
-    private static async Task<EmbeddedSilo> StartSiloAsync(SparHome paths, SiloWebOptions? web, bool refreshCache, CancellationToken ct)
+    private static async Task<EmbeddedSilo> StartSiloAsync(SparHome paths, SiloWebOptions? web, bool refreshCache, ModelHostOptions? models, CancellationToken ct)
     {
         // A silo that does not start (its web port in use, its state unusable) leaves no new home behind.
         var created = OutputPaths.Missing(paths.Root);
         try
         {
-            return await StartSiloOrExplainAsync(paths, web, refreshCache, ct);
+            return await StartSiloOrExplainAsync(paths, web, refreshCache, models, ct);
         }
         catch when (created is not null && Directory.Exists(created))
         {
@@ -497,12 +519,12 @@ public static class RunCommands
         }
     }
 
-    private static async Task<EmbeddedSilo> StartSiloOrExplainAsync(SparHome paths, SiloWebOptions? web, bool refreshCache, CancellationToken ct)
+    private static async Task<EmbeddedSilo> StartSiloOrExplainAsync(SparHome paths, SiloWebOptions? web, bool refreshCache, ModelHostOptions? models, CancellationToken ct)
     {
         try
         {
             return await EmbeddedSilo.StartAsync(paths.StateDirectory, web: web, cancellationToken: ct, bootstrapCache: paths.BootstrapCacheDirectory,
-                refreshBootstrapCache: refreshCache);
+                refreshBootstrapCache: refreshCache, models: models);
         }
         catch (StateDirectoryInUseException e)
         {

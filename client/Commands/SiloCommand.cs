@@ -5,6 +5,7 @@ using SparOrleans.Core.Errors;
 using SparOrleans.Grains.Placement;
 using SparOrleans.Grains.Runs;
 using SparOrleans.Silo.Hosting;
+using SparOrleans.Models.Generation;
 
 namespace SparOrleans.Client.Commands;
 
@@ -41,6 +42,10 @@ public static class SiloCommand
         };
         var bootstrapCache = new Option<DirectoryInfo?>("--bootstrap-cache") { Description = "gpu silos: keep bootstrapped M_0/R_0 here and reuse them for runs with the same bootstrap options (as spar run's <home>/.cache)" };
         var probeTimeout = new Option<double?>("--probe-timeout") { Description = "Seconds of Orleans' membership probe timeout (default 5): a dead silo is declared dead after about 3 missed probes" };
+        var generationWorkers = new Option<int?>("--generation-workers")
+        {
+            Description = "gpu silos: decoding threads per model (default: one per core on a CPU, each on one torch thread; 1: one thread decoding on every core)",
+        };
         var command = new Command("silo", """
             Runs one silo of a SPaR cluster until Ctrl-C: Redis or Azure Table storage for membership, blob storage for
             grain state. Prints "ready NAME" on stdout once it has joined.
@@ -52,7 +57,7 @@ public static class SiloCommand
             """)
         {
             role, cluster, storage, container, address, advertise, allowRemote, tlsCert, port, gateway, retryLimit, retryDelay, retryMaxDelay, reminderPeriod,
-            probeTimeout, bootstrapCache,
+            probeTimeout, bootstrapCache, generationWorkers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -84,6 +89,7 @@ public static class SiloCommand
                     },
                     Reminder = new RunReminderOptions { Period = Seconds("--reminder-period", parse.GetValue(reminderPeriod)) },
                     BootstrapCacheDirectory = parse.GetValue(bootstrapCache)?.FullName,
+                    Models = new ModelHostOptions { Workers = parse.GetValue(generationWorkers) },
                 },
                 Address = ip,
                 Advertise = advertised,

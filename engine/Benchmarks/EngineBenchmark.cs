@@ -48,7 +48,19 @@ public sealed record EngineBenchmarkResult(
     double ContinuousOverStatic,
     double Seconds,
     double? LoadAverageStart,
-    double? LoadAverageEnd);
+    double? LoadAverageEnd,
+    IReadOnlyList<WorkerDecode>? WorkerDecode = null);
+
+/// <summary>
+/// Decoding <see cref="Batch"/> rows through the generation service: one worker on every torch thread against
+/// <see cref="Workers"/> workers on one thread each, the rows shared out among them (medians of interleaved rounds;
+/// <see cref="WorkersFractionOfCeiling"/> against torch.mm timed beside each round, on every thread).
+/// </summary>
+public sealed record WorkerDecode(int Batch, int Workers, double OneWorkerTokensPerS, double WorkersTokensPerS, double WorkersFractionOfCeiling,
+    double OneWorkerFractionOfCeiling)
+{
+    public double Speedup => WorkersTokensPerS / OneWorkerTokensPerS;
+}
 
 /// <summary>
 /// Where one decoding step's time goes at a batch size, milliseconds per step (medians): the whole step
@@ -64,9 +76,12 @@ public sealed record DecodeStepProfile(int Batch, long CacheColumns, double Step
 /// <see cref="PromptTokens"/> tokens, <see cref="NewTokens"/> new tokens each, through a generation service, with and
 /// without prefix sharing (medians of interleaved rounds; <see cref="Speedup"/> the median of per-round ratios);
 /// <see cref="HitRate"/> is the service's own figure; <see cref="CpuSpeedup"/> the same ratio in process CPU seconds.
+/// With several threads also with sharing on <see cref="Workers"/> workers of one thread each:
+/// <see cref="WorkersSpeedup"/> is one worker without sharing over that (the engine's default against neither).
 /// </summary>
 public sealed record JudgingWorkload(int Responses, int Votes, int PromptTokens, int NewTokens, double SharedSeconds,
-    double UnsharedSeconds, double Speedup, double HitRate, double CpuSpeedup = 0);
+    double UnsharedSeconds, double Speedup, double HitRate, double CpuSpeedup = 0, int Workers = 1, double WorkersSharedSeconds = 0,
+    double WorkersSpeedup = 0);
 
 /// <summary>Measures training FLOP rate against torch.mm, KV-cache decoding by batch size, and continuous batching.</summary>
 public static class EngineBenchmark
@@ -100,6 +115,16 @@ public static class EngineBenchmark
             decodeMm.Add(mmRate);
             log?.Invoke($"decode batch {b}: {tps:F0} tokens/s = {ofCeiling:P1} of the FLOP ceiling (mm {mmRate:F1} GFLOP/s); per CPU second {ofCeilingCpu:P1}");
         }
+        var workerDecode = new List<WorkerDecode>();
+        if (options.Threads > 1 && !options.Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (var b in quick ? new[] { 8 } : new[] { 64, 256 })
+            {
+                var w = await MeasureWorkers(model, b, options.Threads, newTokens, matmulParams, quick ? 256 : 1024, options.Device, cancellationToken);
+                workerDecode.Add(w);
+                log?.Invoke($"decode batch {b} through the service: {w.Workers} workers x 1 thread {w.WorkersTokensPerS:F0} tokens/s = {w.WorkersFractionOfCeiling:P1} of the ceiling, 1 worker x {options.Threads} threads {w.OneWorkerTokensPerS:F0} ({w.Speedup:F2}x)");
+            }
+        }
         var profile = ProfileStep(model, quick ? 8 : 64, quick ? 8 : 32);
         var profile1 = ProfileStep(model, 1, quick ? 8 : 64);
         foreach (var p in new[] { profile1, profile })
@@ -107,14 +132,14 @@ public static class EngineBenchmark
             log?.Invoke($"decode step at batch {p.Batch} ({p.CacheColumns} columns): {p.StepMs:F2} ms, forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms, attention alone {p.AttentionMs:F2} ms");
         }
         var judging = await MeasureJudging(model, quick, options.Threads, cancellationToken);
-        log?.Invoke($"judging {judging.Responses} x {judging.Votes} votes: {judging.UnsharedSeconds:F2} s without prefix sharing, {judging.SharedSeconds:F2} s with ({judging.Speedup:F2}x, per CPU second {judging.CpuSpeedup:F2}x, hit rate {judging.HitRate:P0})");
+        log?.Invoke($"judging {judging.Responses} x {judging.Votes} votes: {judging.UnsharedSeconds:F2} s without prefix sharing, {judging.SharedSeconds:F2} s with ({judging.Speedup:F2}x, per CPU second {judging.CpuSpeedup:F2}x, hit rate {judging.HitRate:P0}); with {judging.Workers} workers {judging.WorkersSharedSeconds:F2} s ({judging.WorkersSpeedup:F2}x)");
 
         var (staticTps, continuousTps) = await MeasureContinuous(model, newTokens, options.Threads, cancellationToken);
         log?.Invoke($"64 requests: static batch {staticTps:F0} tokens/s, 64 concurrent callers {continuousTps:F0} tokens/s");
 
         return new EngineBenchmarkResult(options.Device, options.Threads, d, layers, matmulParams, mm, trainTps, trainGflops,
             fraction, decode, fractions, Median(decodeMm), decode["32"] / decode["1"], profile, judging, profile1, fractionsCpu, staticTps, continuousTps, continuousTps / staticTps,
-            clock.Elapsed.TotalSeconds, loadStart, LoadAverage());
+            clock.Elapsed.TotalSeconds, loadStart, LoadAverage(), workerDecode);
     }
 
     /// <summary>The 1-minute load average (Linux), so a reader can tell whether other work shared the CPU.</summary>
@@ -238,15 +263,13 @@ public static class EngineBenchmark
         }).ToList();
     }
 
-    // Decode FLOPs per generated token: 2 per matmul weight plus 4·L·d per attended column (scores and values);
-    // columns average the prompt plus half the new tokens. The ceiling is torch.mm's rate timed beside each round.
+    // Tokens/s against the FLOP ceiling: torch.mm's rate timed beside each round (see DecodeFlopsPerToken).
     private static (double TokensPerS, double FractionOfCeiling, double MmGflops, double FractionOfCeilingCpu) MeasureDecode(LanguageModel model, int batch, int newTokens,
         long matmulParams, int mmSize, string device)
     {
         BatchGenerator.Generate(model, Requests(batch, 4, varied: false), maxBatchSize: batch);
         var requests = Requests(batch, newTokens, varied: false);
-        var promptTokens = requests.Average(r => model.Template.Encode(r.Prompt).Tokens.Length);
-        var flopsPerToken = 2.0 * matmulParams + 4.0 * model.Config.NumHiddenLayers * model.Config.HiddenSize * (promptTokens + newTokens / 2.0);
+        var flopsPerToken = DecodeFlopsPerToken(model, requests, newTokens);
         var rates = new List<double>();
         var ratios = new List<double>();
         var mmRates = new List<double>();
@@ -266,6 +289,46 @@ public static class EngineBenchmark
             cpuRatios.Add(tokens / (CpuSeconds() - cpu) * flopsPerToken / 1e9 / mmCpu);
         }
         return (Median(rates), Median(ratios), Median(mmRates), Median(cpuRatios));
+    }
+
+    // The same rows through a service with one worker on every thread and with a worker per thread, alternating.
+    private static async Task<WorkerDecode> MeasureWorkers(LanguageModel model, int batch, int workers, int newTokens, long matmulParams,
+        int mmSize, string device, CancellationToken ct)
+    {
+        var requests = Requests(batch, newTokens, varied: false);
+        var flopsPerToken = DecodeFlopsPerToken(model, requests, newTokens);
+        var (one, many, oneRatio, manyRatio) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        for (var round = -1; round < 2; round++)
+        {
+            foreach (var w in new[] { 1, workers })
+            {
+                var mm = MeasureMm(mmSize, device, 3);
+                await using var service = new GenerationService(model, new GenerationServiceOptions
+                {
+                    Workers = w,
+                    Threads = w == 1 ? workers : 1,
+                    MaxBatchSize = (batch + w - 1) / w,
+                    PrefixSharing = false,
+                });
+                var sw = Stopwatch.StartNew();
+                var results = await service.GenerateAllAsync(requests, ct);
+                var tps = results.Sum(r => r.TokenIds.Count) / sw.Elapsed.TotalSeconds;
+                if (round >= 0)
+                {
+                    (w == 1 ? one : many).Add(tps);
+                    (w == 1 ? oneRatio : manyRatio).Add(tps * flopsPerToken / 1e9 / mm);
+                }
+            }
+        }
+        return new WorkerDecode(batch, workers, Median(one), Median(many), Median(manyRatio), Median(oneRatio));
+    }
+
+    // Decode FLOPs per generated token: 2 per matmul weight plus 4·L·d per attended column (scores and values);
+    // columns average the prompt plus half the new tokens.
+    private static double DecodeFlopsPerToken(LanguageModel model, IReadOnlyList<GenerationRequest> requests, int newTokens)
+    {
+        var promptTokens = requests.Average(r => model.Template.Encode(r.Prompt).Tokens.Length);
+        return 2.0 * MatmulParameters(model.Config) + 4.0 * model.Config.NumHiddenLayers * model.Config.HiddenSize * (promptTokens + newTokens / 2.0);
     }
 
     // Times `steps` decoding steps three ways at one batch size (see DecodeStepProfile), interleaved step by step.
@@ -348,32 +411,48 @@ public static class EngineBenchmark
         var promptTokens = (int)Math.Round(prompts.Average(p => model.Template.Encode(GenerationRequest.FromUser(p).Prompt).Tokens.Length));
         var (shared, unshared, ratios) = (new List<double>(), new List<double>(), new List<double>());
         var (sharedCpu, unsharedCpu, cpuRatios) = (new List<double>(), new List<double>(), new List<double>());
+        var (withWorkers, workerRatios) = (new List<double>(), new List<double>());
         double hitRate = 0;
+        // A worker per thread (one thread each) after the two one-worker configurations, when there are threads to share.
+        var configurations = threads > 1 ? new[] { (false, 1), (true, 1), (true, threads) } : [(false, 1), (true, 1)];
         for (var round = -1; round < rounds; round++)
         {
-            foreach (var sharing in new[] { false, true })
+            foreach (var (sharing, workers) in configurations)
             {
-                await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 64, Threads = threads, PrefixSharing = sharing });
+                await using var service = new GenerationService(model, new GenerationServiceOptions
+                {
+                    MaxBatchSize = 64,
+                    Workers = workers,
+                    Threads = workers == 1 ? threads : 1,
+                    PrefixSharing = sharing,
+                });
                 var cpu = CpuSeconds();
                 var sw = Stopwatch.StartNew();
-                await Task.WhenAll(requests.Select(r => service.GenerateAsync(r, ct)));
-                if (round >= 0)
+                // Each response's votes come as one call, as a prompt grain asks for them.
+                await Task.WhenAll(requests.Chunk(votes).Select(call => service.GenerateAllAsync(call, ct)));
+                var (seconds, cpuSeconds) = (sw.Elapsed.TotalSeconds, CpuSeconds() - cpu);
+                if (round < 0)
                 {
-                    (sharing ? shared : unshared).Add(sw.Elapsed.TotalSeconds);
-                    (sharing ? sharedCpu : unsharedCpu).Add(CpuSeconds() - cpu);
+                    continue;
                 }
+                if (workers > 1)
+                {
+                    withWorkers.Add(seconds);
+                    workerRatios.Add(unshared[^1] / seconds);
+                    continue;
+                }
+                (sharing ? shared : unshared).Add(seconds);
+                (sharing ? sharedCpu : unsharedCpu).Add(cpuSeconds);
                 if (sharing)
                 {
                     hitRate = service.PrefixSharing.HitRate;
-                    if (round >= 0)
-                    {
-                        ratios.Add(unshared[^1] / shared[^1]);
-                        cpuRatios.Add(unsharedCpu[^1] / sharedCpu[^1]);
-                    }
+                    ratios.Add(unshared[^1] / shared[^1]);
+                    cpuRatios.Add(unsharedCpu[^1] / sharedCpu[^1]);
                 }
             }
         }
-        return new JudgingWorkload(responses, votes, promptTokens, newTokens, Median(shared), Median(unshared), Median(ratios), hitRate, Median(cpuRatios));
+        return new JudgingWorkload(responses, votes, promptTokens, newTokens, Median(shared), Median(unshared), Median(ratios), hitRate, Median(cpuRatios),
+            threads > 1 ? threads : 1, withWorkers.Count > 0 ? Median(withWorkers) : 0, workerRatios.Count > 0 ? Median(workerRatios) : 0);
     }
 
     // Alternates static and continuous rounds so that load changes on a shared machine hit both sides alike.

@@ -59,15 +59,19 @@ internal sealed class BatchDecoder : IDisposable
     /// Identical prompts are prefilled once and their keys and values copied to each row: within one join, and
     /// across joins through a cache of <paramref name="prefixCacheTokens"/> recent prompt tokens (0: within joins).
     /// </param>
+    /// <param name="sharedPrefixes">A prefix cache of this model that other decoders use too (the decoder does not own it); null: its own.</param>
     public BatchDecoder(LanguageModel model, bool prefixSharing = true, int prefixCacheTokens = DefaultPrefixCacheTokens,
-        PrefixStatistics? statistics = null)
+        PrefixStatistics? statistics = null, PrefixCache? sharedPrefixes = null)
     {
         _model = model;
         _cache = new KvCache(model.Config.NumHiddenLayers);
         _stopIds = [.. model.Template.StopTokenIds];
-        _prefixes = prefixSharing ? new PrefixCache(prefixCacheTokens) : null;
+        _ownsPrefixes = prefixSharing && sharedPrefixes is null;
+        _prefixes = prefixSharing ? sharedPrefixes ?? new PrefixCache(prefixCacheTokens) : null;
         Statistics = statistics ?? new PrefixStatistics();
     }
+
+    private readonly bool _ownsPrefixes;
 
     /// <summary>Prefix sharing counts of this decoder (or of the service that passed its own).</summary>
     public PrefixStatistics Statistics { get; }
@@ -191,26 +195,40 @@ internal sealed class BatchDecoder : IDisposable
                 missing.Add(prompt);
             }
         }
-        var created = new List<PrefixCache.Entry>();
-        if (missing.Count > 0)
+        try
         {
-            using var prefill = new KvCache(_model.Config.NumHiddenLayers);
-            var logits = Prefill(missing, prefill);
-            for (var u = 0; u < missing.Count; u++)
+            var created = new List<PrefixCache.Entry>();
+            if (missing.Count > 0)
             {
-                var (keys, values) = prefill.CopyRow(u, missing[u].Length);
-                created.Add(new PrefixCache.Entry(missing[u], keys, values, logits[u].clone().DetachFromDisposeScope()));
+                using var prefill = new KvCache(_model.Config.NumHiddenLayers);
+                var logits = Prefill(missing, prefill);
+                for (var u = 0; u < missing.Count; u++)
+                {
+                    var (keys, values) = prefill.CopyRow(u, missing[u].Length);
+                    created.Add(new PrefixCache.Entry(missing[u], keys, values, logits[u].clone().DetachFromDisposeScope()));
+                }
+            }
+            var sources = entries.Select((e, r) => e ?? created[missingIndex[rows[r].Prompt]]).ToList();
+            var cache = KvCache.FromRows(sources.Select(e => (e.Keys, e.Values)).ToList());
+            var rowLogits = stack(sources.Select(e => e.Logits).ToArray(), 0);
+            // Added only now: eviction may dispose entries this join has just read.
+            foreach (var entry in created)
+            {
+                _prefixes!.Add(entry);
+            }
+            return (cache, rowLogits, (missing.Count, missing.Sum(p => (long)p.Length)));
+        }
+        finally
+        {
+            // Leases end whatever happened: an entry another worker evicted meanwhile is freed here.
+            foreach (var found in entries)
+            {
+                if (found is not null)
+                {
+                    _prefixes!.Release(found);
+                }
             }
         }
-        var sources = entries.Select((e, r) => e ?? created[missingIndex[rows[r].Prompt]]).ToList();
-        var cache = KvCache.FromRows(sources.Select(e => (e.Keys, e.Values)).ToList());
-        var rowLogits = stack(sources.Select(e => e.Logits).ToArray(), 0);
-        // Added only now: eviction may dispose entries this join has just read.
-        foreach (var entry in created)
-        {
-            _prefixes!.Add(entry);
-        }
-        return (cache, rowLogits, (missing.Count, missing.Sum(p => (long)p.Length)));
     }
 
     // Logits [n, vocab] after each prompt's last token, the prompts prefilled as one left-padded batch into `cache`.
@@ -429,7 +447,10 @@ internal sealed class BatchDecoder : IDisposable
     public void Dispose()
     {
         _cache.Dispose();
-        _prefixes?.Dispose();
+        if (_ownsPrefixes)
+        {
+            _prefixes?.Dispose();
+        }
         _pads.Clear();
         SetState(null, null);
         foreach (var row in _rows)

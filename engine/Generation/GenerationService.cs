@@ -3,14 +3,22 @@ using SparOrleans.Engine.Model;
 
 namespace SparOrleans.Engine.Generation;
 
-/// <summary>Options of <see cref="GenerationService"/>: <see cref="MaxBatchSize"/> rows decoded together (default 64, 1–4096);
-/// <see cref="Threads"/> torch threads for the decoding thread (default: all cores); <see cref="PrefixSharing"/>
-/// (default on): identical prompts are prefilled once, within a join and from a cache of
-/// <see cref="PrefixCacheTokens"/> recent prompt tokens per model (default 4,096: 32 KB a token for Llama-3.2-1B in bf16,
-/// 8 KB for the simulator's model; 0 keeps sharing within joins).</summary>
+/// <summary>Options of <see cref="GenerationService"/>: <see cref="MaxBatchSize"/> rows decoded together by each worker
+/// (default 64, 1–4096); <see cref="Workers"/> decoding threads, each with its own running batch (default 1);
+/// <see cref="Threads"/> torch threads per worker (default: the cores shared out among the workers, at least 1);
+/// <see cref="PrefixSharing"/> (default on): identical prompts are prefilled once, within a join and from a cache of
+/// <see cref="PrefixCacheTokens"/> recent prompt tokens per model, shared by the workers (default 4,096: 32 KB a token for
+/// Llama-3.2-1B in bf16, 8 KB for the simulator's model; 0 keeps sharing within joins).</summary>
 public sealed record GenerationServiceOptions : IValidatedOptions
 {
     public int MaxBatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Decoding threads. On a CPU a small model's step is a few hundred tiny kernels that one core runs as fast as
+    /// two (OpenMP's hand-offs cost what the second core saves), so a worker per core, each on one torch thread,
+    /// decodes up to twice as many tokens a second (engine/README.md, "Workers"). One on a GPU: one stream.
+    /// </summary>
+    public int Workers { get; init; } = 1;
 
     public int? Threads { get; init; }
 
@@ -18,18 +26,24 @@ public sealed record GenerationServiceOptions : IValidatedOptions
 
     public int PrefixCacheTokens { get; init; } = BatchDecoder.DefaultPrefixCacheTokens;
 
+    /// <summary>Torch threads each worker uses: <see cref="Threads"/>, or the cores shared out among the workers.</summary>
+    public int ThreadsPerWorker => Threads ?? Math.Max(1, Environment.ProcessorCount / Workers);
+
     public IEnumerable<string> Problems() => new ProblemList()
         .InRange("max_batch_size", MaxBatchSize, 1, 4096)
+        .InRange("workers", Workers, 1, 256)
         .Require(Threads is null or > 0, $"threads must be greater than 0 (got {Threads})")
         .Require(PrefixCacheTokens >= 0, $"prefix_cache_tokens must be 0 or more (got {PrefixCacheTokens})");
 }
 
 /// <summary>
-/// Continuous batching for many concurrent callers: one decoding thread keeps a running batch per model version;
-/// each step it admits waiting requests (up to <see cref="GenerationServiceOptions.MaxBatchSize"/> rows in all, in
-/// groups of at least <see cref="BatchDecoder.MinimumJoin"/> while more wait than fit)
-/// and completes the ones that finished, so small requests from many grains keep the batch full. Models sit in
-/// named slots (e.g. "actor" and "refiner"; <see cref="DefaultSlot"/> for a single model) and share the thread.
+/// Continuous batching for many concurrent callers: each decoding thread (a worker, see
+/// <see cref="GenerationServiceOptions.Workers"/>) keeps a running batch per model version; each step it admits
+/// waiting requests (its fair share of the queue, up to <see cref="GenerationServiceOptions.MaxBatchSize"/> rows, in
+/// groups of at least <see cref="BatchDecoder.MinimumJoin"/> while more wait than fit, requests with one prompt kept
+/// together so they share its prefill) and completes the ones that finished, so small requests from many grains keep
+/// the batches full. Models sit in named slots (e.g. "actor" and "refiner"; <see cref="DefaultSlot"/> for a single
+/// model) and share the workers.
 /// <see cref="SwapModel(string, LanguageModel)"/> changes a slot atomically: requests submitted afterwards use the
 /// new model, requests already submitted finish on the model they started with. The service never disposes models.
 /// </summary>
@@ -40,13 +54,13 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     private readonly GenerationServiceOptions _options;
     private readonly object _gate = new();
     private readonly Queue<Pending> _queue = new();
-    private readonly Dictionary<LanguageModel, BatchDecoder> _decoders = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<LanguageModel, TaskCompletionSource> _retiring = new(ReferenceEqualityComparer.Instance);
-    private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
-    private readonly Thread _worker;
+    private readonly Worker[] _workers;
     private readonly Dictionary<string, LanguageModel> _slots = new(StringComparer.Ordinal);
-    private long _steps, _tokens, _completed;
+    // One per model, shared by the workers' decoders: a prompt prefilled by one worker is a hit for the others.
+    private readonly Dictionary<LanguageModel, PrefixCache> _prefixCaches = new(ReferenceEqualityComparer.Instance);
+    private long _completed;
 
     /// <summary>The slot used by the overloads without one.</summary>
     public const string DefaultSlot = "default";
@@ -69,8 +83,11 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
         {
             _slots[slot] = model;
         }
-        _worker = new Thread(Run) { IsBackground = true, Name = "spar-generation" };
-        _worker.Start();
+        _workers = [.. Enumerable.Range(0, _options.Workers).Select(i => new Worker(this, i))];
+        foreach (var worker in _workers)
+        {
+            worker.Start();
+        }
     }
 
     /// <summary>The model that new requests to <see cref="DefaultSlot"/> use.</summary>
@@ -91,8 +108,12 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     /// <summary>Prefix sharing since start, over every model served: rows admitted, hits (rows not prefilled for themselves), hit rate, prompt tokens prefilled.</summary>
     public PrefixStatistics PrefixSharing { get; } = new();
 
-    /// <summary>Decoding steps run, tokens generated and requests completed since start.</summary>
-    public (long Steps, long Tokens, long Completed) Statistics => (Interlocked.Read(ref _steps), Interlocked.Read(ref _tokens), Interlocked.Read(ref _completed));
+    /// <summary>Decoding steps run (summed over the workers), tokens generated and requests completed since start.</summary>
+    public (long Steps, long Tokens, long Completed) Statistics =>
+        (_workers.Sum(w => Interlocked.Read(ref w.Steps)), _workers.Sum(w => Interlocked.Read(ref w.Tokens)), Interlocked.Read(ref _completed));
+
+    /// <summary>Decoding steps each worker has run since start.</summary>
+    public IReadOnlyList<long> StepsPerWorker => [.. _workers.Select(w => Interlocked.Read(ref w.Steps))];
 
     /// <summary>
     /// Queues a request on the current model and completes when it finishes. Bad request values throw
@@ -105,16 +126,47 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     public Task<GenerationResult> GenerateAsync(string slot, GenerationRequest request, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-        var completion = new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Pending pending;
+        lock (_gate)
+        {
+            pending = Prepare(Slot(slot), request, cancellationToken);
+            _queue.Enqueue(pending);
+        }
+        Wake();
+        return pending.Completion.Task;
+    }
+
+    private static Pending Prepare(LanguageModel model, GenerationRequest request, CancellationToken cancellationToken) =>
+        new(BatchDecoder.Prepare(model, request, model), new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+
+    /// <summary>
+    /// Queues every request on the model in <paramref name="slot"/> at once, in order, so that requests with one prompt
+    /// (a response's votes) stay next to each other whatever other callers submit meanwhile, and join one batch and
+    /// one prefill; completes when all have finished. Bad values in any request throw before any is queued.
+    /// </summary>
+    public Task<GenerationResult[]> GenerateAllAsync(string slot, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+        var pending = new List<Pending>(requests.Count);
         lock (_gate)
         {
             var model = Slot(slot);
-            var row = BatchDecoder.Prepare(model, request, model);
-            _queue.Enqueue(new Pending(row, completion, cancellationToken));
+            pending.AddRange(requests.Select(request => Prepare(model, request, cancellationToken)));
+            foreach (var p in pending)
+            {
+                _queue.Enqueue(p);
+            }
         }
-        _signal.Release();
-        return completion.Task;
+        if (pending.Count > 0)
+        {
+            Wake();
+        }
+        return Task.WhenAll(pending.Select(p => p.Completion.Task));
     }
+
+    /// <summary>As <see cref="GenerateAllAsync(string, IReadOnlyList{GenerationRequest}, CancellationToken)"/> on <see cref="DefaultSlot"/>.</summary>
+    public Task<GenerationResult[]> GenerateAllAsync(IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default) =>
+        GenerateAllAsync(DefaultSlot, requests, cancellationToken);
 
     /// <summary>
     /// Makes <paramref name="model"/> the model for every request submitted from now on. The returned task
@@ -125,16 +177,13 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     /// <summary>As <see cref="SwapModel(LanguageModel)"/> for <paramref name="slot"/> (a new slot is created).</summary>
     public Task SwapModel(string slot, LanguageModel model)
     {
+        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
         TaskCompletionSource retired;
         lock (_gate)
         {
-            if (!_slots.TryGetValue(slot, out var previous))
+            if (!_slots.TryGetValue(slot, out var previous) || ReferenceEquals(previous, model))
             {
                 _slots[slot] = model;
-                return Task.CompletedTask;
-            }
-            if (ReferenceEquals(previous, model))
-            {
                 return Task.CompletedTask;
             }
             _slots[slot] = model;
@@ -144,125 +193,274 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                 _retiring[previous] = retired;
             }
         }
-        _signal.Release();
+        // Every worker may hold a decoder of the previous model: each must look.
+        Wake();
         return retired.Task;
     }
 
-    private void Run()
+    // Each worker has its own signal: with one shared semaphore, one worker looping back to wait could take every
+    // release meant for the others, and an idle worker holding a retired model's decoder would never let it go.
+    private void Wake()
     {
-        Native.TorchRuntime.Configure(_options.Threads);
-        var pendingByModel = new Dictionary<LanguageModel, List<Pending>>(ReferenceEqualityComparer.Instance);
-        var tokenOf = new Dictionary<BatchDecoder.Row, Pending>();
-        try
+        foreach (var worker in _workers)
         {
-            while (!_stop.IsCancellationRequested)
-            {
-                int active;
-                lock (_gate)
-                {
-                    active = _decoders.Values.Sum(d => d.Count);
-                    var room = BatchDecoder.ToAdmit(active, _queue.Count, _options.MaxBatchSize);
-                    while (_queue.Count > 0 && room > 0)
-                    {
-                        var p = _queue.Dequeue();
-                        var model = (LanguageModel)p.Row.Tag!;
-                        if (!pendingByModel.TryGetValue(model, out var list))
-                        {
-                            pendingByModel[model] = list = [];
-                        }
-                        list.Add(p);
-                        room--;
-                    }
-                }
-                if (active == 0 && pendingByModel.Count == 0)
-                {
-                    RetireIdleModels();
-                    _signal.Wait(_stop.Token);
-                    continue;
-                }
-                foreach (var (model, list) in pendingByModel)
-                {
-                    var live = list.Where(p => !Cancel(p)).ToList();
-                    foreach (var p in live)
-                    {
-                        tokenOf[p.Row] = p;
-                    }
-                    if (!_decoders.TryGetValue(model, out var decoder))
-                    {
-                        _decoders[model] = decoder = new BatchDecoder(model, _options.PrefixSharing, _options.PrefixCacheTokens, PrefixSharing);
-                    }
-                    Complete(Safely(() => decoder.Admit(live.Select(p => p.Row).ToList()), tokenOf), tokenOf);
-                }
-                pendingByModel.Clear();
-                foreach (var decoder in _decoders.Values.ToList())
-                {
-                    foreach (var row in decoder.RemoveWhere(r => tokenOf.TryGetValue(r, out var p) && p.Token.IsCancellationRequested))
-                    {
-                        Cancel(tokenOf[row]);
-                        tokenOf.Remove(row);
-                        row.Random.Dispose();
-                    }
-                    if (decoder.Count > 0)
-                    {
-                        var rows = decoder.Count;
-                        var finished = Safely(decoder.Step, tokenOf);
-                        Interlocked.Increment(ref _steps);
-                        Interlocked.Add(ref _tokens, rows);
-                        Complete(finished, tokenOf);
-                    }
-                }
-                RetireIdleModels();
-            }
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            foreach (var p in tokenOf.Values)
-            {
-                p.Completion.TrySetCanceled();
-            }
-            foreach (var d in _decoders.Values)
-            {
-                d.Dispose();
-            }
+            worker.Wake();
         }
     }
 
-    // A failing batch fails its own callers, not the service: the decoder is dropped and rebuilt on demand.
-    private List<BatchDecoder.Row> Safely(Func<List<BatchDecoder.Row>> action, Dictionary<BatchDecoder.Row, Pending> tokenOf)
+    // Under _gate. A worker takes its fair share of the queue (the queued and running rows spread evenly over the
+    // workers), at least a minimum join while more wait than fit, and the rest of a run of one prompt (a request's
+    // votes) so that they share one prefill.
+    private List<Pending> Take(Worker worker, int live)
     {
-        try
+        var share = _workers.Length == 1
+            ? _queue.Count
+            : Math.Min(_queue.Count, Math.Max(1, (_queue.Count + _workers.Sum(w => w.Live) + _workers.Length - 1) / _workers.Length - live));
+        var count = BatchDecoder.ToAdmit(live, share, _options.MaxBatchSize);
+        if (count == 0)
         {
-            return action();
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            foreach (var (model, decoder) in _decoders.ToList())
-            {
-                decoder.Dispose();
-                _decoders.Remove(model);
-            }
-            foreach (var p in tokenOf.Values)
-            {
-                p.Completion.TrySetException(e);
-            }
-            tokenOf.Clear();
             return [];
         }
+        var room = _options.MaxBatchSize - live;
+        var take = 0;
+        var runStart = 0;
+        Pending? previous = null;
+        foreach (var p in _queue)
+        {
+            var continues = previous is not null && SamePrompt(previous, p);
+            if (take == room || (take >= count && !continues))
+            {
+                // With several workers, a prompt's run cut at the room's edge could be taken up by another worker
+                // before this one has prefilled it, and be prefilled twice: the run waits whole for a later join when
+                // something else was taken or rows still decode here (unless it is long enough to fill half a batch).
+                if (take == room && continues && _workers.Length > 1
+                    && (runStart > 0 || (live > 0 && take - runStart < _options.MaxBatchSize / 2)))
+                {
+                    take = runStart;
+                }
+                break;
+            }
+            runStart = continues ? runStart : take;
+            previous = p;
+            take++;
+        }
+        var taken = new List<Pending>(take);
+        for (var i = 0; i < take; i++)
+        {
+            taken.Add(_queue.Dequeue());
+        }
+        return taken;
     }
 
-    private void Complete(List<BatchDecoder.Row> finished, Dictionary<BatchDecoder.Row, Pending> tokenOf)
+    private static bool SamePrompt(Pending a, Pending b) =>
+        ReferenceEquals(a.Row.Tag, b.Row.Tag) && PrefixCache.PromptComparer.Instance.Equals(a.Row.Prompt, b.Row.Prompt);
+
+    // Under _gate. A retired model's decoders are disposed by the workers holding them once idle; the swap completes
+    // when no worker holds one and nothing queued asks for it.
+    private void RetireIdleModels(Worker worker)
     {
-        foreach (var row in finished)
+        foreach (var (model, retired) in _retiring.ToList())
         {
-            if (tokenOf.Remove(row, out var p))
+            if (_slots.Values.Any(m => ReferenceEquals(m, model)) || _queue.Any(p => ReferenceEquals(p.Row.Tag, model)))
             {
-                p.Completion.TrySetResult(row.Result!);
-                Interlocked.Increment(ref _completed);
+                continue;
             }
-            row.Random.Dispose();
+            if (worker.Decoders.TryGetValue(model, out var decoder) && decoder.Count == 0)
+            {
+                decoder.Dispose();
+                worker.Decoders.Remove(model);
+            }
+            if (_workers.All(w => !w.Decoders.ContainsKey(model)))
+            {
+                if (_prefixCaches.Remove(model, out var prefixes))
+                {
+                    prefixes.Dispose();
+                }
+                _retiring.Remove(model);
+                retired.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>One decoding thread and its running batches (a decoder per model version).</summary>
+    private sealed class Worker(GenerationService service, int index)
+    {
+        private readonly Dictionary<BatchDecoder.Row, Pending> _tokenOf = [];
+        private Thread? _running;
+
+        /// <summary>Mutated under the service's gate (other workers read it when retiring a model).</summary>
+        public Dictionary<LanguageModel, BatchDecoder> Decoders { get; } = new(ReferenceEqualityComparer.Instance);
+
+        private readonly SemaphoreSlim _signal = new(0);
+
+        /// <summary>Rows generating in this worker's batches; read by the others to share the queue out.</summary>
+        public volatile int Live;
+
+        public long Steps;
+
+        public long Tokens;
+
+        public void Start()
+        {
+            _running = new Thread(Run) { IsBackground = true, Name = $"spar-generation-{index}" };
+            _running.Start();
+        }
+
+        public void Join() => _running?.Join();
+
+        /// <summary>Makes an idle worker look at the queue and the retiring models again (one pending wake is enough).</summary>
+        public void Wake()
+        {
+            if (_signal.CurrentCount == 0)
+            {
+                _signal.Release();
+            }
+        }
+
+        private void Run()
+        {
+            Native.TorchRuntime.Configure(service._options.ThreadsPerWorker);
+            var stop = service._stop;
+            var pendingByModel = new Dictionary<LanguageModel, List<Pending>>(ReferenceEqualityComparer.Instance);
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    int live;
+                    lock (service._gate)
+                    {
+                        live = Decoders.Values.Sum(d => d.Count);
+                        foreach (var p in service.Take(this, live))
+                        {
+                            var model = (LanguageModel)p.Row.Tag!;
+                            if (!pendingByModel.TryGetValue(model, out var list))
+                            {
+                                pendingByModel[model] = list = [];
+                            }
+                            list.Add(p);
+                        }
+                        if (live == 0 && pendingByModel.Count == 0)
+                        {
+                            service.RetireIdleModels(this);
+                        }
+                    }
+                    if (live == 0 && pendingByModel.Count == 0)
+                    {
+                        _signal.Wait(stop.Token);
+                        continue;
+                    }
+                    foreach (var (model, list) in pendingByModel)
+                    {
+                        var joining = list.Where(p => !Cancel(p)).ToList();
+                        foreach (var p in joining)
+                        {
+                            _tokenOf[p.Row] = p;
+                        }
+                        var decoder = DecoderFor(model);
+                        Complete(Safely(() => decoder.Admit(joining.Select(p => p.Row).ToList())));
+                    }
+                    pendingByModel.Clear();
+                    Live = Decoders.Values.Sum(d => d.Count);
+                    foreach (var decoder in Decoders.Values.ToList())
+                    {
+                        foreach (var row in decoder.RemoveWhere(r => _tokenOf.TryGetValue(r, out var p) && p.Token.IsCancellationRequested))
+                        {
+                            Cancel(_tokenOf[row]);
+                            _tokenOf.Remove(row);
+                            row.Random.Dispose();
+                        }
+                        if (decoder.Count > 0)
+                        {
+                            var rows = decoder.Count;
+                            var finished = Safely(decoder.Step);
+                            Interlocked.Increment(ref Steps);
+                            Interlocked.Add(ref Tokens, rows);
+                            Complete(finished);
+                        }
+                    }
+                    Live = Decoders.Values.Sum(d => d.Count);
+                    lock (service._gate)
+                    {
+                        service.RetireIdleModels(this);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            finally
+            {
+                foreach (var p in _tokenOf.Values)
+                {
+                    p.Completion.TrySetCanceled();
+                }
+                lock (service._gate)
+                {
+                    foreach (var d in Decoders.Values)
+                    {
+                        d.Dispose();
+                    }
+                    Decoders.Clear();
+                }
+            }
+        }
+
+        private BatchDecoder DecoderFor(LanguageModel model)
+        {
+            lock (service._gate)
+            {
+                if (!Decoders.TryGetValue(model, out var decoder))
+                {
+                    var options = service._options;
+                    PrefixCache? prefixes = null;
+                    if (options.PrefixSharing && !service._prefixCaches.TryGetValue(model, out prefixes))
+                    {
+                        service._prefixCaches[model] = prefixes = new PrefixCache(options.PrefixCacheTokens);
+                    }
+                    Decoders[model] = decoder = new BatchDecoder(model, options.PrefixSharing, options.PrefixCacheTokens, service.PrefixSharing, prefixes);
+                }
+                return decoder;
+            }
+        }
+
+        // A failing batch fails its own callers, not the service: this worker's decoders are dropped and rebuilt on demand.
+        private List<BatchDecoder.Row> Safely(Func<List<BatchDecoder.Row>> action)
+        {
+            try
+            {
+                return action();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                lock (service._gate)
+                {
+                    foreach (var decoder in Decoders.Values)
+                    {
+                        decoder.Dispose();
+                    }
+                    Decoders.Clear();
+                }
+                foreach (var p in _tokenOf.Values)
+                {
+                    p.Completion.TrySetException(e);
+                }
+                _tokenOf.Clear();
+                Live = 0;
+                return [];
+            }
+        }
+
+        private void Complete(List<BatchDecoder.Row> finished)
+        {
+            foreach (var row in finished)
+            {
+                if (_tokenOf.Remove(row, out var p))
+                {
+                    p.Completion.TrySetResult(row.Result!);
+                    Interlocked.Increment(ref service._completed);
+                }
+                row.Random.Dispose();
+            }
         }
     }
 
@@ -276,32 +474,15 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
         return true;
     }
 
-    private void RetireIdleModels()
-    {
-        lock (_gate)
-        {
-            foreach (var (model, retired) in _retiring.ToList())
-            {
-                var busy = (_decoders.TryGetValue(model, out var d) && d.Count > 0) || _queue.Any(p => ReferenceEquals(p.Row.Tag, model));
-                if (!busy && !_slots.Values.Any(m => ReferenceEquals(m, model)))
-                {
-                    if (_decoders.Remove(model, out var decoder))
-                    {
-                        decoder.Dispose();
-                    }
-                    _retiring.Remove(model);
-                    retired.TrySetResult();
-                }
-            }
-        }
-    }
-
     public void Dispose()
     {
         if (!_stop.IsCancellationRequested)
         {
             _stop.Cancel();
-            _worker.Join();
+            foreach (var worker in _workers)
+            {
+                worker.Join();
+            }
             lock (_gate)
             {
                 foreach (var p in _queue)
@@ -313,6 +494,11 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                 {
                     retired.TrySetResult();
                 }
+                foreach (var prefixes in _prefixCaches.Values)
+                {
+                    prefixes.Dispose();
+                }
+                _prefixCaches.Clear();
             }
         }
     }

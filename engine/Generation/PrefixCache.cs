@@ -7,9 +7,10 @@ namespace SparOrleans.Engine.Generation;
 /// their last position: a request whose whole prompt is here needs no prefill (vLLM's automatic prefix caching,
 /// for whole prompts). Judging asks several votes on one prompt and sampling K answers to one instruction; those
 /// arrive together or shortly after each other. Bounded by <see cref="CapacityTokens"/> cached prompt tokens,
-/// least recently used first out. Owned by one decoder (one model), so an entry never outlives its weights; a model
-/// changed in place while served would be answered from stale entries, which is why the service's contract is to
-/// swap in a trained clone.
+/// least recently used first out. One per model: a decoder's own, or the service's, shared by the decoders of its
+/// workers (thread safe: an entry found is leased until <see cref="Release"/>, and one evicted meanwhile is freed by its
+/// last user), so an entry never outlives its weights; a model changed in place while served would be answered from
+/// stale entries, which is why the service's contract is to swap in a trained clone.
 /// </summary>
 internal sealed class PrefixCache : IDisposable
 {
@@ -26,6 +27,12 @@ internal sealed class PrefixCache : IDisposable
         public Tensor Logits { get; } = logits;
 
         public long LastUse { get; set; }
+
+        /// <summary>Leases taken by <see cref="Find"/> and not yet released (under the cache's lock).</summary>
+        public int Users { get; set; }
+
+        /// <summary>Out of the cache while leased: the last <see cref="Release"/> frees it.</summary>
+        public bool Evicted { get; set; }
 
         public void Dispose()
         {
@@ -51,6 +58,7 @@ internal sealed class PrefixCache : IDisposable
     }
 
     private readonly Dictionary<int[], Entry> _entries = new(PromptComparer.Instance);
+    private readonly Lock _lock = new();
     private long _tokens;
     private long _clock;
 
@@ -59,52 +67,103 @@ internal sealed class PrefixCache : IDisposable
     public long CapacityTokens { get; }
 
     /// <summary>Prompt tokens held now.</summary>
-    public long Tokens => _tokens;
+    public long Tokens
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _tokens;
+            }
+        }
+    }
 
-    public int Count => _entries.Count;
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
 
-    /// <summary>The entry for exactly <paramref name="prompt"/>, marked as just used; null when absent.</summary>
+    /// <summary>
+    /// The entry for exactly <paramref name="prompt"/>, marked as just used and leased to the caller until it calls
+    /// <see cref="Release"/>; null when absent.
+    /// </summary>
     public Entry? Find(int[] prompt)
     {
-        if (!_entries.TryGetValue(prompt, out var entry))
+        lock (_lock)
         {
-            return null;
+            if (!_entries.TryGetValue(prompt, out var entry))
+            {
+                return null;
+            }
+            entry.LastUse = ++_clock;
+            entry.Users++;
+            return entry;
         }
-        entry.LastUse = ++_clock;
-        return entry;
+    }
+
+    /// <summary>Ends a lease of <see cref="Find"/>: an entry evicted meanwhile is freed by its last user.</summary>
+    public void Release(Entry entry)
+    {
+        lock (_lock)
+        {
+            if (--entry.Users == 0 && entry.Evicted)
+            {
+                entry.Dispose();
+            }
+        }
     }
 
     /// <summary>
     /// Keeps <paramref name="entry"/> (the cache owns it from now on), evicting the least recently used until it
-    /// fits; an entry larger than the whole capacity, or a prompt already held, is disposed at once.
+    /// fits; an entry larger than the whole capacity, or a prompt already held (another worker prefilled it too), is
+    /// disposed at once.
     /// </summary>
     public void Add(Entry entry)
     {
-        if (entry.Tokens.Length > CapacityTokens || _entries.ContainsKey(entry.Tokens))
+        lock (_lock)
         {
-            entry.Dispose();
-            return;
+            if (entry.Tokens.Length > CapacityTokens || _entries.ContainsKey(entry.Tokens))
+            {
+                entry.Dispose();
+                return;
+            }
+            while (_tokens + entry.Tokens.Length > CapacityTokens)
+            {
+                var oldest = _entries.Values.MinBy(e => e.LastUse)!;
+                _entries.Remove(oldest.Tokens);
+                _tokens -= oldest.Tokens.Length;
+                if (oldest.Users == 0)
+                {
+                    oldest.Dispose();
+                }
+                else
+                {
+                    oldest.Evicted = true;
+                }
+            }
+            entry.LastUse = ++_clock;
+            _entries[entry.Tokens] = entry;
+            _tokens += entry.Tokens.Length;
         }
-        while (_tokens + entry.Tokens.Length > CapacityTokens)
-        {
-            var oldest = _entries.Values.MinBy(e => e.LastUse)!;
-            _entries.Remove(oldest.Tokens);
-            _tokens -= oldest.Tokens.Length;
-            oldest.Dispose();
-        }
-        entry.LastUse = ++_clock;
-        _entries[entry.Tokens] = entry;
-        _tokens += entry.Tokens.Length;
     }
 
     public void Dispose()
     {
-        foreach (var entry in _entries.Values)
+        lock (_lock)
         {
-            entry.Dispose();
+            foreach (var entry in _entries.Values)
+            {
+                entry.Dispose();
+            }
+            _entries.Clear();
+            _tokens = 0;
         }
-        _entries.Clear();
-        _tokens = 0;
     }
 }
 

@@ -520,6 +520,7 @@ public sealed class LlamaForCausalLM : nn.Module
     private Tensor? _invFreq;
     private long _invFreqLength = -1;
     private Tensor? _ropeCos, _ropeSin;
+    private readonly Lock _tablesLock = new();
 
     public LlamaConfig Config { get; }
 
@@ -704,6 +705,16 @@ public sealed class LlamaForCausalLM : nn.Module
     internal long RotaryTableRows => _ropeCos?.shape[0] ?? 0;
 
     private (Tensor Cos, Tensor SignedSin) RotaryTables(Tensor positions, long length, long columns, Device device)
+    {
+        // Several decoding workers may run one model at once: a table one of them grows (and frees the old one of)
+        // must not be read by another meanwhile.
+        lock (_tablesLock)
+        {
+            return RotaryTablesLocked(positions, length, columns, device);
+        }
+    }
+
+    private (Tensor Cos, Tensor SignedSin) RotaryTablesLocked(Tensor positions, long length, long columns, Device device)
     {
         var (b, t) = (positions.shape[0], positions.shape[1]);
         var invFreq = InverseFrequencies(positions, length, device);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Dashboard;
 using SparOrleans.Storage;
+using SparOrleans.Models.Generation;
 
 namespace SparOrleans.Silo.Hosting;
 
@@ -52,9 +53,10 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     /// <param name="web">Serve pages (the Orleans Dashboard, the caller's endpoints); null = none.</param>
     /// <param name="bootstrapCache">Where bootstrapped M_0/R_0 are kept for later runs (null = always train them).</param>
     /// <param name="refreshBootstrapCache">Train M_0/R_0 even when <paramref name="bootstrapCache"/> holds them, and store the new ones there.</param>
+    /// <param name="models">The model host's settings (null: its defaults).</param>
     public static async Task<EmbeddedSilo> StartAsync(string stateDirectory, LogLevel minimumLogLevel = LogLevel.Warning,
         Action<ISiloBuilder>? configure = null, SiloWebOptions? web = null, CancellationToken cancellationToken = default,
-        string? bootstrapCache = null, bool refreshBootstrapCache = false)
+        string? bootstrapCache = null, bool refreshBootstrapCache = false, ModelHostOptions? models = null)
     {
         web?.Validated();
         StateDirectoryLock stateLock;
@@ -69,7 +71,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         }
         try
         {
-            return await StartLockedAsync(stateDirectory, stateLock, minimumLogLevel, configure, web, bootstrapCache, refreshBootstrapCache, cancellationToken);
+            return await StartLockedAsync(stateDirectory, stateLock, minimumLogLevel, configure, web, bootstrapCache, refreshBootstrapCache, models, cancellationToken);
         }
         catch
         {
@@ -79,7 +81,8 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     }
 
     private static async Task<EmbeddedSilo> StartLockedAsync(string stateDirectory, StateDirectoryLock stateLock, LogLevel minimumLogLevel,
-        Action<ISiloBuilder>? configure, SiloWebOptions? web, string? bootstrapCache, bool refreshBootstrapCache, CancellationToken cancellationToken)
+        Action<ISiloBuilder>? configure, SiloWebOptions? web, string? bootstrapCache, bool refreshBootstrapCache, ModelHostOptions? models,
+        CancellationToken cancellationToken)
     {
         IHostApplicationBuilder builder = web is null
             ? Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true })
@@ -101,6 +104,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
                 Storage = new GrainStorageOptions { LocalDirectory = stateDirectory },
                 BootstrapCacheDirectory = bootstrapCache,
                 RefreshBootstrapCache = refreshBootstrapCache,
+                Models = models ?? new ModelHostOptions(),
             });
             // One silo: a run's reminder can only re-activate it here, so it lives in memory (`spar resume` continues
             // a run after the process itself stopped).

@@ -55,13 +55,17 @@ public class MemoryTests(ITestOutputHelper output)
         Assert.True(late - early < 48, $"RSS grew from {early:F0} to {late:F0} MiB");
     }
 
-    [Fact]
-    public async Task Service_ThousandBatchesWithPrefixSharing_RssStaysFlat()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Service_ThousandBatchesWithPrefixSharing_RssStaysFlat(int workers)
     {
         // Prompts change from batch to batch, so the prefix cache (a small budget here) keeps evicting, and each
-        // batch repeats prompts, so shared rows are copied: neither may leave tensors behind.
+        // batch repeats prompts, so shared rows are copied: neither may leave tensors behind. With two workers the
+        // cache is shared and its entries leased: an entry evicted while leased must still be freed.
         using var model = TestSupport.TinyModel(d: 32, layers: 1, heads: 2);
-        await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 8, Threads = 1, PrefixCacheTokens = 200 });
+        await using var service = new GenerationService(model,
+            new GenerationServiceOptions { MaxBatchSize = 8, Threads = 1, PrefixCacheTokens = 200, Workers = workers });
         async Task Batch(int i)
         {
             var requests = Enumerable.Range(0, 6).Select(v => GenerationRequest.FromUser($"judge {i % 37} {new string('r', i % 23)}") with
@@ -70,7 +74,7 @@ public class MemoryTests(ITestOutputHelper output)
                 MaxNewTokens = 2 + v % 3,
                 StopAtEndOfTurn = false,
             });
-            await Task.WhenAll(requests.Select(r => service.GenerateAsync(r)));
+            await service.GenerateAllAsync([.. requests]);
         }
         for (var i = 0; i < 100; i++)
         {
@@ -84,7 +88,7 @@ public class MemoryTests(ITestOutputHelper output)
         }
         GC.Collect();
         var late = RssMib();
-        output.WriteLine($"RSS after 100 batches {early:F0} MiB, after 1,000 {late:F0} MiB; prefix hit rate {service.PrefixSharing.HitRate:F2}");
+        output.WriteLine($"{workers} worker(s): RSS after 100 batches {early:F0} MiB, after 1,000 {late:F0} MiB; prefix hit rate {service.PrefixSharing.HitRate:F2}");
         Assert.True(service.PrefixSharing.HitRate > 0.5, $"hit rate {service.PrefixSharing.HitRate:F2}");
         Assert.True(late - early < 48, $"RSS grew from {early:F0} to {late:F0} MiB over 900 batches");
     }

@@ -104,6 +104,19 @@ public class PrefixSharingTests
     }
 
     [Fact]
+    public void PrefixCache_EntryEvictedWhileLeased_FreedByItsLastUser()
+    {
+        using var cache = new PrefixCache(capacityTokens: 4);
+        cache.Add(Entry(4, 1));
+        var leased = cache.Find(Prompt(4, 1))!;
+        cache.Add(Entry(4, 2)); // evicts 1, which another worker is still copying from
+        Assert.Null(cache.Find(Prompt(4, 1)));
+        Assert.Equal(4, leased.Keys[0].shape[2]);
+        cache.Release(leased);
+        Assert.Throws<InvalidOperationException>(() => leased.Keys[0].shape);
+    }
+
+    [Fact]
     public void Options_NegativePrefixCache_Refused()
     {
         var e = Assert.Throws<InvalidOptionsException>(() => new GenerationServiceOptions { PrefixCacheTokens = -1 }.Validated());
