@@ -15,6 +15,7 @@ using SparOrleans.Simulator;
 using SparOrleans.Simulator.Runs;
 using SparOrleans.Storage;
 using SparOrleans.Models.Generation;
+using SparOrleans.Models.Runs;
 
 namespace SparOrleans.Client.Commands;
 
@@ -390,6 +391,13 @@ public static class RunCommands
         return new ModelHostOptions { Workers = Positive("--generation-workers", count, 1, 256) };
     }
 
+    /// <summary>
+    /// The in-process silo's model host decodes where the run trains: on the run's device (its simulator options' or
+    /// model settings'), not on the host's default, the CPU.
+    /// </summary>
+    internal static ModelHostOptions ModelHostFor(RunSpec spec, ModelHostOptions? given) =>
+        (given ?? new ModelHostOptions()) with { Device = spec.Models is null ? RunOptions.Of(spec).Device : ModelRunSettings.Of(spec).Device };
+
     private static async Task<int> DriveAsync(SparHome paths, RunSpec spec, bool resume, string? cluster, ClusterTls? tls, SiloWebOptions? webView, OutputFormat format,
         TextWriter stdout, TextWriter stderr, CancellationToken ct, bool refreshCache = false, ModelHostOptions? models = null)
     {
@@ -402,7 +410,7 @@ public static class RunCommands
             return await FollowAsync(connection.Client, spec, resume, cluster, format, stdout, stderr, ct);
         }
         var web = webView is null ? null : webView with { Map = app => WatchWeb.Map(app, spec.RunId) };
-        await using var silo = await StartSiloAsync(paths, web, refreshCache, models, ct);
+        await using var silo = await StartSiloAsync(paths, web, refreshCache, ModelHostFor(spec, models), ct);
         if (silo.WebAddress is { } address)
         {
             if (WebViewOptions.Warning(web!, address) is { } warning)

@@ -42,6 +42,7 @@ public static class SiloCommand
         };
         var bootstrapCache = new Option<DirectoryInfo?>("--bootstrap-cache") { Description = "gpu silos: keep bootstrapped M_0/R_0 here and reuse them for runs with the same bootstrap options (as spar run's <home>/.cache)" };
         var probeTimeout = new Option<double?>("--probe-timeout") { Description = "Seconds of Orleans' membership probe timeout (default 5): a dead silo is declared dead after about 3 missed probes" };
+        var device = new Option<string>("--device") { Description = "gpu silos: where the models decode, cpu or cuda[:N] (default cpu)", DefaultValueFactory = _ => "cpu" };
         var generationWorkers = new Option<int?>("--generation-workers")
         {
             Description = "gpu silos: decoding threads per model (default: one per core on a CPU, each on one torch thread; 1: one thread decoding on every core)",
@@ -57,7 +58,7 @@ public static class SiloCommand
             """)
         {
             role, cluster, storage, container, address, advertise, allowRemote, tlsCert, port, gateway, retryLimit, retryDelay, retryMaxDelay, reminderPeriod,
-            probeTimeout, bootstrapCache, generationWorkers,
+            probeTimeout, bootstrapCache, device, generationWorkers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -89,7 +90,7 @@ public static class SiloCommand
                     },
                     Reminder = new RunReminderOptions { Period = Seconds("--reminder-period", parse.GetValue(reminderPeriod)) },
                     BootstrapCacheDirectory = parse.GetValue(bootstrapCache)?.FullName,
-                    Models = new ModelHostOptions { Workers = parse.GetValue(generationWorkers) },
+                    Models = new ModelHostOptions { Device = parse.GetValue(device)!, Workers = parse.GetValue(generationWorkers) },
                 },
                 Address = ip,
                 Advertise = advertised,

@@ -144,7 +144,15 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     /// (a response's votes) stay next to each other whatever other callers submit meanwhile, and join one batch and
     /// one prefill; completes when all have finished. Bad values in any request throw before any is queued.
     /// </summary>
-    public Task<GenerationResult[]> GenerateAllAsync(string slot, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default)
+    public Task<GenerationResult[]> GenerateAllAsync(string slot, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default) =>
+        Task.WhenAll(SubmitAll(slot, requests, cancellationToken));
+
+    /// <summary>
+    /// As <see cref="GenerateAllAsync(string, IReadOnlyList{GenerationRequest}, CancellationToken)"/>, with a task per
+    /// request (for progress as each finishes). With one worker and nothing else queued, which rows share each step
+    /// then depends on the requests alone, not on when the worker woke, so the outputs repeat run after run.
+    /// </summary>
+    public IReadOnlyList<Task<GenerationResult>> SubmitAll(string slot, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
         var pending = new List<Pending>(requests.Count);
@@ -161,7 +169,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
         {
             Wake();
         }
-        return Task.WhenAll(pending.Select(p => p.Completion.Task));
+        return [.. pending.Select(p => p.Completion.Task)];
     }
 
     /// <summary>As <see cref="GenerateAllAsync(string, IReadOnlyList{GenerationRequest}, CancellationToken)"/> on <see cref="DefaultSlot"/>.</summary>
@@ -211,7 +219,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     // Under _gate. A worker takes its fair share of the queue (the queued and running rows spread evenly over the
     // workers), at least a minimum join while more wait than fit, and the rest of a run of one prompt (a request's
     // votes) so that they share one prefill.
-    private List<Pending> Take(Worker worker, int live)
+    private List<Pending> Take(int live)
     {
         var share = _workers.Length == 1
             ? _queue.Count
@@ -330,7 +338,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                     lock (service._gate)
                     {
                         live = Decoders.Values.Sum(d => d.Count);
-                        foreach (var p in service.Take(this, live))
+                        foreach (var p in service.Take(live))
                         {
                             var model = (LanguageModel)p.Row.Tag!;
                             if (!pendingByModel.TryGetValue(model, out var list))

@@ -34,18 +34,20 @@ public sealed class ModelRunner : IAsyncDisposable, IDisposable
         (await _service.GenerateAsync(request, cancellationToken).ConfigureAwait(false)).Text;
 
     /// <summary>
-    /// Generates a continuation of every prompt (submitted together so they share batches), in order. Request i
-    /// is seeded with <paramref name="seed"/> + i, so a sampled set repeats exactly.
+    /// Generates a continuation of every prompt, in order. Request i is seeded with <paramref name="seed"/> + i, and
+    /// all are queued at once (one worker), so the batches, and with them a sampled set, repeat exactly: queued one by
+    /// one, the decoding thread could start on the first few while the rest were still arriving, and the batches
+    /// (whose rounding flips sampled tokens) depended on when it woke.
     /// </summary>
     public async Task<IReadOnlyList<string>> GenerateAllAsync(IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, double temperature,
         int maxNewTokens, long seed, IProgress<StepProgress>? progress = null, string phase = "generation",
         CancellationToken cancellationToken = default)
     {
         var done = 0;
-        var tasks = prompts.Select(async (p, i) =>
+        var requests = prompts.Select((p, i) => new GenerationRequest(p) { Temperature = temperature, MaxNewTokens = maxNewTokens, Seed = seed + i }).ToList();
+        var tasks = _service.SubmitAll(GenerationService.DefaultSlot, requests, cancellationToken).Select(async task =>
         {
-            var request = new GenerationRequest(p) { Temperature = temperature, MaxNewTokens = maxNewTokens, Seed = seed + i };
-            var text = await GenerateAsync(request, cancellationToken).ConfigureAwait(false);
+            var text = (await task.ConfigureAwait(false)).Text;
             progress?.Report(new StepProgress(phase, Interlocked.Increment(ref done), prompts.Count));
             return text;
         }).ToList();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SparOrleans.Client.Cli;
+using SparOrleans.Client.Commands;
 
 using static SparOrleans.Client.Tests.SparInvocation;
 
@@ -15,6 +16,22 @@ public sealed class RunCommandsTests : IDisposable
         {
             Directory.Delete(_home, recursive: true);
         }
+    }
+
+    [Fact]
+    public void ModelHostFor_RunOnCuda_DecodesThereOnOneWorkerAndKeepsGivenWorkers()
+    {
+        // The in-process silo's model host defaulted to the CPU whatever device the run trained on.
+        var options = SparOrleans.Simulator.SimulatorOptions.Preset("tiny") with { Device = "cuda" };
+        var spec = new SparOrleans.Interfaces.Runs.RunSpec("r", _home, 1, 1, options.IterationPrompts, "bfs", "tiny",
+            SparOrleans.Simulator.Runs.RunOptions.ToJson(options), options.SamplesPerPrompt);
+        var host = RunCommands.ModelHostFor(spec, null);
+        Assert.Equal("cuda", host.Device);
+        Assert.Equal(1, host.EffectiveWorkers);
+        var onCpu = RunCommands.ModelHostFor(spec with { SimulatorOptionsJson = "{}" }, new() { Workers = 3 });
+        Assert.Equal("cpu", onCpu.Device);
+        Assert.Equal(3, onCpu.EffectiveWorkers);
+        Assert.Equal(Environment.ProcessorCount, RunCommands.ModelHostFor(spec with { SimulatorOptionsJson = "{}" }, null).EffectiveWorkers);
     }
 
     [Fact]

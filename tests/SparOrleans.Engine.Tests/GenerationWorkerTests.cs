@@ -104,6 +104,24 @@ public class GenerationWorkerTests
     }
 
     [Fact]
+    public async Task SubmitAll_OneWorker_SampledOutputsRepeatRunAfterRun()
+    {
+        // The bootstrap samples R_0's data this way: every request queued before the worker looks, so the batches,
+        // whose rounding can flip a sampled token, are a function of the requests alone.
+        using var model = TestSupport.TinyModel();
+        var requests = Enumerable.Range(0, 120).Select(i => Request($"sample {i % 17} {new string('y', i % 9)}", seed: i, max: 3 + i % 11)).ToList();
+        var runs = new List<string[]>();
+        for (var run = 0; run < 3; run++)
+        {
+            await using var service = new GenerationService(model, new GenerationServiceOptions { MaxBatchSize = 16, Threads = 1 });
+            var tasks = service.SubmitAll(GenerationService.DefaultSlot, requests);
+            runs.Add([.. (await Task.WhenAll(tasks)).Select(r => string.Join(',', r.TokenIds))]);
+        }
+        Assert.Equal(runs[0], runs[1]);
+        Assert.Equal(runs[0], runs[2]);
+    }
+
+    [Fact]
     public void Options_NoWorkers_Refused()
     {
         var e = Assert.Throws<InvalidOptionsException>(() => new GenerationServiceOptions { Workers = 0 }.Validated());
