@@ -369,8 +369,12 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                     }
                     pendingByModel.Clear();
                     Live = Decoders.Values.Sum(d => d.Count);
-                    foreach (var decoder in Decoders.Values.ToList())
+                    foreach (var (model, decoder) in Decoders.ToList())
                     {
+                        if (!Decoders.ContainsKey(model))
+                        {
+                            continue; // a failing step dropped this worker's decoders (Safely)
+                        }
                         foreach (var row in decoder.RemoveWhere(r => _tokenOf.TryGetValue(r, out var p) && p.Token.IsCancellationRequested))
                         {
                             Cancel(_tokenOf[row]);
