@@ -116,7 +116,7 @@ public static class EngineBenchmark
             log?.Invoke($"decode batch {b}: {tps:F0} tokens/s = {ofCeiling:P1} of the FLOP ceiling (mm {mmRate:F1} GFLOP/s); per CPU second {ofCeilingCpu:P1}");
         }
         var workerDecode = new List<WorkerDecode>();
-        if (options.Threads > 1 && !options.Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase))
+        if (options.Threads > 1 && !TorchRuntime.IsCuda(options.Device))
         {
             foreach (var b in quick ? new[] { 8 } : new[] { 64, 256 })
             {

@@ -66,7 +66,7 @@ internal sealed class BatchDecoder : IDisposable
         _model = model;
         _cache = new KvCache(model.Config.NumHiddenLayers);
         _stopIds = [.. model.Template.StopTokenIds];
-        _ownsPrefixes = prefixSharing && sharedPrefixes is null;
+        _ownsPrefixes = sharedPrefixes is null;
         _prefixes = prefixSharing ? sharedPrefixes ?? new PrefixCache(prefixCacheTokens) : null;
         Statistics = statistics ?? new PrefixStatistics();
     }

@@ -66,6 +66,9 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>Whether a device name ("cuda", "cuda:1") names a GPU; "cpu" does not.</summary>
+    public static bool IsCuda(string name) => name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The device named by <paramref name="name"/> ("cpu", "cuda", "cuda:1"), checked to exist.</summary>
     public static torch.Device ResolveDevice(string name)
     {
@@ -74,7 +77,7 @@ public static class TorchRuntime
         {
             throw new Core.Errors.UserInputException($"device must be cpu, cuda or cuda:N (got '{name}')");
         }
-        if (name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !torch.cuda.is_available())
+        if (IsCuda(name) && !torch.cuda.is_available())
         {
             throw new Core.Errors.UserInputException(
                 $"device '{name}' requested but CUDA is not available (build with -p:TorchDevice=cuda on a CUDA host)");

@@ -35,7 +35,7 @@ public sealed record ModelHostOptions : IValidatedOptions
     /// <summary>Whether identical prompts are prefilled once (<see cref="GenerationServiceOptions.PrefixSharing"/>). Default on.</summary>
     public bool PrefixSharing { get; init; } = true;
 
-    public int EffectiveWorkers => Workers ?? (Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) ? 1 : Environment.ProcessorCount);
+    public int EffectiveWorkers => Workers ?? (Engine.Native.TorchRuntime.IsCuda(Device) ? 1 : Environment.ProcessorCount);
 
     public IEnumerable<string> Problems() => new ProblemList()
         .Device("device", Device)
