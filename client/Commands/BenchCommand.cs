@@ -155,11 +155,11 @@ public static class BenchCommand
         stdout.WriteLine(string.Create(c, $"decode batch32 / batch1  {r.DecodeBatch32OverBatch1,10:F2}x (target >= 8); ceiling from torch.mm {r.DecodeMmGflops:F1} GFLOP/s beside each round"));
         foreach (var w in r.WorkerDecode ?? [])
         {
-            stdout.WriteLine(string.Create(c, $"decode batch {w.Batch,-3} served {w.WorkersTokensPerS,10:F0} tokens/s  fraction of FLOP ceiling {w.WorkersFractionOfCeiling:F3} with {w.Workers} workers x 1 thread; {w.Speedup:F2}x one worker on {w.Workers} threads ({w.OneWorkerTokensPerS:F0} tokens/s, {w.OneWorkerFractionOfCeiling:F3})"));
+            stdout.WriteLine(string.Create(c, $"decode batch {w.Batch,-3} served {w.WorkersTokensPerS,10:F0} tokens/s  fraction of FLOP ceiling {w.WorkersFractionOfCeiling:F3} with {w.Workers} workers x 1 thread (~{w.PromptTokens:F0}-token prompts); {w.Speedup:F2}x one worker on {w.Workers} threads ({w.OneWorkerTokensPerS:F0} tokens/s, {w.OneWorkerFractionOfCeiling:F3}); attention kernel {w.KernelSpeedup:F2}x SDPA on the workers ({w.WorkersSdpaTokensPerS:F0} tokens/s)"));
         }
         foreach (var p in new[] { r.StepProfileBatch1, r.StepProfile }.OfType<DecodeStepProfile>())
         {
-            stdout.WriteLine(string.Create(c, $"decode step, batch {p.Batch,-3}  {p.StepMs,10:F2} ms  forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms, attention alone {p.AttentionMs:F2} ms ({p.CacheColumns} cached columns)"));
+            stdout.WriteLine(string.Create(c, $"decode step, batch {p.Batch,-3}  {p.StepMs,10:F2} ms  forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms, attention alone {p.AttentionMs:F2} ms by SDPA, {p.KernelAttentionMs:F2} ms by the CPU kernel ({p.CacheColumns} cached columns)"));
         }
         var j = r.Judging;
         stdout.WriteLine(string.Create(c, $"judging {j.Responses}x{j.Votes} votes     {j.Speedup,10:F2}x faster with prefix sharing ({j.UnsharedSeconds:F2} s -> {j.SharedSeconds:F2} s; per CPU second {j.CpuSpeedup:F2}x; ~{j.PromptTokens}-token prompts, {j.NewTokens} new tokens; hit rate {j.HitRate:F2}; target >= 2)"));

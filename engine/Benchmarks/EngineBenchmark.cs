@@ -52,24 +52,30 @@ public sealed record EngineBenchmarkResult(
     IReadOnlyList<WorkerDecode>? WorkerDecode = null);
 
 /// <summary>
-/// Decoding <see cref="Batch"/> rows through the generation service: one worker on every torch thread against
-/// <see cref="Workers"/> workers on one thread each, the rows shared out among them (medians of interleaved rounds;
-/// <see cref="WorkersFractionOfCeiling"/> against torch.mm timed beside each round, on every thread).
+/// Decoding <see cref="Batch"/> rows (prompts of <see cref="PromptTokens"/> tokens on average) through the generation
+/// service: one worker on every torch thread against <see cref="Workers"/> workers on one thread each, the rows shared
+/// out among them, and those workers again with SDPA instead of the CPU attention kernel (medians of interleaved
+/// rounds; <see cref="WorkersFractionOfCeiling"/> against torch.mm timed beside each round, on every thread).
 /// </summary>
 public sealed record WorkerDecode(int Batch, int Workers, double OneWorkerTokensPerS, double WorkersTokensPerS, double WorkersFractionOfCeiling,
-    double OneWorkerFractionOfCeiling)
+    double OneWorkerFractionOfCeiling, double PromptTokens = 0, double WorkersSdpaTokensPerS = 0)
 {
     public double Speedup => WorkersTokensPerS / OneWorkerTokensPerS;
+
+    /// <summary>The workers with the CPU attention kernel over the same workers with SDPA.</summary>
+    public double KernelSpeedup => WorkersSdpaTokensPerS > 0 ? WorkersTokensPerS / WorkersSdpaTokensPerS : 0;
 }
 
 /// <summary>
 /// Where one decoding step's time goes at a batch size, milliseconds per step (medians): the whole step
 /// (<see cref="BatchDecoder.Step"/>), the network's forward alone, the same matmuls alone (every projection and
 /// the head, at the step's shapes and in the engine's weight layouts) and attention alone (one scaled_dot_product_attention per layer over a cache of
-/// the step's shape, with the step's padding mask). Step minus forward is sampling, the host sync and bookkeeping;
+/// the step's shape, with the step's padding mask; <see cref="KernelAttentionMs"/> the same by <see cref="DecodeAttention"/>, which the
+/// step runs on a CPU). Step minus forward is sampling, the host sync and bookkeeping;
 /// forward minus matmuls and attention is every other native call (norms, rotary, cache writes) and their overhead.
 /// </summary>
-public sealed record DecodeStepProfile(int Batch, long CacheColumns, double StepMs, double ForwardMs, double MatmulMs, double AttentionMs = 0);
+public sealed record DecodeStepProfile(int Batch, long CacheColumns, double StepMs, double ForwardMs, double MatmulMs, double AttentionMs = 0,
+    double KernelAttentionMs = 0);
 
 /// <summary>
 /// Judging's shape: <see cref="Votes"/> votes (different seeds) on each of <see cref="Responses"/> prompts of about
@@ -118,18 +124,19 @@ public static class EngineBenchmark
         var workerDecode = new List<WorkerDecode>();
         if (options.Threads > 1 && !TorchRuntime.IsCuda(options.Device))
         {
-            foreach (var b in quick ? new[] { 8 } : new[] { 64, 256 })
+            // The last: a run's shape, long prompts of different lengths (left padding) and short answers.
+            foreach (var (b, longPrompts) in quick ? new[] { (8, false) } : [(64, false), (256, false), (64, true)])
             {
-                var w = await MeasureWorkers(model, b, options.Threads, newTokens, matmulParams, quick ? 256 : 1024, options.Device, cancellationToken);
+                var w = await MeasureWorkers(model, b, longPrompts, options.Threads, longPrompts ? newTokens / 4 : newTokens, quick ? 256 : 1024, options.Device, cancellationToken);
                 workerDecode.Add(w);
-                log?.Invoke($"decode batch {b} through the service: {w.Workers} workers x 1 thread {w.WorkersTokensPerS:F0} tokens/s = {w.WorkersFractionOfCeiling:P1} of the ceiling, 1 worker x {options.Threads} threads {w.OneWorkerTokensPerS:F0} ({w.Speedup:F2}x)");
+                log?.Invoke($"decode batch {b} through the service (~{w.PromptTokens:F0}-token prompts): {w.Workers} workers x 1 thread {w.WorkersTokensPerS:F0} tokens/s = {w.WorkersFractionOfCeiling:P1} of the ceiling, 1 worker x {options.Threads} threads {w.OneWorkerTokensPerS:F0} ({w.Speedup:F2}x); the workers with SDPA {w.WorkersSdpaTokensPerS:F0} (kernel {w.KernelSpeedup:F2}x)");
             }
         }
         var profile = ProfileStep(model, quick ? 8 : 64, quick ? 8 : 32);
         var profile1 = ProfileStep(model, 1, quick ? 8 : 64);
         foreach (var p in new[] { profile1, profile })
         {
-            log?.Invoke($"decode step at batch {p.Batch} ({p.CacheColumns} columns): {p.StepMs:F2} ms, forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms, attention alone {p.AttentionMs:F2} ms");
+            log?.Invoke($"decode step at batch {p.Batch} ({p.CacheColumns} columns): {p.StepMs:F2} ms, forward {p.ForwardMs:F2} ms, its matmuls alone {p.MatmulMs:F2} ms, attention alone {p.AttentionMs:F2} ms by SDPA, {p.KernelAttentionMs:F2} ms by the CPU kernel");
         }
         var judging = await MeasureJudging(model, quick, options.Threads, cancellationToken);
         log?.Invoke($"judging {judging.Responses} x {judging.Votes} votes: {judging.UnsharedSeconds:F2} s without prefix sharing, {judging.SharedSeconds:F2} s with ({judging.Speedup:F2}x, per CPU second {judging.CpuSpeedup:F2}x, hit rate {judging.HitRate:P0}); with {judging.Workers} workers {judging.WorkersSharedSeconds:F2} s ({judging.WorkersSpeedup:F2}x)");
@@ -252,10 +259,11 @@ public static class EngineBenchmark
         public void Report(TrainingProgress value) => report(value);
     }
 
-    private static List<GenerationRequest> Requests(int count, int newTokens, bool varied)
+    // Short prompts of nearly one length, or long ones of 100-300 filler tokens (a judge prompt's length and spread).
+    private static List<GenerationRequest> Requests(int count, int newTokens, bool varied, bool longPrompts = false)
     {
         var rng = new Random(count);
-        return Enumerable.Range(0, count).Select(i => GenerationRequest.FromUser($"Write a sentence about animal {rng.Next(1000)} {new string('x', rng.Next(1, 24))}") with
+        return Enumerable.Range(0, count).Select(i => GenerationRequest.FromUser($"Write a sentence about animal {rng.Next(1000)} {new string('x', longPrompts ? rng.Next(100, 300) : rng.Next(1, 24))}") with
         {
             Seed = i,
             MaxNewTokens = varied ? newTokens / 2 + rng.Next(newTokens / 2 + 1) : newTokens,
@@ -291,17 +299,20 @@ public static class EngineBenchmark
         return (Median(rates), Median(ratios), Median(mmRates), Median(cpuRatios));
     }
 
-    // The same rows through a service with one worker on every thread and with a worker per thread, alternating.
-    private static async Task<WorkerDecode> MeasureWorkers(LanguageModel model, int batch, int workers, int newTokens, long matmulParams,
+    // The same rows through a service with one worker on every thread, with a worker per thread, and with a worker per
+    // thread on SDPA, in turn.
+    private static async Task<WorkerDecode> MeasureWorkers(LanguageModel model, int batch, bool longPrompts, int workers, int newTokens,
         int mmSize, string device, CancellationToken ct)
     {
-        var requests = Requests(batch, newTokens, varied: false);
+        var requests = Requests(batch, newTokens, varied: false, longPrompts);
         var flopsPerToken = DecodeFlopsPerToken(model, requests, newTokens);
-        var (one, many, oneRatio, manyRatio) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        var variants = new[] { (1, true), (workers, true), (workers, false) };
+        var (rates, ratios) = (variants.Select(_ => new List<double>()).ToArray(), variants.Select(_ => new List<double>()).ToArray());
         for (var round = -1; round < 2; round++)
         {
-            foreach (var w in new[] { 1, workers })
+            for (var i = 0; i < variants.Length; i++)
             {
+                var (w, kernel) = variants[i];
                 var mm = MeasureMm(mmSize, device, 3);
                 await using var service = new GenerationService(model, new GenerationServiceOptions
                 {
@@ -310,17 +321,26 @@ public static class EngineBenchmark
                     MaxBatchSize = (batch + w - 1) / w,
                     PrefixSharing = false,
                 });
-                var sw = Stopwatch.StartNew();
-                var results = await service.GenerateAllAsync(requests, ct);
-                var tps = results.Sum(r => r.TokenIds.Count) / sw.Elapsed.TotalSeconds;
-                if (round >= 0)
+                DecodeAttention.Enabled = kernel;
+                try
                 {
-                    (w == 1 ? one : many).Add(tps);
-                    (w == 1 ? oneRatio : manyRatio).Add(tps * flopsPerToken / 1e9 / mm);
+                    var sw = Stopwatch.StartNew();
+                    var results = await service.GenerateAllAsync(requests, ct);
+                    var tps = results.Sum(r => r.TokenIds.Count) / sw.Elapsed.TotalSeconds;
+                    if (round >= 0)
+                    {
+                        rates[i].Add(tps);
+                        ratios[i].Add(tps * flopsPerToken / 1e9 / mm);
+                    }
+                }
+                finally
+                {
+                    DecodeAttention.Enabled = true;
                 }
             }
         }
-        return new WorkerDecode(batch, workers, Median(one), Median(many), Median(manyRatio), Median(oneRatio));
+        var promptTokens = requests.Average(r => model.Template.Encode(r.Prompt).Tokens.Length);
+        return new WorkerDecode(batch, workers, Median(rates[0]), Median(rates[1]), Median(ratios[1]), Median(ratios[0]), promptTokens, Median(rates[2]));
     }
 
     // Decode FLOPs per generated token: 2 per matmul weight plus 4·L·d per attended column (scores and values);
@@ -355,14 +375,15 @@ public static class EngineBenchmark
             ? (randn(s.In, s.Out, device: model.Device) * 0.02).t()
             : randn(s.Out, s.In, device: model.Device) * 0.02).ToList();
         var inputs = shapes.Select(s => randn(batch, 1, s.In, device: model.Device)).ToList();
-        var (stepMs, forwardMs, matmulMs, attentionMs) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        var (stepMs, forwardMs, matmulMs, attentionMs, kernelMs) = (new List<double>(), new List<double>(), new List<double>(), new List<double>(), new List<double>());
         var columns = decoder.CacheColumns;
         // Attention as a step sees it: one query per row over the cache (right aligned, left padded rows masked).
         var keys = randn(batch, c.NumKeyValueHeads, columns + steps, c.HeadDim, device: model.Device);
         var values = randn(batch, c.NumKeyValueHeads, columns + steps, c.HeadDim, device: model.Device);
         var queries = randn(batch, c.NumAttentionHeads, 1, c.HeadDim, device: model.Device);
         var longest = rows.Max(r => r.Prompt.Length);
-        var pads = tensor(rows.Select(r => (long)(longest - r.Prompt.Length)).ToArray(), [batch, 1], device: model.Device);
+        var starts = rows.Select(r => (long)(longest - r.Prompt.Length)).ToArray();
+        var pads = tensor(starts, [batch, 1], device: model.Device);
         var padded = rows.Any(r => r.Prompt.Length != longest);
         for (var s = 0; s < steps; s++)
         {
@@ -387,9 +408,19 @@ public static class EngineBenchmark
                     nn.functional.scaled_dot_product_attention(queries, k, v, mask).Dispose();
                 }
                 attentionMs.Add(sw.Elapsed.TotalMilliseconds);
+                if (DecodeAttention.Fits(queries, k, v))
+                {
+                    sw.Restart();
+                    for (var l = 0; l < c.NumHiddenLayers; l++)
+                    {
+                        DecodeAttention.Attend(queries, k, v, padded ? starts : null).Dispose();
+                    }
+                    kernelMs.Add(sw.Elapsed.TotalMilliseconds);
+                }
             }
         }
-        return new DecodeStepProfile(batch, columns, Median(stepMs), Median(forwardMs), Median(matmulMs), Median(attentionMs));
+        return new DecodeStepProfile(batch, columns, Median(stepMs), Median(forwardMs), Median(matmulMs), Median(attentionMs),
+            kernelMs.Count > 0 ? Median(kernelMs) : 0);
     }
 
     // Five votes on each of 64 responses (~120-token prompts, short verdicts) through a fresh service per round, so

@@ -268,7 +268,7 @@ internal sealed class BatchDecoder : IDisposable
         // Column c of row r is real when c >= the row's padding (the new token's column included).
         var valid = _padTensor is null ? null : arange(_cache.Length + 1, ScalarType.Int64, _model.Device).unsqueeze(0).ge(_padTensor);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var logits = _model.Network.DecodeStep(_lastTokens!, _positions!, valid, _cache).squeeze(1);
+        var logits = _model.Network.DecodeStep(_lastTokens!, _positions!, valid, _cache, _pads).squeeze(1);
         LastForwardMilliseconds = clock.Elapsed.TotalMilliseconds;
         var next = Sample(logits, _rows);
         SetState(next.unsqueeze(1), _positions!.add(One));

@@ -294,7 +294,9 @@ internal sealed class LlamaAttention : nn.Module
 
     /// <param name="mask">Boolean [B,1,T,S], true where a query may attend; null means plain causal.</param>
     /// <param name="training">Training's shape (fused projections, adapter dropout), decided once per model forward.</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training)
+    /// <param name="rowStarts">At a decoding step, each row's first real column (null: none padded), which lets the
+    /// CPU kernel (<see cref="DecodeAttention"/>) skip the padding that <paramref name="mask"/> hides.</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training, IReadOnlyList<long>? rowStarts = null)
     {
         var (b, t) = (x.shape[0], x.shape[1]);
         // One wide matmul beats three narrow ones: at a decoding step each native call costs more than its FLOPs.
@@ -325,6 +327,10 @@ internal sealed class LlamaAttention : nn.Module
         if (cache is not null)
         {
             (k, v) = cache.Append(layer, k, v);
+        }
+        if (t == 1 && cache is not null && (rowStarts is not null || mask is null) && !q.requires_grad && DecodeAttention.Serves(q, k, v))
+        {
+            return _o.Forward(DecodeAttention.Attend(q, k, v, rowStarts), training);
         }
         var groups = _heads / _kvHeads;
         if (t == 1 && groups > 1)
@@ -417,9 +423,9 @@ internal sealed class LlamaDecoderLayer : nn.Module
         _mlp.ShareProjectionWeights();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool training, IReadOnlyList<long>? rowStarts = null)
     {
-        var h = x + _attention.Forward(_inputNorm.Forward(x), cos, sin, mask, cache, layer, training);
+        var h = x + _attention.Forward(_inputNorm.Forward(x), cos, sin, mask, cache, layer, training, rowStarts);
         return h + _mlp.Forward(_postNorm.Forward(h), training);
     }
 }
@@ -643,9 +649,10 @@ public sealed class LlamaForCausalLM : nn.Module
     /// one), <paramref name="valid"/> [B,S] bool over cached plus new columns. The result equals
     /// <see cref="Forward"/> with <paramref name="valid"/> as its mask and <c>lastOnly</c>, without re-deriving
     /// positions (a cumulative sum over the whole mask) and the causal mask at every step. Null
-    /// <paramref name="valid"/>: no row is padded.
+    /// <paramref name="valid"/>: no row is padded. <paramref name="rowStarts"/>: each row's padding (the first column
+    /// <paramref name="valid"/> marks real), which the CPU attention kernel reads instead of the mask.
     /// </summary>
-    internal Tensor DecodeStep(Tensor inputIds, Tensor positions, Tensor? valid, KvCache cache)
+    internal Tensor DecodeStep(Tensor inputIds, Tensor positions, Tensor? valid, KvCache cache, IReadOnlyList<long>? rowStarts = null)
     {
         if (Config.SlidingWindow is not null || Config.RopeScaling is { Type: "dynamic" })
         {
@@ -658,10 +665,10 @@ public sealed class LlamaForCausalLM : nn.Module
         // A single query per row sees every cached column: the mask is the padding alone, and none without padding.
         var mask = valid?.view(b, 1, 1, columns);
         var (cos, sin) = RotaryTables(positions, -1, columns, inputIds.device);
-        return Run(inputIds, cos, sin, mask, cache, lastOnly: true).MoveToOuterDisposeScope();
+        return Run(inputIds, cos, sin, mask, cache, lastOnly: true, valid is null ? null : rowStarts).MoveToOuterDisposeScope();
     }
 
-    private Tensor Run(Tensor inputIds, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, bool lastOnly)
+    private Tensor Run(Tensor inputIds, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, bool lastOnly, IReadOnlyList<long>? rowStarts = null)
     {
         var t = inputIds.shape[1];
         var h = _body.EmbedTokens.forward(inputIds);
@@ -681,7 +688,7 @@ public sealed class LlamaForCausalLM : nn.Module
             var layer = _body.Layers[i];
             h = checkpoint
                 ? LayerCheckpoint.Apply(h, x => layer.Forward(x, cos, sin, mask, null, 0, true), shared!)
-                : layer.Forward(h, cos, sin, mask, cache, i, training);
+                : layer.Forward(h, cos, sin, mask, cache, i, training, rowStarts);
         }
         if (lastOnly)
         {
