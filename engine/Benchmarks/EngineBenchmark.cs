@@ -282,7 +282,8 @@ public static class EngineBenchmark
         var ratios = new List<double>();
         var mmRates = new List<double>();
         var cpuRatios = new List<double>();
-        var rounds = batch >= 64 ? 2 : 3;
+        // A batch-1 round is a tenth of a second, where a scheduler hiccup shows: more of them for a steadier median.
+        var rounds = batch >= 64 ? 2 : batch >= 8 ? 3 : 9;
         for (var round = 0; round < rounds; round++)
         {
             var (mm, mmCpu) = MeasureMmBoth(mmSize, device, 3);
@@ -427,7 +428,7 @@ public static class EngineBenchmark
     // no round finds another's prompts cached; rounds alternate with and without sharing.
     private static async Task<JudgingWorkload> MeasureJudging(LanguageModel model, bool quick, int threads, CancellationToken ct)
     {
-        var (responses, votes, newTokens, rounds) = quick ? (8, 5, 4, 1) : (64, 5, 16, 3);
+        var (responses, votes, newTokens, rounds) = quick ? (8, 5, 4, 1) : (64, 5, 16, 5);
         var rng = new Random(5);
         const string Letters = "abcdefghijklmnopqrstuvwxyz ";
         var prompts = Enumerable.Range(0, responses).Select(i =>
