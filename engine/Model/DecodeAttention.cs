@@ -99,6 +99,11 @@ internal static unsafe class DecodeAttention
             var kvHead = head / _groups;
             var start = _starts?[row] ?? 0;
             var n = (int)(_columns - start);
+            if (n <= 0)
+            {
+                // Every row ends in its new token; a start past it means the caller's padding went out of step.
+                throw new InvalidOperationException($"Row {row} starts at column {start} of {_columns}: no column to attend to.");
+            }
             var pooled = n > 2048 ? System.Buffers.ArrayPool<float>.Shared.Rent(n) : null;
             var scores = pooled is null ? stackalloc float[n] : pooled.AsSpan(0, n);
             var query = _q + row * _qRow + head * _qHead;
