@@ -313,6 +313,8 @@ public sealed class BadInputWalkTests(BadInputFiles files) : IClassFixture<BadIn
         new("bench search", "--roots 0"),
         new("bench search", "--roots -1"),
         new("bench search", "--roots 2147483647"),
+        new("bench search", "--generation-workers 0"),
+        new("bench search", "--generation-workers 300"),
 
         // generate
         new("generate", "--model {missing} --prompt hi"),
