@@ -308,6 +308,8 @@ public static class EngineBenchmark
         var requests = Requests(batch, newTokens, varied: false, longPrompts);
         var flopsPerToken = DecodeFlopsPerToken(model, requests, newTokens);
         var variants = new[] { (1, true), (workers, true), (workers, false) };
+        // Restored after each variant: SPAR_DECODE_ATTENTION=sdpa stays in force for the rest of the bench.
+        var setting = DecodeAttention.Enabled;
         var (rates, ratios) = (variants.Select(_ => new List<double>()).ToArray(), variants.Select(_ => new List<double>()).ToArray());
         for (var round = -1; round < 2; round++)
         {
@@ -336,7 +338,7 @@ public static class EngineBenchmark
                 }
                 finally
                 {
-                    DecodeAttention.Enabled = true;
+                    DecodeAttention.Enabled = setting;
                 }
             }
         }
