@@ -32,8 +32,11 @@ public static class BenchSearchCommand
 {
     public sealed record Result(
         int Roots, long Generations, int Expansions, double DirectSeconds, double GrainSeconds,
-        double DirectGenerationsPerS, double GrainGenerationsPerS, double GrainOverDirect, bool Identical, string Model, int Workers = 1,
-        int IdenticalTrees = 0, int ComparedTrees = 0);
+        double DirectGenerationsPerS, double GrainGenerationsPerS, double GrainOverDirect, string Model, int Workers, int IdenticalTrees,
+        int ComparedTrees)
+    {
+        public bool Identical => IdenticalTrees == ComparedTrees;
+    }
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -59,16 +62,13 @@ public static class BenchSearchCommand
             {
                 throw new UserInputException($"--roots must be between 1 and 10000 (got {count}).");
             }
-            if (parse.GetValue(workers) is { } w and (< 1 or > 256))
-            {
-                throw new UserInputException($"--generation-workers must be between 1 and 256 (got {w}).");
-            }
+            var workerCount = parse.GetValue(workers) is { } w ? RunCommands.Positive("--generation-workers", w, 1, 256) : (int?)null;
             if (parse.GetValue(refiner) is { } given)
             {
                 // A corrupt checkpoint is refused before the scratch silo and the warm-up pass start.
                 ModelCheckpoint.Inspect(given.FullName);
             }
-            var result = await RunAsync(count, parse.GetValue(refiner)?.FullName, line => stderr.WriteLine(line), ct, parse.GetValue(workers));
+            var result = await RunAsync(count, parse.GetValue(refiner)?.FullName, line => stderr.WriteLine(line), ct, workerCount);
             if (parse.GetValue(format) == OutputFormat.Json)
             {
                 CliOutput.WriteJson(stdout, result);
@@ -158,7 +158,7 @@ public static class BenchSearchCommand
 
             return new Result(
                 count, directGenerations, expansions / 2, directSeconds, grainSeconds,
-                directGenerations / directSeconds, directGenerations / grainSeconds, directSeconds / grainSeconds, identicalTrees == comparedTrees,
+                directGenerations / directSeconds, directGenerations / grainSeconds, directSeconds / grainSeconds,
                 refinerDirectory ?? "random d=64 model", hostOptions.EffectiveWorkers, identicalTrees, comparedTrees);
         }
         finally

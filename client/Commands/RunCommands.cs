@@ -564,7 +564,7 @@ public static class RunCommands
         console.Write(table);
     }
 
-    private static int Positive(string name, int value, int min, int max) =>
+    internal static int Positive(string name, int value, int min, int max) =>
         value >= min && value <= max ? value : throw new UserInputException($"{name} must be between {min} and {max} (got {value.ToString(CultureInfo.InvariantCulture)}).");
 
     private static void ValidateRunId(string id)
