@@ -344,6 +344,10 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                             if (!pendingByModel.TryGetValue(model, out var list))
                             {
                                 pendingByModel[model] = list = [];
+                                // Taken off the queue, a request no longer keeps its model from retiring: this worker's
+                                // decoder for it must exist before the gate opens, or another worker may complete the
+                                // swap and the model be disposed before these rows are admitted.
+                                DecoderFor(model);
                             }
                             list.Add(p);
                         }

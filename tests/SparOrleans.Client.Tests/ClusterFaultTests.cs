@@ -226,7 +226,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
             var replacement = StartSiloAsync(victim.Role);
             foreach (var spec in specs)
             {
-                Assert.Equal(RunStatusKind.Completed, (await WaitForAsync(spec.RunId, s => s.Status != RunStatusKind.Running)).Status);
+                var ended = await WaitForAsync(spec.RunId, s => s.Status != RunStatusKind.Running);
+                Assert.True(ended.Status == RunStatusKind.Completed, $"{spec.RunId} {ended.Status}: {ended.Error}\n{Logs()}");
                 await AssertEveryPromptOnceAsync(spec.RunId);
             }
             await replacement;

@@ -59,6 +59,37 @@ public class GenerationWorkerTests
     }
 
     [Fact]
+    public async Task SwapModel_ManyTimesWhileCallersSubmit_RetiredModelsDisposedAsTheHostDoesAndNoRequestMeetsOne()
+    {
+        // The model host disposes a model once its swap completes. A worker that had taken a request off the queue but
+        // not yet made a decoder for its model held nothing the retirement looked at: the other worker completed the
+        // swap, and the request reached a disposed model (a run on a cluster failed with ObjectDisposedException).
+        var current = TestSupport.TinyModel(seed: 0);
+        await using var service = new GenerationService(current, TwoWorkers(maxBatch: 4));
+        using var stop = new CancellationTokenSource();
+        var served = 0;
+        var callers = Enumerable.Range(0, 3).Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                await service.GenerateAllAsync([Request($"c{c} {i}", i, max: 1 + i % 3), Request($"c{c} {i}", i + 1, max: 1)]);
+                Interlocked.Add(ref served, 2);
+            }
+        })).ToList();
+        for (var swap = 1; swap <= 150; swap++)
+        {
+            var next = TestSupport.TinyModel(seed: swap);
+            await service.SwapModel(next).WaitAsync(TimeSpan.FromSeconds(30));
+            current.Dispose();
+            current = next;
+        }
+        stop.Cancel();
+        await Task.WhenAll(callers);
+        current.Dispose();
+        Assert.True(served > 150, $"only {served} requests served during 150 swaps");
+    }
+
+    [Fact]
     public async Task GenerateAllAsync_VotesOnTwoWorkers_EachPromptPrefilledOnceAndTokensAsWithoutSharing()
     {
         using var model = TestSupport.TinyModel();
