@@ -186,20 +186,37 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     public Task SwapModel(string slot, LanguageModel model)
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-        TaskCompletionSource retired;
         lock (_gate)
         {
-            if (!_slots.TryGetValue(slot, out var previous) || ReferenceEquals(previous, model))
-            {
-                _slots[slot] = model;
-                return Task.CompletedTask;
-            }
+            _slots.TryGetValue(slot, out var previous);
             _slots[slot] = model;
-            if (!_retiring.TryGetValue(previous, out retired!))
-            {
-                retired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _retiring[previous] = retired;
-            }
+            return Retire(previous);
+        }
+    }
+
+    /// <summary>
+    /// Removes <paramref name="slot"/>: requests submitted to it afterwards are refused, requests already submitted
+    /// finish. The returned task completes when no request uses its model any more (then the caller may dispose it).
+    /// </summary>
+    public Task RemoveSlot(string slot)
+    {
+        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+        lock (_gate)
+        {
+            return _slots.Remove(slot, out var previous) ? Retire(previous) : Task.CompletedTask;
+        }
+    }
+
+    // Under _gate: a model no slot serves any more retires once no worker holds it and nothing queued asks for it.
+    private Task Retire(LanguageModel? previous)
+    {
+        if (previous is null || _slots.Values.Any(m => ReferenceEquals(m, previous)))
+        {
+            return Task.CompletedTask;
+        }
+        if (!_retiring.TryGetValue(previous, out var retired))
+        {
+            _retiring[previous] = retired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         // Every worker may hold a decoder of the previous model: each must look.
         Wake();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using SparOrleans.Core.Formats;
 using SparOrleans.Core.Options;
@@ -26,52 +25,114 @@ public sealed record ModelHostOptions : IValidatedOptions
     public int MaxBatchSize { get; init; } = 64;
 
     /// <summary>
-    /// Decoding threads per model (<see cref="GenerationServiceOptions.Workers"/>); default: one per core on a CPU,
-    /// each on one torch thread (measured 1.8× the tokens a second of one worker on two threads for the simulator's
-    /// judging and search), one on a GPU.
+    /// Decoding threads (<see cref="GenerationServiceOptions.Workers"/>), shared by every model loaded; default: one
+    /// per core on a CPU, each on one torch thread (measured 1.8× the tokens a second of one worker on two threads for
+    /// the simulator's judging and search), one on a GPU.
     /// </summary>
     public int? Workers { get; init; }
 
     /// <summary>Whether identical prompts are prefilled once (<see cref="GenerationServiceOptions.PrefixSharing"/>). Default on.</summary>
     public bool PrefixSharing { get; init; } = true;
 
+    /// <summary>
+    /// Model versions kept loaded at once, the least recently used unloaded first. Default 2: one run's actor and
+    /// refiner, so a run loads each version once. Runs sharing a silo each want two: fewer is correct but reloads.
+    /// </summary>
+    public int ResidentModels { get; init; } = 2;
+
     public int EffectiveWorkers => Workers ?? (Engine.Native.TorchRuntime.IsCuda(Device) ? 1 : Environment.ProcessorCount);
 
     public IEnumerable<string> Problems() => new ProblemList()
         .Device("device", Device)
         .InRange(nameof(MaxBatchSize), MaxBatchSize, 1, 4096)
-        .Require(Workers is null or (>= 1 and <= 256), $"Workers must be between 1 and 256 (got {Workers})");
+        .Require(Workers is null or (>= 1 and <= 256), $"Workers must be between 1 and 256 (got {Workers})")
+        .InRange(nameof(ResidentModels), ResidentModels, 1, 1024);
 }
 
 /// <summary>
-/// The models of one GPU-role silo: one continuous-batching <see cref="GenerationService"/> per role, loaded from
-/// checkpoints on first use. A request for a newer version swaps the model atomically: calls submitted after the swap
-/// use the new one, calls in flight finish on the old one.
+/// The models of one GPU-role silo: every version asked for is loaded from its checkpoint on first use and served by
+/// one continuous-batching <see cref="GenerationService"/> (a slot per version, sharing the decoding workers), up to
+/// <see cref="ModelHostOptions.ResidentModels"/> at once. A call is queued on exactly the version it names: the
+/// version is looked up and the requests queued under one lock, so no load or unload can come between them (with a
+/// slot per role, a call that found its version loaded could be queued after another run's version had replaced it,
+/// and be answered by that model). Unloading a version lets the calls already queued on it finish, then disposes it.
 /// </summary>
 public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkpoints, ILogger<ModelHost> logger) : IGenerationBackend, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<ModelRole, Slot> _slots = new();
+    private readonly object _sync = new();
+    private readonly SemaphoreSlim _loading = new(1, 1);
+    private readonly Dictionary<string, Resident> _resident = new(StringComparer.Ordinal);
+    private readonly HashSet<LanguageModel> _unloading = new(ReferenceEqualityComparer.Instance);
+    private GenerationService? _service;
+    private long _uses;
+    private bool _disposed;
 
-    public async Task<GenerationService> AcquireAsync(ModelRef model, CancellationToken cancellationToken)
+    /// <summary>The versions loaded now, most recently used first.</summary>
+    public IReadOnlyList<string> Loaded
     {
-        var slot = _slots.GetOrAdd(model.Role, _ => new Slot());
-        if (slot.Version == model.Version && slot.Service is { } ready)
+        get
         {
-            return ready;
-        }
-        await slot.Gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (slot.Version == model.Version && slot.Service is { } loaded)
+            lock (_sync)
             {
-                return loaded;
+                return [.. _resident.OrderByDescending(r => r.Value.LastUse).Select(r => r.Key)];
             }
-            // Another GPU silo may have trained this version: fetched from blob storage when this one lacks it.
-            await checkpoints.EnsureLocalAsync(model.Version, model.CheckpointDirectory, cancellationToken);
-            var network = await Task.Run(() => ModelCheckpoint.Load(model.CheckpointDirectory, options.Device, model.Version), cancellationToken);
-            if (slot.Service is null)
+        }
+    }
+
+    /// <summary>Checkpoints loaded since start (a version unloaded and asked for again counts again).</summary>
+    public int Loads { get; private set; }
+
+    /// <summary>Generates every call concurrently, so they share decoding steps with all other callers.</summary>
+    public async Task<IReadOnlyList<Generated>> GenerateAsync(ModelRef model, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken)
+    {
+        var requests = calls.Select(ToRequest).ToList();
+        var queued = TrySubmit(model.Version, requests, cancellationToken);
+        if (queued is null)
+        {
+            await _loading.WaitAsync(cancellationToken);
+            try
             {
-                slot.Service = new GenerationService(network, new GenerationServiceOptions
+                // Loaded by another caller while this one waited, or loaded now and queued on before anything can unload it.
+                queued = TrySubmit(model.Version, requests, cancellationToken) ?? await LoadAndSubmitAsync(model, requests, cancellationToken);
+            }
+            finally
+            {
+                _loading.Release();
+            }
+        }
+        var results = await Task.WhenAll(queued);
+        return results.Select(r => new Generated(r.Text, r.TokenIds.Count, "", r.ModelVersion)).ToList();
+    }
+
+    private IReadOnlyList<Task<GenerationResult>>? TrySubmit(string version, List<GenerationRequest> requests, CancellationToken cancellationToken)
+    {
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_resident.TryGetValue(version, out var resident))
+            {
+                return null;
+            }
+            resident.LastUse = ++_uses;
+            return _service!.SubmitAll(version, requests, cancellationToken);
+        }
+    }
+
+    private async Task<IReadOnlyList<Task<GenerationResult>>> LoadAndSubmitAsync(ModelRef model, List<GenerationRequest> requests, CancellationToken cancellationToken)
+    {
+        // Another GPU silo may have trained this version: fetched from blob storage when this one lacks it.
+        await checkpoints.EnsureLocalAsync(model.Version, model.CheckpointDirectory, cancellationToken);
+        var network = await Task.Run(() => ModelCheckpoint.Load(model.CheckpointDirectory, options.Device, model.Version), cancellationToken);
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                network.Dispose();
+                throw new ObjectDisposedException(nameof(ModelHost));
+            }
+            if (_service is null)
+            {
+                _service = new GenerationService(new Dictionary<string, LanguageModel> { [model.Version] = network }, new GenerationServiceOptions
                 {
                     MaxBatchSize = options.MaxBatchSize,
                     Workers = options.EffectiveWorkers,
@@ -80,30 +141,43 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
             }
             else
             {
-                var retired = slot.Service.CurrentModel;
-                await slot.Service.SwapModel(network);
-                retired.Dispose();
+                _service.SwapModel(model.Version, network);
             }
-            slot.Version = model.Version;
-            // Cumulative over the slot's life: judging's votes and a prompt's K samples should show up as hits.
-            var sharing = slot.Service.PrefixSharing;
+            _resident[model.Version] = new Resident(network) { LastUse = ++_uses };
+            Loads++;
+            while (_resident.Count > options.ResidentModels)
+            {
+                Unload(_resident.Where(r => r.Key != model.Version).MinBy(r => r.Value.LastUse).Key);
+            }
+            // Cumulative over the host's life: judging's votes and a prompt's K samples should show up as hits.
+            var sharing = _service.PrefixSharing;
             logger.LogInformation(
-                "Model {Role} now at {Version} ({Directory}); prefix sharing so far: {Hits} of {Rows} rows not prefilled (hit rate {HitRate:F2}), {Prefilled} of {PromptTokens} prompt tokens prefilled",
-                model.Role, model.Version, model.CheckpointDirectory, sharing.Hits, sharing.Rows, sharing.HitRate, sharing.PrefilledTokens, sharing.PromptTokens);
-            return slot.Service;
-        }
-        finally
-        {
-            slot.Gate.Release();
+                "Model {Role} {Version} loaded ({Directory}; {Count} loaded: {Loaded}); prefix sharing so far: {Hits} of {Rows} rows not prefilled (hit rate {HitRate:F2}), {Prefilled} of {PromptTokens} prompt tokens prefilled",
+                model.Role, model.Version, model.CheckpointDirectory, _resident.Count, string.Join(", ", _resident.Keys),
+                sharing.Hits, sharing.Rows, sharing.HitRate, sharing.PrefilledTokens, sharing.PromptTokens);
+            return _service.SubmitAll(model.Version, requests, cancellationToken);
         }
     }
 
-    /// <summary>Generates every call concurrently, so they share decoding steps with all other callers.</summary>
-    public async Task<IReadOnlyList<Generated>> GenerateAsync(ModelRef model, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken)
+    // Under _sync. Calls already queued on the version finish on it; the model is disposed after the last one.
+    private void Unload(string version)
     {
-        var service = await AcquireAsync(model, cancellationToken);
-        var results = await service.GenerateAllAsync(GenerationService.DefaultSlot, [.. calls.Select(ToRequest)], cancellationToken);
-        return results.Select(r => new Generated(r.Text, r.TokenIds.Count, "", r.ModelVersion)).ToList();
+        _resident.Remove(version, out var resident);
+        var model = resident!.Model;
+        _unloading.Add(model);
+        _service!.RemoveSlot(version).ContinueWith(_ =>
+        {
+            lock (_sync)
+            {
+                // After the host's disposal the host disposes what is left.
+                if (!_unloading.Remove(model))
+                {
+                    return;
+                }
+            }
+            model.Dispose();
+        }, TaskScheduler.Default);
+        logger.LogInformation("Model {Version} unloaded (least recently used of {Count})", version, options.ResidentModels + 1);
     }
 
     public static GenerationRequest ToRequest(GenerationCall call) =>
@@ -117,23 +191,35 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var slot in _slots.Values)
+        GenerationService? service;
+        lock (_sync)
         {
-            if (slot.Service is { } service)
+            if (_disposed)
             {
-                var model = service.CurrentModel;
-                await service.DisposeAsync();
+                return;
+            }
+            _disposed = true;
+            service = _service;
+        }
+        if (service is not null)
+        {
+            await service.DisposeAsync();
+        }
+        lock (_sync)
+        {
+            foreach (var model in _resident.Values.Select(r => r.Model).Concat(_unloading))
+            {
                 model.Dispose();
             }
+            _resident.Clear();
+            _unloading.Clear();
         }
     }
 
-    private sealed class Slot
+    private sealed class Resident(LanguageModel model)
     {
-        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public LanguageModel Model { get; } = model;
 
-        public volatile GenerationService? Service;
-
-        public volatile string? Version;
+        public long LastUse { get; set; }
     }
 }
