@@ -47,6 +47,11 @@ public static class SiloCommand
         {
             Description = "gpu silos: decoding threads per model (default: one per core on a CPU, each on one torch thread; 1: one thread decoding on every core)",
         };
+        var residentModels = new Option<int>("--resident-models")
+        {
+            Description = "gpu silos: model versions kept loaded at once, the least recently used unloaded first (default 2: one run's actor and refiner; give 2 per run sharing the silo)",
+            DefaultValueFactory = _ => new ModelHostOptions().ResidentModels,
+        };
         var command = new Command("silo", """
             Runs one silo of a SPaR cluster until Ctrl-C: Redis or Azure Table storage for membership, blob storage for
             grain state. Prints "ready NAME" on stdout once it has joined.
@@ -58,7 +63,7 @@ public static class SiloCommand
             """)
         {
             role, cluster, storage, container, address, advertise, allowRemote, tlsCert, port, gateway, retryLimit, retryDelay, retryMaxDelay, reminderPeriod,
-            probeTimeout, bootstrapCache, device, generationWorkers,
+            probeTimeout, bootstrapCache, device, generationWorkers, residentModels,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -90,7 +95,7 @@ public static class SiloCommand
                     },
                     Reminder = new RunReminderOptions { Period = Seconds("--reminder-period", parse.GetValue(reminderPeriod)) },
                     BootstrapCacheDirectory = parse.GetValue(bootstrapCache)?.FullName,
-                    Models = new ModelHostOptions { Device = parse.GetValue(device)!, Workers = parse.GetValue(generationWorkers) },
+                    Models = new ModelHostOptions { Device = parse.GetValue(device)!, Workers = parse.GetValue(generationWorkers), ResidentModels = parse.GetValue(residentModels) },
                 },
                 Address = ip,
                 Advertise = advertised,

@@ -46,7 +46,7 @@ public sealed record ModelHostOptions : IValidatedOptions
         .Device("device", Device)
         .InRange(nameof(MaxBatchSize), MaxBatchSize, 1, 4096)
         .Require(Workers is null or (>= 1 and <= 256), $"Workers must be between 1 and 256 (got {Workers})")
-        .InRange(nameof(ResidentModels), ResidentModels, 1, 1024);
+        .InRange($"{nameof(ResidentModels)} (spar silo --resident-models)", ResidentModels, 1, 1024);
 }
 
 /// <summary>

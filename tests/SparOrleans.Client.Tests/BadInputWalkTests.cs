@@ -426,6 +426,7 @@ public sealed class BadInputWalkTests(BadInputFiles files) : IClassFixture<BadIn
         new("silo", "--storage {out}/state --gateway {busy} --redis 127.0.0.1:{closed}", Process: true),
         new("silo", "--storage {out}/state --port -1"),
         new("silo", "--storage {out}/state --generation-workers 0 --redis 127.0.0.1:{closed}", Expect: "Workers must be between 1 and 256"),
+        new("silo", "--storage {out}/state --resident-models 0 --redis 127.0.0.1:{closed}", Expect: "ResidentModels"),
         new("silo", "--storage {out}/state --device tpu --redis 127.0.0.1:{closed}", Expect: "device must be cpu, cuda or cuda:N"),
         new("silo", "--storage {out}/state --port 70000"),
         new("silo", "--storage {out}/state --gateway 0"),
