@@ -64,6 +64,7 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
     private readonly Dictionary<string, Resident> _resident = new(StringComparer.Ordinal);
     private readonly HashSet<LanguageModel> _unloading = new(ReferenceEqualityComparer.Instance);
     private GenerationService? _service;
+    private readonly HashSet<string> _unloaded = new(StringComparer.Ordinal);
     private long _uses;
     private bool _disposed;
 
@@ -81,6 +82,9 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
 
     /// <summary>Checkpoints loaded since start (a version unloaded and asked for again counts again).</summary>
     public int Loads { get; private set; }
+
+    /// <summary>Loads of a version this host had unloaded before (each logs a warning to raise the limit).</summary>
+    public int Reloads { get; private set; }
 
     /// <summary>Generates every call concurrently, so they share decoding steps with all other callers.</summary>
     public async Task<IReadOnlyList<Generated>> GenerateAsync(ModelRef model, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken)
@@ -145,6 +149,14 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
             }
             _resident[model.Version] = new Resident(network) { LastUse = ++_uses };
             Loads++;
+            if (_unloaded.Remove(model.Version))
+            {
+                Reloads++;
+                // Each reload is a checkpoint read (seconds to minutes for a real model) and calls wait behind it.
+                logger.LogWarning(
+                    "Model {Version} loaded again after it was unloaded: this silo serves more versions at once than it keeps loaded ({Resident}); with several runs on it, give `spar silo --resident-models` 2 per run",
+                    model.Version, options.ResidentModels);
+            }
             while (_resident.Count > options.ResidentModels)
             {
                 Unload(_resident.Where(r => r.Key != model.Version).MinBy(r => r.Value.LastUse).Key);
@@ -165,6 +177,12 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
         _resident.Remove(version, out var resident);
         var model = resident!.Model;
         _unloading.Add(model);
+        // Remembered to say so if it is asked for again (bounded: a long-lived silo sees every version of every run).
+        if (_unloaded.Count >= 4096)
+        {
+            _unloaded.Clear();
+        }
+        _unloaded.Add(version);
         _service!.RemoveSlot(version).ContinueWith(_ =>
         {
             lock (_sync)

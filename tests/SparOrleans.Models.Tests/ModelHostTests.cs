@@ -86,6 +86,7 @@ public sealed class ModelHostTests : IDisposable
         }
 
         Assert.Equal(4, host.Loads);
+        Assert.Equal(0, host.Reloads);
         Assert.Equal(["r/refiner-2", "r/actor-2"], host.Loaded);
     }
 
@@ -106,6 +107,7 @@ public sealed class ModelHostTests : IDisposable
         Assert.Equal(["b/actor-1", "c/actor-1"], host.Loaded);
         Assert.Equal(first.Select(g => g.Text), (await host.GenerateAsync(a, calls, CancellationToken.None)).Select(g => g.Text));
         Assert.Equal(5, host.Loads);
+        Assert.Equal(2, host.Reloads);
     }
 
     [Fact]
