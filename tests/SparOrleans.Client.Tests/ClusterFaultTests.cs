@@ -136,6 +136,29 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
     }
 
     [RedisFact]
+    public async Task GpuSiloStoppedGracefullyMidRun_ItExitsCleanly_AnotherGpuSiloStarts_TheRunCompletes()
+    {
+        // A rolling restart: the gpu silo is told to stop (SIGTERM, as systemd or Kubernetes do) mid-run. It must exit
+        // cleanly and leave the run only faults it retries (the step in flight on it, the trainer it held), never an
+        // error that ends the run.
+        await StartClusterAsync();
+        var run = "gpu-restarted";
+        await using var client = SparProcess.Start(RunArguments(run));
+        await WaitForAsync(run, PastBootstrap, client);
+        var gpu = _silos.Single(s => s.Role == "gpu");
+        var exit = await gpu.StopAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"gpu silo {gpu.Name} stopped with exit code {exit} at {_clock.Elapsed.TotalSeconds:F1} s");
+        Assert.True(exit == 0, $"the gpu silo exited with {exit} on SIGTERM: {gpu.Output}");
+        await StartSiloAsync("gpu");
+
+        var code = await client.WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.True(code == ExitCodes.Success, $"{client.Err}\n{Logs()}");
+        Assert.Equal("completed", Summary(client).GetProperty("status").GetString());
+        await AssertEveryPromptOnceAsync(run);
+    }
+
+    [RedisFact]
     public async Task EveryGpuSiloKilled_TheRunFailsAfterTheRetryLimit_ResumeCompletesItOnceAGpuSiloIsBack()
     {
         const int limit = 3;

@@ -102,6 +102,20 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM, as a rolling restart or `systemctl stop` does: the silo shuts down gracefully; its exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            using (var signal = Process.Start("kill", ["-TERM", _process.Id.ToString()]))
+            {
+                await signal.WaitForExitAsync();
+            }
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
