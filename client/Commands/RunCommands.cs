@@ -84,7 +84,7 @@ public static class RunCommands
         };
         var generationWorkers = new Option<int?>("--generation-workers")
         {
-            Description = "Decoding threads per model in this process's silo (default: one per core on a CPU, each on one torch thread; 1: one thread decoding on every core)",
+            Description = "Decoding threads of this process's silo, shared by its models (default: one per core on a CPU, each on one torch thread; 1: one thread decoding on every core)",
         };
         var fresh = new Option<bool>("--fresh-bootstrap") { Description = "Train M_0/R_0 even when <home>/.cache holds them for these options, and replace the cached ones with the new ones" };
         var home = SparHome.Option();
@@ -194,7 +194,7 @@ public static class RunCommands
         var cluster = ClusterOption("A run of a cluster started with `spar silo`: its --cluster (the run grain resumes it there)");
         var tlsCert = RemoteAccess.TlsCertOption();
         var format = FormatOption.Create(OutputFormat.Text, OutputFormat.Text, OutputFormat.Json);
-        var generationWorkers = new Option<int?>("--generation-workers") { Description = "As spar run's: decoding threads per model in this process's silo" };
+        var generationWorkers = new Option<int?>("--generation-workers") { Description = "As spar run's: decoding threads of this process's silo, shared by its models" };
         var command = new Command("resume", """
             Continues a stored run where it stopped (after Ctrl-C, a kill or a crash).
             Examples:

@@ -45,7 +45,7 @@ public static class SiloCommand
         var device = new Option<string>("--device") { Description = "gpu silos: where the models decode, cpu or cuda[:N] (default cpu)", DefaultValueFactory = _ => "cpu" };
         var generationWorkers = new Option<int?>("--generation-workers")
         {
-            Description = "gpu silos: decoding threads per model (default: one per core on a CPU, each on one torch thread; 1: one thread decoding on every core)",
+            Description = "gpu silos: decoding threads, shared by the models loaded (default: one per core on a CPU, each on one torch thread; 1: one thread decoding on every core)",
         };
         var residentModels = new Option<int>("--resident-models")
         {
