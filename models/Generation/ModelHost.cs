@@ -124,6 +124,9 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
 
     private async Task<IReadOnlyList<Task<GenerationResult>>> LoadAndSubmitAsync(ModelRef model, List<GenerationRequest> requests, CancellationToken cancellationToken)
     {
+        // A real checkpoint takes seconds to minutes to fetch and load, and every call for it waits meanwhile: say so.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        logger.LogInformation("Loading model {Role} {Version} from {Directory}", model.Role, model.Version, model.CheckpointDirectory);
         // Another GPU silo may have trained this version: fetched from blob storage when this one lacks it.
         await checkpoints.EnsureLocalAsync(model.Version, model.CheckpointDirectory, cancellationToken);
         var network = await Task.Run(() => ModelCheckpoint.Load(model.CheckpointDirectory, options.Device, model.Version), cancellationToken);
@@ -164,8 +167,8 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
             // Cumulative over the host's life: judging's votes and a prompt's K samples should show up as hits.
             var sharing = _service.PrefixSharing;
             logger.LogInformation(
-                "Model {Role} {Version} loaded ({Directory}; {Count} loaded: {Loaded}); prefix sharing so far: {Hits} of {Rows} rows not prefilled (hit rate {HitRate:F2}), {Prefilled} of {PromptTokens} prompt tokens prefilled",
-                model.Role, model.Version, model.CheckpointDirectory, _resident.Count, string.Join(", ", _resident.Keys),
+                "Model {Role} {Version} loaded in {Seconds:F1} s ({Count} loaded: {Loaded}); prefix sharing so far: {Hits} of {Rows} rows not prefilled (hit rate {HitRate:F2}), {Prefilled} of {PromptTokens} prompt tokens prefilled",
+                model.Role, model.Version, clock.Elapsed.TotalSeconds, _resident.Count, string.Join(", ", _resident.Keys),
                 sharing.Hits, sharing.Rows, sharing.HitRate, sharing.PrefilledTokens, sharing.PromptTokens);
             return _service.SubmitAll(model.Version, requests, cancellationToken);
         }
