@@ -119,36 +119,29 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
     }
 
     [RedisFact]
-    public async Task GpuSiloKilledMidRun_AnotherGpuSiloStarts_TheRunCompletes()
-    {
-        await StartClusterAsync();
-        var run = "gpu-lost";
-        await using var client = SparProcess.Start(RunArguments(run));
-        await WaitForAsync(run, PastBootstrap, client);
-        await KillAsync(_silos.Single(s => s.Role == "gpu"));
-        await StartSiloAsync("gpu");
+    public Task GpuSiloKilledMidRun_AnotherGpuSiloStarts_TheRunCompletes() =>
+        ReplaceTheGpuSiloMidRunAsync("gpu-lost", KillAsync);
 
-        var code = await client.WaitAsync(TimeSpan.FromMinutes(3));
-
-        Assert.True(code == ExitCodes.Success, client.Err);
-        Assert.Equal("completed", Summary(client).GetProperty("status").GetString());
-        await AssertEveryPromptOnceAsync(run);
-    }
-
+    /// <summary>
+    /// A rolling restart: the gpu silo is told to stop (SIGTERM, as systemd or Kubernetes do) mid-run. It must exit
+    /// cleanly and leave the run only faults it retries (the step in flight on it, the trainer it held), never an error
+    /// that ends the run.
+    /// </summary>
     [RedisFact]
-    public async Task GpuSiloStoppedGracefullyMidRun_ItExitsCleanly_AnotherGpuSiloStarts_TheRunCompletes()
+    public Task GpuSiloStoppedGracefullyMidRun_ItExitsCleanly_AnotherGpuSiloStarts_TheRunCompletes() =>
+        ReplaceTheGpuSiloMidRunAsync("gpu-restarted", async gpu =>
+        {
+            var exit = await gpu.StopAsync(TimeSpan.FromSeconds(60));
+            output.WriteLine($"gpu silo {gpu.Name} stopped with exit code {exit} at {_clock.Elapsed.TotalSeconds:F1} s");
+            Assert.True(exit == 0, $"the gpu silo exited with {exit} on SIGTERM: {gpu.Output}");
+        });
+
+    private async Task ReplaceTheGpuSiloMidRunAsync(string run, Func<SiloProcess, Task> takeDown)
     {
-        // A rolling restart: the gpu silo is told to stop (SIGTERM, as systemd or Kubernetes do) mid-run. It must exit
-        // cleanly and leave the run only faults it retries (the step in flight on it, the trainer it held), never an
-        // error that ends the run.
         await StartClusterAsync();
-        var run = "gpu-restarted";
         await using var client = SparProcess.Start(RunArguments(run));
         await WaitForAsync(run, PastBootstrap, client);
-        var gpu = _silos.Single(s => s.Role == "gpu");
-        var exit = await gpu.StopAsync(TimeSpan.FromSeconds(60));
-        output.WriteLine($"gpu silo {gpu.Name} stopped with exit code {exit} at {_clock.Elapsed.TotalSeconds:F1} s");
-        Assert.True(exit == 0, $"the gpu silo exited with {exit} on SIGTERM: {gpu.Output}");
+        await takeDown(_silos.Single(s => s.Role == "gpu"));
         await StartSiloAsync("gpu");
 
         var code = await client.WaitAsync(TimeSpan.FromMinutes(3));
