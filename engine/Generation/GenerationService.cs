@@ -386,7 +386,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                             _tokenOf[p.Row] = p;
                         }
                         var decoder = DecoderFor(model);
-                        Complete(Safely(() => decoder.Admit(joining.Select(p => p.Row).ToList())));
+                        Complete(Safely(decoder, () => decoder.Admit(joining.Select(p => p.Row).ToList())));
                     }
                     pendingByModel.Clear();
                     Live = Decoders.Values.Sum(d => d.Count);
@@ -394,7 +394,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                     {
                         if (!Decoders.ContainsKey(model))
                         {
-                            continue; // a failing step dropped this worker's decoders (Safely)
+                            continue; // a failing batch dropped its decoder (Safely)
                         }
                         foreach (var row in decoder.RemoveWhere(r => _tokenOf.TryGetValue(r, out var p) && p.Token.IsCancellationRequested))
                         {
@@ -405,7 +405,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                         if (decoder.Count > 0)
                         {
                             var rows = decoder.Count;
-                            var finished = Safely(decoder.Step);
+                            var finished = Safely(decoder, decoder.Step);
                             Interlocked.Increment(ref Steps);
                             Interlocked.Add(ref Tokens, rows);
                             Complete(finished);
@@ -456,8 +456,9 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
             }
         }
 
-        // A failing batch fails its own callers, not the service: this worker's decoders are dropped and rebuilt on demand.
-        private List<BatchDecoder.Row> Safely(Func<List<BatchDecoder.Row>> action)
+        // A failing batch fails its own callers (this worker's rows of its model), not the service or the worker's other
+        // batches: its decoder is dropped (rebuilt on demand), the other models' decoders and rows carry on.
+        private List<BatchDecoder.Row> Safely(BatchDecoder decoder, Func<List<BatchDecoder.Row>> action)
         {
             try
             {
@@ -465,20 +466,21 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                var model = decoder.Model;
                 lock (service._gate)
                 {
-                    foreach (var decoder in Decoders.Values)
+                    decoder.Dispose();
+                    if (Decoders.TryGetValue(model, out var held) && ReferenceEquals(held, decoder))
                     {
-                        decoder.Dispose();
+                        Decoders.Remove(model);
                     }
-                    Decoders.Clear();
                 }
-                foreach (var p in _tokenOf.Values)
+                foreach (var (row, p) in _tokenOf.Where(t => ReferenceEquals(t.Key.Tag, model)).ToList())
                 {
                     p.Completion.TrySetException(e);
+                    _tokenOf.Remove(row);
                 }
-                _tokenOf.Clear();
-                Live = 0;
+                Live = Decoders.Values.Sum(d => d.Count);
                 return [];
             }
         }

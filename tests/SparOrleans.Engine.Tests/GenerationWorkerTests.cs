@@ -1,5 +1,6 @@
 using SparOrleans.Core.Options;
 using SparOrleans.Engine.Generation;
+using SparOrleans.Engine.Model;
 
 namespace SparOrleans.Engine.Tests;
 
@@ -87,6 +88,26 @@ public class GenerationWorkerTests
         await Task.WhenAll(callers);
         current.Dispose();
         Assert.True(served > 150, $"only {served} requests served during 150 swaps");
+    }
+
+    [Fact]
+    public async Task Admit_OneModelFailsWhileAnothersRequestsWait_TheWaitingRequestsAreServedAndTheServiceGoesOn()
+    {
+        // A failing batch fails its own rows only: the worker's batch of another model, decoding meanwhile, and requests
+        // for that model taken in the same round carry on (they used to be failed with it).
+        using var healthy = TestSupport.TinyModel(seed: 1);
+        var broken = TestSupport.TinyModel(seed: 2);
+        await using var service = new GenerationService(new Dictionary<string, LanguageModel> { ["broken"] = broken, ["healthy"] = healthy },
+            new GenerationServiceOptions { Workers = 1, Threads = 1, MaxBatchSize = 8 });
+        var running = service.GenerateAsync("healthy", Request("keeps the worker stepping", 1, max: 400));
+        broken.Dispose();
+        var failing = service.GenerateAsync("broken", Request("x", 2, max: 3));
+        var waiting = service.GenerateAsync("healthy", Request("y", 3, max: 3));
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => failing);
+        Assert.Equal(3, (await waiting.WaitAsync(TimeSpan.FromSeconds(30))).TokenIds.Count);
+        Assert.Equal(4, (await service.GenerateAsync("healthy", Request("z", 4, max: 4)).WaitAsync(TimeSpan.FromSeconds(30))).TokenIds.Count);
+        Assert.Equal(400, (await running.WaitAsync(TimeSpan.FromSeconds(60))).TokenIds.Count);
     }
 
     [Fact]
