@@ -110,7 +110,11 @@ public static class SiloCommand
             }
             var advertisedNote = options.Advertise is { } adv && !adv.Equals(ip) ? $" (advertised as {adv})" : "";
             var tlsNote = tls is null ? "" : $", TLS (certificate {tls.Thumbprint[..16]}...)";
-            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, membership on {options.Cluster.Describe}, " +
+            var models = options.Spar.Models;
+            var modelsNote = options.Spar.Roles.Contains(SiloRoles.Gpu)
+                ? $", models on {models.Device} ({models.EffectiveWorkers} decoding worker(s), up to {models.ResidentModels} version(s) loaded)"
+                : "";
+            await stderr.WriteLineAsync($"silo {silo.Name} up: roles {string.Join(",", options.Spar.Roles)}, {ip}:{options.SiloPort}{advertisedNote}, gateway {options.GatewayPort}{tlsNote}, membership on {options.Cluster.Describe}{modelsNote}, " +
                 $"runs retry a failing phase {options.Spar.Retry.MaxAttempts} times. Ctrl-C stops it.");
             await stdout.WriteLineAsync($"ready {silo.Name}");
             await stdout.FlushAsync(ct);
