@@ -17,6 +17,13 @@ public sealed class GenerationGrain(IGenerationBackend backend, ILocalSiloDetail
     public async Task<IReadOnlyList<Generated>> GenerateAsync(ModelRef model, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken = default)
     {
         var results = await backend.GenerateAsync(model, calls, cancellationToken);
+        // Texts of another version (another run's model, or last iteration's) would be trained on as this one's without
+        // a trace: a backend that answers with one fails the call instead (not a transient fault: a retry would repeat it).
+        if (results.FirstOrDefault(r => r.ModelVersion != model.Version) is { } stray)
+        {
+            throw new InvalidOperationException(
+                $"generation for model version {model.Version} was answered by version {stray.ModelVersion} on silo {silo.Name}: refusing texts of another model");
+        }
         return results.Select(r => r with { Silo = silo.Name }).ToList();
     }
 }

@@ -9,6 +9,7 @@ using SparOrleans.Core.Judging;
 using SparOrleans.Core.Negatives;
 using SparOrleans.Core.Search;
 using SparOrleans.Grains.Placement;
+using SparOrleans.Grains.Runs;
 using SparOrleans.Interfaces;
 using SparOrleans.Interfaces.Generation;
 using SparOrleans.Interfaces.Prompts;
@@ -68,6 +69,19 @@ public sealed class PromptGrainTests(TwoRoleClusterFixture fixture) : IClassFixt
         var calls = Enumerable.Range(0, 6).Select(i => new GenerationCall([new Turn("user", "A|write")], 0.9, 0.9, 16, i)).ToList();
         var generated = await RetryPlacementAsync(() => Grains.GetGrain<IGenerationGrain>(0).GenerateAsync(Context("gen").Actor, calls));
         Assert.All(generated, g => Assert.Equal("Silo_0", g.Silo));
+    }
+
+    [Fact]
+    public async Task GenerateAsync_BackendAnswersWithAnotherVersion_TheCallFailsNamingBoth()
+    {
+        // Texts of another model would be trained on as this version's without a trace (a model host once answered one
+        // run's calls with another run's model): the generation grain refuses them.
+        var calls = new[] { new GenerationCall([new Turn("user", "A|write")], 0.9, 0.9, 16, 1) };
+        var model = new ModelRef(ModelRole.Actor, ScriptedBackend.AnswersAsAnother, "/nowhere");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            RetryPlacementAsync(() => Grains.GetGrain<IGenerationGrain>(0).GenerateAsync(model, calls)));
+        Assert.Contains($"model version {ScriptedBackend.AnswersAsAnother} was answered by version another-version", error.Message);
+        Assert.False(RunFaults.IsTransient(error));
     }
 
     [Theory]

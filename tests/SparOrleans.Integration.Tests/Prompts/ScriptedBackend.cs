@@ -20,8 +20,13 @@ public sealed class ScriptedBackend : IGenerationBackend
     public Task<IReadOnlyList<Generated>> GenerateAsync(ModelRef model, IReadOnlyList<GenerationCall> calls, CancellationToken cancellationToken)
     {
         Interlocked.Add(ref _calls, calls.Count);
-        return Task.FromResult<IReadOnlyList<Generated>>(calls.Select(c => new Generated(Answer(c), 1, "", model.Version)).ToList());
+        return Task.FromResult<IReadOnlyList<Generated>>(calls.Select(c => new Generated(Answer(c), 1, "", AnsweringVersion(model))).ToList());
     }
+
+    /// <summary>A backend bug on demand: the version <see cref="AnswersAsAnother"/> is answered as "another-version".</summary>
+    public const string AnswersAsAnother = "answers-as-another";
+
+    private static string AnsweringVersion(ModelRef model) => model.Version == AnswersAsAnother ? "another-version" : model.Version;
 
     public static string Answer(GenerationCall call)
     {
