@@ -207,10 +207,13 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
         }
     }
 
+    // Under _gate. A model may sit in several slots: it is still served while any of them holds it.
+    private bool Serves(LanguageModel model) => _slots.Values.Any(m => ReferenceEquals(m, model));
+
     // Under _gate: a model no slot serves any more retires once no worker holds it and nothing queued asks for it.
     private Task Retire(LanguageModel? previous)
     {
-        if (previous is null || _slots.Values.Any(m => ReferenceEquals(m, previous)))
+        if (previous is null || Serves(previous))
         {
             return Task.CompletedTask;
         }
@@ -286,7 +289,7 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
     {
         foreach (var (model, retired) in _retiring.ToList())
         {
-            if (_slots.Values.Any(m => ReferenceEquals(m, model)) || _queue.Any(p => ReferenceEquals(p.Row.Tag, model)))
+            if (Serves(model) || _queue.Any(p => ReferenceEquals(p.Row.Tag, model)))
             {
                 continue;
             }
@@ -469,18 +472,15 @@ public sealed class GenerationService : IAsyncDisposable, IDisposable
                 var model = decoder.Model;
                 lock (service._gate)
                 {
+                    // The decoder is this worker's one for its model (DecoderFor makes one only when there is none).
                     decoder.Dispose();
-                    if (Decoders.TryGetValue(model, out var held) && ReferenceEquals(held, decoder))
-                    {
-                        Decoders.Remove(model);
-                    }
+                    Decoders.Remove(model);
                 }
                 foreach (var (row, p) in _tokenOf.Where(t => ReferenceEquals(t.Key.Tag, model)).ToList())
                 {
                     p.Completion.TrySetException(e);
                     _tokenOf.Remove(row);
                 }
-                Live = Decoders.Values.Sum(d => d.Count);
                 return [];
             }
         }

@@ -63,8 +63,8 @@ public sealed class ModelHost(ModelHostOptions options, ICheckpointSource checkp
     private readonly SemaphoreSlim _loading = new(1, 1);
     private readonly Dictionary<string, Resident> _resident = new(StringComparer.Ordinal);
     private readonly HashSet<LanguageModel> _unloading = new(ReferenceEqualityComparer.Instance);
-    private GenerationService? _service;
     private readonly HashSet<string> _unloaded = new(StringComparer.Ordinal);
+    private GenerationService? _service;
     private long _uses;
     private bool _disposed;
 
