@@ -75,9 +75,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
     {
         await StartClusterAsync();
         var run = "orphan";
-        // Six iterations: with a cached bootstrap a tiny iteration takes a second or two, and the run must still be
-        // running when its coordinator is killed after the client.
-        await using (var client = SparProcess.Start(RunArguments(run, iterations: 6)))
+        // The run must still be running when its coordinator is killed after the client (RunArguments: six iterations).
+        await using (var client = SparProcess.Start(RunArguments(run)))
         {
             await WaitForAsync(run, PastBootstrap, client);
             await client.KillAsync();
@@ -286,8 +285,12 @@ public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterFaultTest
         output.WriteLine($"{silo.Role} silo {silo.Name} killed at {_clock.Elapsed.TotalSeconds:F1} s, declared dead after {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    /// <summary>Three iterations: the faults strike in the first, and whole iterations are left to do after them.</summary>
-    private string[] RunArguments(string run, int iterations = 3) =>
+    /// <summary>
+    /// Six iterations: the faults strike in the first, and whole iterations are left to do after them. With a cached
+    /// bootstrap a tiny cluster iteration can take well under a second, and a three-iteration run once ended before the
+    /// test had seen it past its bootstrap (CI, the gpu-kill case).
+    /// </summary>
+    private string[] RunArguments(string run, int iterations = 6) =>
         ["run", "--cluster", Redis, "--preset", "tiny", "--iterations", iterations.ToString(), "--run-id", run, "--home", Home, "--format", "json"];
 
     /// <summary>What `spar run --preset tiny --iterations 1` starts, for runs the test drives itself.</summary>
